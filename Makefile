@@ -1,0 +1,69 @@
+# ngan: build, run and test. See README.md.
+
+CC?=		cc
+BUILD=		build
+KORE_FEATURES!=	cat /usr/share/kore/features 2>/dev/null
+KORE_FEATURES?=	$(shell cat /usr/share/kore/features 2>/dev/null)
+
+CFLAGS+=	-std=c99 -D_GNU_SOURCE -O2 -g -fPIC -fstack-protector-all
+CFLAGS+=	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS+=	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual
+CFLAGS+=	-Wsign-compare -Wtype-limits -Wno-unused-parameter
+CFLAGS+=	$(KORE_FEATURES) -Iapi
+LDLIBS+=	-ljansson -ljwt -lsodium -lqrencode -lcrypto -lpq
+
+ifneq ("$(SANITIZE)", "")
+CFLAGS+=	-fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS+=	-fsanitize=$(SANITIZE)
+endif
+
+SRCS!=		ls api/*.c
+SRCS?=		$(wildcard api/*.c)
+OBJS=		$(SRCS:api/%.c=$(BUILD)/obj/%.o)
+HDRS=		$(wildcard api/*.h)
+
+# Pure code that unit tests link without Kore.
+UNIT_SRCS=	tests/unit/unit.c
+
+.PHONY: all build run test stop bench lint clean deps
+
+all: build
+
+build: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/unit-tests
+
+$(BUILD)/obj/%.o: api/%.c $(HDRS)
+	@mkdir -p $(BUILD)/obj
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/ngan.so: $(OBJS)
+	$(CC) -shared $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/ngan-passwd: tools/ngan-passwd.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lsodium
+
+$(BUILD)/unit-tests: tests/unit/*.c $(SRCS) $(HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) -DNGAN_UNIT_TEST -Itests/unit $(LDFLAGS) -o $@ \
+	    $(UNIT_SRCS) $(LDLIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps build
+	@bash scripts/run.sh
+
+test: deps build
+	@bash scripts/test.sh
+
+stop:
+	@bash scripts/stop.sh
+
+bench: deps build
+	@bash bench/run.sh
+
+lint:
+	@bash scripts/lint.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,750 @@
+/*
+ * Authentication: ES256 access tokens (libjwt), rotating refresh tokens
+ * stored hashed, partner client credentials, argon2id passwords
+ * (libsodium) and the JWKS that lets others verify our tokens.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sodium.h>
+
+#include "ngan.h"
+
+#define KEYS_MAX	4
+#define ISSUER		"ngan"
+#define AUDIENCE	"ngan-api"
+#define CLOCK_SKEW	30
+
+struct signing_key {
+	char		kid[24];
+	char		*private_pem;	/* NULL for verify-only keys */
+	size_t		private_len;
+	char		*public_pem;
+	size_t		public_len;
+	char		x[48];
+	char		y[48];
+};
+
+static int	key_load(const char *, struct signing_key *);
+static int	header_check(const char *, const struct signing_key **);
+static int	grant_password(struct http_request *, struct ngan_req *);
+static int	grant_refresh(struct http_request *, struct ngan_req *);
+static int	grant_client(struct http_request *, struct ngan_req *);
+static void	token_answer(struct http_request *, const char *, const char *,
+		    const char *, const char *, const char *, int,
+		    const char *);
+static void	sha256_hex(const char *, char *);
+static int	grant_fields(struct http_request *, struct ngan_req *,
+		    const char *, const char *);
+
+static struct signing_key	keys[KEYS_MAX];
+static int			nkeys;
+static long			access_ttl = 900;
+static long			refresh_ttl = 30 * 24 * 3600;
+static char			*jwks_json;
+
+/* Compares with a dummy hash when the user is unknown: same timing. */
+static char			dummy_hash[crypto_pwhash_STRBYTES];
+
+static const char *const grant_types[] = {
+	"password", "refresh_token", "client_credentials", NULL
+};
+
+static const struct field_spec token_fields[] = {
+	{ "grant_type", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL },
+	{ "username", FIELD_STRING, 0, 1, 64, NULL, NULL },
+	{ "password", FIELD_STRING, 0, 1, 200, NULL, NULL },
+	{ "refresh_token", FIELD_STRING, 0, 1, 200, NULL, NULL },
+	{ "client_id", FIELD_STRING, 0, 1, 64, NULL, NULL },
+	{ "client_secret", FIELD_STRING, 0, 1, 200, NULL, NULL },
+	{ "scope", FIELD_STRING, 0, 0, 200, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const struct field_spec revoke_fields[] = {
+	{ "token", FIELD_STRING, FIELD_REQUIRED, 1, 4096, NULL, NULL },
+	{ "token_type_hint", FIELD_STRING, 0, 1, 64, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const role_names[] = {
+	"admin", "organizer", "scanner", "partner", NULL
+};
+
+int
+auth_role_parse(const char *name)
+{
+	int		i;
+
+	for (i = 0; role_names[i] != NULL; i++) {
+		if (!strcmp(role_names[i], name))
+			return (1 << i);
+	}
+
+	return (0);
+}
+
+const char *
+auth_role_name(int role)
+{
+	int		i;
+
+	for (i = 0; role_names[i] != NULL; i++) {
+		if (role == (1 << i))
+			return (role_names[i]);
+	}
+
+	return ("none");
+}
+
+int
+auth_init(void)
+{
+	const char	*path, *v;
+	char		*list, *p, *next, *end;
+	json_t		*set, *arr;
+	int		i;
+
+	if ((path = getenv("NGAN_JWT_KEY")) == NULL || *path == '\0') {
+		kore_log(LOG_ERR, "NGAN_JWT_KEY is not set");
+		return (KORE_RESULT_ERROR);
+	}
+	if (!key_load(path, &keys[0]) || keys[0].private_pem == NULL)
+		return (KORE_RESULT_ERROR);
+	nkeys = 1;
+
+	if ((v = getenv("NGAN_JWT_PREVIOUS_KEYS")) != NULL && *v != '\0') {
+		list = kore_strdup(v);
+		for (p = list; p != NULL && nkeys < KEYS_MAX; p = next) {
+			if ((next = strchr(p, ':')) != NULL)
+				*next++ = '\0';
+			if (*p == '\0')
+				continue;
+			if (!key_load(p, &keys[nkeys])) {
+				kore_free(list);
+				return (KORE_RESULT_ERROR);
+			}
+			nkeys++;
+		}
+		kore_free(list);
+	}
+
+	if ((v = getenv("NGAN_ACCESS_TTL")) != NULL) {
+		access_ttl = strtol(v, &end, 10);
+		if (*end != '\0' || access_ttl < 30 || access_ttl > 86400)
+			access_ttl = 900;
+	}
+	if ((v = getenv("NGAN_REFRESH_TTL")) != NULL) {
+		refresh_ttl = strtol(v, &end, 10);
+		if (*end != '\0' || refresh_ttl < 60)
+			refresh_ttl = 30 * 24 * 3600;
+	}
+
+	arr = json_array();
+	for (i = 0; i < nkeys; i++) {
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+		    keys[i].x, "y", keys[i].y, "kid", keys[i].kid, "alg",
+		    "ES256", "use", "sig"));
+	}
+	set = json_pack("{s:o}", "keys", arr);
+	jwks_json = json_dumps(set, JSON_COMPACT);
+	json_decref(set);
+
+	if (crypto_pwhash_str(dummy_hash, "not a password", 14, 2,
+	    19 * 1024 * 1024) != 0)
+		return (KORE_RESULT_ERROR);
+
+	return (KORE_RESULT_OK);
+}
+
+/* Loads a P-256 key (private, or public for an old key kept to verify). */
+static int
+key_load(const char *path, struct signing_key *k)
+{
+	EVP_PKEY	*pkey;
+	BIO		*in, *out;
+	BIGNUM		*x, *y;
+	u_int8_t	bx[32], by[32], der_hash[32];
+	u_int8_t	*der;
+	char		*mem, hex[65];
+	long		len;
+	int		der_len, ok;
+	FILE		*fp;
+
+	ok = KORE_RESULT_ERROR;
+	pkey = NULL;
+	x = y = NULL;
+	der = NULL;
+	out = NULL;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		kore_log(LOG_ERR, "cannot open key %s: %s", path,
+		    strerror(errno));
+		return (KORE_RESULT_ERROR);
+	}
+	in = BIO_new_fp(fp, BIO_CLOSE);
+	if ((pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) != NULL) {
+		out = BIO_new(BIO_s_mem());
+		if (!PEM_write_bio_PrivateKey(out, pkey, NULL, NULL, 0,
+		    NULL, NULL))
+			goto out;
+		len = BIO_get_mem_data(out, &mem);
+		k->private_pem = kore_malloc((size_t)len + 1);
+		memcpy(k->private_pem, mem, (size_t)len);
+		k->private_pem[len] = '\0';
+		k->private_len = (size_t)len;
+		BIO_free(out);
+		out = NULL;
+	} else {
+		(void)BIO_reset(in);
+		if ((pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL)) == NULL) {
+			kore_log(LOG_ERR, "%s holds no EC key", path);
+			goto out;
+		}
+	}
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+	    EVP_PKEY_get_bits(pkey) != 256) {
+		kore_log(LOG_ERR, "%s is not a P-256 key", path);
+		goto out;
+	}
+
+	out = BIO_new(BIO_s_mem());
+	if (!PEM_write_bio_PUBKEY(out, pkey))
+		goto out;
+	len = BIO_get_mem_data(out, &mem);
+	k->public_pem = kore_malloc((size_t)len + 1);
+	memcpy(k->public_pem, mem, (size_t)len);
+	k->public_pem[len] = '\0';
+	k->public_len = (size_t)len;
+
+	if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
+	    !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) ||
+	    BN_bn2binpad(x, bx, sizeof(bx)) != 32 ||
+	    BN_bn2binpad(y, by, sizeof(by)) != 32)
+		goto out;
+	base64url_encode(bx, sizeof(bx), k->x, sizeof(k->x));
+	base64url_encode(by, sizeof(by), k->y, sizeof(k->y));
+
+	/* kid: the start of SHA-256 over the public key, stable per key. */
+	if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
+		goto out;
+	crypto_hash_sha256(der_hash, der, (unsigned long long)der_len);
+	hex_encode(der_hash, 8, hex);
+	kore_strlcpy(k->kid, hex, sizeof(k->kid));
+
+	ok = KORE_RESULT_OK;
+
+out:
+	OPENSSL_free(der);
+	BN_free(x);
+	BN_free(y);
+	BIO_free(out);
+	BIO_free(in);
+	EVP_PKEY_free(pkey);
+	return (ok);
+}
+
+/* Signs an access token; caller must free. */
+char *
+jwt_issue(const char *sub, const char *role, const char *agency_id,
+    const char *scope, const char *sid, int is_client, long now)
+{
+	jwt_t		*jwt;
+	char		*token, jti[44];
+
+	if (jwt_new(&jwt) != 0)
+		return (NULL);
+
+	random_token(jti, sizeof(jti));
+	token = NULL;
+	if (jwt_add_header(jwt, "kid", keys[0].kid) != 0 ||
+	    jwt_add_grant(jwt, "iss", ISSUER) != 0 ||
+	    jwt_add_grant(jwt, "aud", AUDIENCE) != 0 ||
+	    jwt_add_grant(jwt, "sub", sub) != 0 ||
+	    jwt_add_grant(jwt, "role", role) != 0 ||
+	    jwt_add_grant(jwt, "scope", scope) != 0 ||
+	    jwt_add_grant(jwt, "jti", jti) != 0 ||
+	    jwt_add_grant(jwt, "kind", is_client ? "client" : "user") != 0 ||
+	    jwt_add_grant_int(jwt, "iat", now) != 0 ||
+	    jwt_add_grant_int(jwt, "nbf", now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", now + access_ttl) != 0)
+		goto out;
+	if (agency_id != NULL && *agency_id != '\0' &&
+	    jwt_add_grant(jwt, "agency_id", agency_id) != 0)
+		goto out;
+	if (sid != NULL && *sid != '\0' && jwt_add_grant(jwt, "sid", sid) != 0)
+		goto out;
+	if (jwt_set_alg(jwt, JWT_ALG_ES256,
+	    (const unsigned char *)keys[0].private_pem,
+	    (int)keys[0].private_len) != 0)
+		goto out;
+
+	token = jwt_encode_str(jwt);
+
+out:
+	jwt_free(jwt);
+	return (token);
+}
+
+/*
+ * Reads the header ourselves before libjwt sees the token: only ES256
+ * with one of our key ids passes, so "none", HS256-with-our-public-key
+ * and foreign keys never reach a verifier.
+ */
+static int
+header_check(const char *token, const struct signing_key **key)
+{
+	const char	*dot, *alg, *kid;
+	u_int8_t	raw[512];
+	size_t		len;
+	json_t		*hdr;
+	int		i, ok;
+
+	if ((dot = strchr(token, '.')) == NULL || dot == token ||
+	    (size_t)(dot - token) > 600)
+		return (KORE_RESULT_ERROR);
+	if (!base64url_decode(token, (size_t)(dot - token), raw,
+	    sizeof(raw) - 1, &len))
+		return (KORE_RESULT_ERROR);
+
+	if ((hdr = json_loadb((const char *)raw, len, 0, NULL)) == NULL)
+		return (KORE_RESULT_ERROR);
+
+	ok = KORE_RESULT_ERROR;
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	kid = json_string_value(json_object_get(hdr, "kid"));
+	if (alg != NULL && kid != NULL && !strcmp(alg, "ES256")) {
+		for (i = 0; i < nkeys; i++) {
+			if (!strcmp(keys[i].kid, kid)) {
+				*key = &keys[i];
+				ok = KORE_RESULT_OK;
+				break;
+			}
+		}
+	}
+	json_decref(hdr);
+
+	return (ok);
+}
+
+/* Verifies signature and claims; fills actor. */
+int
+jwt_check(const char *token, long now, struct actor *a)
+{
+	const struct signing_key	*key;
+	const char			*v;
+	jwt_t				*jwt;
+	long				exp, nbf;
+	int				ok;
+
+	if (strlen(token) > 4096 || !header_check(token, &key))
+		return (KORE_RESULT_ERROR);
+
+	jwt = NULL;
+	if (jwt_decode(&jwt, token, (const unsigned char *)key->public_pem,
+	    (int)key->public_len) != 0 || jwt == NULL)
+		return (KORE_RESULT_ERROR);
+
+	ok = KORE_RESULT_ERROR;
+	if (jwt_get_alg(jwt) != JWT_ALG_ES256)
+		goto out;
+	if ((v = jwt_get_grant(jwt, "iss")) == NULL || strcmp(v, ISSUER))
+		goto out;
+	if ((v = jwt_get_grant(jwt, "aud")) == NULL || strcmp(v, AUDIENCE))
+		goto out;
+	errno = 0;
+	exp = jwt_get_grant_int(jwt, "exp");
+	if (errno != 0 || exp <= now)
+		goto out;
+	errno = 0;
+	nbf = jwt_get_grant_int(jwt, "nbf");
+	if (errno != 0 || nbf > now + CLOCK_SKEW)
+		goto out;
+
+	if ((v = jwt_get_grant(jwt, "sub")) == NULL || !uuid_valid(v))
+		goto out;
+	kore_strlcpy(a->sub, v, sizeof(a->sub));
+	if ((v = jwt_get_grant(jwt, "role")) == NULL ||
+	    (a->role = auth_role_parse(v)) == 0)
+		goto out;
+	if ((v = jwt_get_grant(jwt, "kind")) == NULL)
+		goto out;
+	a->is_client = !strcmp(v, "client");
+	a->agency_id[0] = '\0';
+	if ((v = jwt_get_grant(jwt, "agency_id")) != NULL) {
+		if (!uuid_valid(v))
+			goto out;
+		kore_strlcpy(a->agency_id, v, sizeof(a->agency_id));
+	}
+	a->sid[0] = '\0';
+	if ((v = jwt_get_grant(jwt, "sid")) != NULL) {
+		if (!uuid_valid(v))
+			goto out;
+		kore_strlcpy(a->sid, v, sizeof(a->sid));
+	}
+	if ((v = jwt_get_grant(jwt, "scope")) == NULL)
+		goto out;
+	kore_strlcpy(a->scope, v, sizeof(a->scope));
+
+	a->authenticated = 1;
+	ok = KORE_RESULT_OK;
+
+out:
+	jwt_free(jwt);
+	return (ok);
+}
+
+/*
+ * Reads "Authorization: Bearer". No header: anonymous. A header that does
+ * not verify is answered 401 here (RFC 6750), whatever the route.
+ */
+int
+auth_bearer(struct http_request *req, struct ngan_req *r)
+{
+	const char	*h;
+	json_t		*j;
+
+	if (!http_request_header(req, "authorization", &h))
+		return (KORE_RESULT_OK);
+
+	if (strncasecmp(h, "Bearer ", 7) != 0 ||
+	    !jwt_check(h + 7, (long)time(NULL), &r->actor)) {
+		memset(&r->actor, 0, sizeof(r->actor));
+		problem_unauthorized(req, 1);
+		return (KORE_RESULT_ERROR);
+	}
+
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "sub", r->actor.sub,
+	    "role", auth_role_name(r->actor.role), "kind",
+	    r->actor.is_client ? "client" : "user", "agency_id",
+	    r->actor.agency_id[0] ? r->actor.agency_id : NULL, "sid",
+	    r->actor.sid[0] ? r->actor.sid : NULL);
+	r->actor.json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+
+	return (KORE_RESULT_OK);
+}
+
+/* 401 without a token, 403 with one of another role. */
+int
+auth_require(struct http_request *req, struct ngan_req *r, int roles)
+{
+	if (!r->actor.authenticated) {
+		problem_unauthorized(req, 0);
+		return (KORE_RESULT_ERROR);
+	}
+	if (!(r->actor.role & roles)) {
+		problem(req, 403, NULL, "Your role may not do this.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+int
+auth_jwks(struct http_request *req, struct ngan_req *r)
+{
+	http_response_header(req, "cache-control", "public, max-age=300");
+	respond_text(req, 200, "application/json", jwks_json,
+	    strlen(jwks_json));
+	return (KORE_RESULT_OK);
+}
+
+/* POST /v1/auth/token: the phase says how far a grant has come. */
+int
+auth_token(struct http_request *req, struct ngan_req *r)
+{
+	const char	*grant;
+	int		i;
+
+	if (r->phase == 0) {
+		if (!json_body_or_error(req, r, token_fields))
+			return (KORE_RESULT_OK);
+		grant = json_string_value(json_object_get(r->body,
+		    "grant_type"));
+		for (i = 0; grant_types[i] != NULL; i++) {
+			if (!strcmp(grant_types[i], grant))
+				break;
+		}
+		if (grant_types[i] == NULL) {
+			problem_oauth(req, 400, "unsupported_grant_type",
+			    "grant_type is password, refresh_token or "
+			    "client_credentials.");
+			return (KORE_RESULT_OK);
+		}
+		r->status = i;
+	}
+
+	http_response_header(req, "cache-control", "no-store");
+	http_response_header(req, "pragma", "no-cache");
+
+	switch (r->status) {
+	case 0:
+		return (grant_password(req, r));
+	case 1:
+		return (grant_refresh(req, r));
+	default:
+		return (grant_client(req, r));
+	}
+}
+
+/* Fields a grant needs; answers 422 naming the missing ones. */
+static int
+grant_fields(struct http_request *req, struct ngan_req *r,
+    const char *a, const char *b)
+{
+	json_t		*errors;
+
+	errors = json_array();
+	if (a != NULL && !json_is_string(json_object_get(r->body, a)))
+		validation_error(errors, a, "required",
+		    "This grant needs this field.");
+	if (b != NULL && !json_is_string(json_object_get(r->body, b)))
+		validation_error(errors, b, "required",
+		    "This grant needs this field.");
+	if (json_array_size(errors) > 0) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_ERROR);
+	}
+	json_decref(errors);
+
+	return (KORE_RESULT_OK);
+}
+
+/* What a grant learns between its database steps. */
+struct grant_state {
+	int		failed;
+	char		user_id[NGAN_UUID_LEN + 1];
+	char		role[16];
+	char		agency_id[NGAN_UUID_LEN + 1];
+	char		refresh[48];
+};
+
+static struct grant_state *
+grant_state(struct ngan_req *r)
+{
+	if (r->scratch == NULL)
+		r->scratch = calloc(1, sizeof(struct grant_state));
+	if (r->scratch == NULL)
+		fatal("out of memory");
+
+	return (r->scratch);
+}
+
+/*
+ * password: look the user up with the throttle state (phase 0), verify
+ * the password here, then record a failure or open a session (phase 1),
+ * then answer (phase 2).
+ */
+static int
+grant_password(struct http_request *req, struct ngan_req *r)
+{
+	struct grant_state	*g;
+	const char		*user, *pass, *hash;
+	char			addr[64], token_hash[65], ttl[24];
+	int			wait, good;
+
+	g = grant_state(r);
+	user = json_string_value(json_object_get(r->body, "username"));
+	pass = json_string_value(json_object_get(r->body, "password"));
+	client_address(req, addr, sizeof(addr));
+
+	switch (r->phase) {
+	case 0:
+		if (!grant_fields(req, r, "username", "password"))
+			return (KORE_RESULT_OK);
+		return (db_query(req, r, "SELECT wait_seconds, user_id, "
+		    "password_hash, role, agency_id, active FROM "
+		    "api.login_lookup($1, $2)", 2, user, addr));
+	case 1:
+		wait = (int)strtol(db_value(r, 0, 0), NULL, 10);
+		if (wait > 0) {
+			problem_retry_after(req, 429, wait, "Too many failed "
+			    "sign-ins; wait before trying again.");
+			return (KORE_RESULT_OK);
+		}
+		hash = db_isnull(r, 0, 1) ? dummy_hash : db_value(r, 0, 2);
+		good = crypto_pwhash_str_verify(hash, pass, strlen(pass)) == 0;
+		if (!good || db_isnull(r, 0, 1) ||
+		    strcmp(db_value(r, 0, 5), "t") != 0) {
+			g->failed = 1;
+			return (db_query(req, r, "SELECT api.login_failed($1, "
+			    "$2)", 2, user, addr));
+		}
+		kore_strlcpy(g->user_id, db_value(r, 0, 1), sizeof(g->user_id));
+		kore_strlcpy(g->role, db_value(r, 0, 3), sizeof(g->role));
+		kore_strlcpy(g->agency_id, db_value(r, 0, 4),
+		    sizeof(g->agency_id));
+		random_token(g->refresh, sizeof(g->refresh));
+		sha256_hex(g->refresh, token_hash);
+		(void)snprintf(ttl, sizeof(ttl), "%ld", refresh_ttl);
+		return (db_query(req, r, "SELECT api.session_open($1, $2, "
+		    "decode($3, 'hex'), $4)", 4, g->user_id, user, token_hash,
+		    ttl));
+	default:
+		if (g->failed) {
+			problem_oauth(req, 400, "invalid_grant", "The username "
+			    "or password is wrong, or the account is "
+			    "disabled.");
+			return (KORE_RESULT_OK);
+		}
+		token_answer(req, g->user_id, g->role, g->agency_id, g->role,
+		    db_value(r, 0, 0), 0, g->refresh);
+		return (KORE_RESULT_OK);
+	}
+}
+
+/* refresh_token: rotate in one statement (phase 0), answer (phase 1). */
+static int
+grant_refresh(struct http_request *req, struct ngan_req *r)
+{
+	struct grant_state	*g;
+	const char		*old;
+	char			old_hash[65], new_hash[65], ttl[24];
+
+	g = grant_state(r);
+	if (r->phase == 0) {
+		if (!grant_fields(req, r, "refresh_token", NULL))
+			return (KORE_RESULT_OK);
+		old = json_string_value(json_object_get(r->body,
+		    "refresh_token"));
+		sha256_hex(old, old_hash);
+		random_token(g->refresh, sizeof(g->refresh));
+		sha256_hex(g->refresh, new_hash);
+		(void)snprintf(ttl, sizeof(ttl), "%ld", refresh_ttl);
+		return (db_query(req, r, "SELECT outcome, user_id, role, "
+		    "agency_id, session_id FROM api.refresh_rotate("
+		    "decode($1, 'hex'), decode($2, 'hex'), $3)", 3, old_hash,
+		    new_hash, ttl));
+	}
+
+	if (strcmp(db_value(r, 0, 0), "ok") != 0) {
+		problem_oauth(req, 400, "invalid_grant", "The refresh token "
+		    "is unknown, expired, revoked or was already used.");
+		return (KORE_RESULT_OK);
+	}
+	token_answer(req, db_value(r, 0, 1), db_value(r, 0, 2),
+	    db_value(r, 0, 3), db_value(r, 0, 2), db_value(r, 0, 4), 0,
+	    g->refresh);
+
+	return (KORE_RESULT_OK);
+}
+
+/* client_credentials: partner systems; no refresh token. */
+static int
+grant_client(struct http_request *req, struct ngan_req *r)
+{
+	const char	*id, *secret;
+	char		secret_hash[65];
+
+	if (r->phase == 0) {
+		if (!grant_fields(req, r, "client_id", "client_secret"))
+			return (KORE_RESULT_OK);
+		id = json_string_value(json_object_get(r->body, "client_id"));
+		secret = json_string_value(json_object_get(r->body,
+		    "client_secret"));
+		sha256_hex(secret, secret_hash);
+		return (db_query(req, r, "SELECT id, array_to_string(scopes, "
+		    "' ') FROM api.client_lookup($1, decode($2, 'hex')) "
+		    "WHERE id IS NOT NULL", 2, id, secret_hash));
+	}
+
+	if (db_rows(r) != 1) {
+		problem_oauth(req, 401, "invalid_client", "The client id or "
+		    "secret is wrong, or the client is disabled.");
+		return (KORE_RESULT_OK);
+	}
+	token_answer(req, db_value(r, 0, 0), "partner", NULL,
+	    db_value(r, 0, 1), NULL, 1, NULL);
+
+	return (KORE_RESULT_OK);
+}
+
+static void
+token_answer(struct http_request *req, const char *sub, const char *role,
+    const char *agency_id, const char *scope, const char *sid,
+    int is_client, const char *refresh)
+{
+	json_t		*body;
+	char		*access;
+
+	access = jwt_issue(sub, role, agency_id, scope, sid, is_client,
+	    (long)time(NULL));
+	if (access == NULL) {
+		problem(req, 500, NULL, "Could not sign the token.");
+		return;
+	}
+
+	body = json_pack("{s:s, s:s, s:i, s:s}", "access_token", access,
+	    "token_type", "Bearer", "expires_in", (int)access_ttl, "scope",
+	    scope);
+	if (refresh != NULL)
+		json_object_set_new(body, "refresh_token", json_string(refresh));
+	respond_json(req, 200, body);
+	json_decref(body);
+	free(access);
+}
+
+/*
+ * POST /v1/auth/revoke (RFC 7009): a refresh token ends its session; an
+ * access token of ours ends the session it came from. Unknown tokens are
+ * answered the same, so the call reveals nothing.
+ */
+int
+auth_revoke(struct http_request *req, struct ngan_req *r)
+{
+	struct actor	a;
+	const char	*token;
+	char		hash[65];
+
+	if (r->phase == 0) {
+		if (!json_body_or_error(req, r, revoke_fields))
+			return (KORE_RESULT_OK);
+		token = json_string_value(json_object_get(r->body, "token"));
+		memset(&a, 0, sizeof(a));
+		if (strchr(token, '.') != NULL) {
+			if (jwt_check(token, (long)time(NULL), &a) &&
+			    a.sid[0] != '\0')
+				return (db_query(req, r, "SELECT "
+				    "api.revoke_session($1)", 1, a.sid));
+		} else {
+			sha256_hex(token, hash);
+			return (db_query(req, r, "SELECT api.revoke_refresh("
+			    "decode($1, 'hex'))", 1, hash));
+		}
+	}
+
+	http_response_header(req, "cache-control", "no-store");
+	respond_text(req, 200, "application/json", "{}", 2);
+	return (KORE_RESULT_OK);
+}
+
+/* SHA-256 of a token as 64 hex digits, the form the database keeps. */
+static void
+sha256_hex(const char *token, char *out)
+{
+	u_int8_t	digest[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(digest, (const u_int8_t *)token, strlen(token));
+	hex_encode(digest, sizeof(digest), out);
+}
+
+/* Hashes a new password as the demo tool does (OWASP argon2id minimum). */
+int
+auth_password_hash(const char *password, char *out)
+{
+	return (crypto_pwhash_str(out, password, strlen(password), 2,
+	    19 * 1024 * 1024) == 0);
+}

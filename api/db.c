@@ -1,0 +1,353 @@
+/*
+ * Asynchronous PostgreSQL calls through Kore's pgsql layer. A handler
+ * calls db_query() and returns what it returns; when the result is in,
+ * api_dispatch() calls the handler again with r->phase one higher and the
+ * rows in r->result. A connection that went stale (PostgreSQL restarted)
+ * is reset and the call retried once; a database that cannot be reached
+ * answers 503 at once instead of hanging.
+ */
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngan.h"
+
+
+#define DB_CONTINUE	101
+
+static int	db_start(struct http_request *, struct ngan_req *);
+static int	db_failed(struct http_request *, struct ngan_req *);
+static void	db_release(struct ngan_req *);
+
+/* Connections busy across this worker, for /metrics. */
+u_int32_t	db_in_use = 0;
+u_int32_t	db_waiting = 0;
+
+void
+db_init(const char *conninfo)
+{
+	if (!kore_pgsql_register(NGAN_DB, conninfo))
+		fatal("cannot register the database");
+}
+
+/* Params are text, NULL for SQL NULL; copied, so the caller keeps them. */
+int
+db_query(struct http_request *req, struct ngan_req *r, const char *query,
+    int n, ...)
+{
+	const char	*values[NGAN_PARAMS_MAX];
+	va_list		ap;
+	int		i;
+
+	if (n > NGAN_PARAMS_MAX)
+		fatal("db_query: %d parameters", n);
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		values[i] = va_arg(ap, const char *);
+	va_end(ap);
+
+	return (db_query_array(req, r, query, n, values, NULL));
+}
+
+/* lengths may be NULL (all text); with lengths, values may hold bytes. */
+int
+db_query_array(struct http_request *req, struct ngan_req *r,
+    const char *query, int n, const char **values, const int *lengths)
+{
+	int		i;
+
+	for (i = 0; i < r->nparams; i++)
+		free(r->values[i]);
+
+	r->query = query;
+	r->nparams = n;
+	for (i = 0; i < n; i++) {
+		r->values[i] = NULL;
+		r->lengths[i] = 0;
+		if (values[i] == NULL)
+			continue;
+		r->lengths[i] = lengths != NULL ? lengths[i] :
+		    (int)strlen(values[i]);
+		r->values[i] = malloc((size_t)r->lengths[i] + 1);
+		if (r->values[i] == NULL)
+			fatal("db_query: out of memory");
+		memcpy(r->values[i], values[i], (size_t)r->lengths[i]);
+		r->values[i][r->lengths[i]] = '\0';
+	}
+
+	if (r->result != NULL) {
+		PQclear(r->result);
+		r->result = NULL;
+	}
+	r->sqlstate[0] = '\0';
+	r->db_retried = 0;
+	r->db_state = DB_SETUP;
+
+	return (db_drive(req, r));
+}
+
+/*
+ * Moves the call along. Returns KORE_RESULT_RETRY while waiting,
+ * KORE_RESULT_OK when it answered an error itself, and DB_DONE when the
+ * result is in r->result.
+ */
+int
+db_drive(struct http_request *req, struct ngan_req *r)
+{
+	int		ret;
+
+	for (;;) {
+		switch (r->db_state) {
+		case DB_SETUP:
+			if ((ret = db_start(req, r)) != DB_CONTINUE)
+				return (ret);
+			break;
+		case DB_WAIT:
+			switch (r->sql.state) {
+			case KORE_PGSQL_STATE_WAIT:
+				return (KORE_RESULT_RETRY);
+			case KORE_PGSQL_STATE_RESULT:
+				/* Keep the rows past kore_pgsql_continue(). */
+				if (r->result != NULL)
+					PQclear(r->result);
+				r->result = r->sql.result;
+				r->sql.result = NULL;
+				kore_pgsql_continue(&r->sql);
+				break;
+			case KORE_PGSQL_STATE_ERROR:
+				if ((ret = db_failed(req, r)) != DB_CONTINUE)
+					return (ret);
+				break;
+			case KORE_PGSQL_STATE_COMPLETE:
+				db_release(r);
+				r->db_state = DB_IDLE;
+				return (DB_DONE);
+			default:
+				kore_pgsql_continue(&r->sql);
+				break;
+			}
+			break;
+		default:
+			return (DB_DONE);
+		}
+	}
+}
+
+/* Gets a connection and sends the query. */
+static int
+db_start(struct http_request *req, struct ngan_req *r)
+{
+	const char	*values[NGAN_PARAMS_MAX];
+	int		i;
+
+	if (r->sql.req == NULL) {
+		kore_pgsql_init(&r->sql);
+		kore_pgsql_bind_request(&r->sql, req);
+	}
+
+	if (r->db_queued) {
+		r->db_queued = 0;
+		db_waiting--;
+	}
+	if (!kore_pgsql_setup(&r->sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
+		/* Every connection busy: Kore queued us and wakes us. */
+		if (r->sql.state == KORE_PGSQL_STATE_INIT) {
+			if (!r->db_queued) {
+				r->db_queued = 1;
+				db_waiting++;
+			}
+			return (KORE_RESULT_RETRY);
+		}
+		kore_log(LOG_WARNING, "database unreachable");
+		db_release(r);
+		r->db_state = DB_IDLE;
+		problem_retry_after(req, 503, 2,
+		    "The database is unreachable; try again shortly.");
+		return (KORE_RESULT_OK);
+	}
+	db_in_use++;
+
+	for (i = 0; i < r->nparams; i++)
+		values[i] = r->values[i];
+	if (!kore_pgsql_query_param_fields(&r->sql, r->query, 0, r->nparams,
+	    values, r->lengths, NULL))
+		return (db_failed(req, r));
+
+	r->db_state = DB_WAIT;
+	return (DB_CONTINUE);
+}
+
+/*
+ * A failed call: a broken connection is reset and the call retried once
+ * (the query never ran on a connection PostgreSQL had closed); anything
+ * else becomes a problem answer. Messages go to the log without the
+ * DETAIL part, where PostgreSQL puts the values.
+ */
+static int
+db_failed(struct http_request *req, struct ngan_req *r)
+{
+	const char	*state, *msg;
+	int		broken;
+
+	state = NULL;
+	msg = NULL;
+	if (r->sql.result != NULL) {
+		state = PQresultErrorField(r->sql.result, PG_DIAG_SQLSTATE);
+		msg = PQresultErrorField(r->sql.result,
+		    PG_DIAG_MESSAGE_PRIMARY);
+	}
+	if (state != NULL)
+		kore_strlcpy(r->sqlstate, state, sizeof(r->sqlstate));
+
+	broken = r->sql.conn == NULL ||
+	    PQstatus(r->sql.conn->db) == CONNECTION_BAD ||
+	    (state != NULL && (!strncmp(state, "08", 2) ||
+	    !strncmp(state, "57P", 3)));
+
+	if (!broken && (state == NULL || strncmp(state, "23", 2) != 0)) {
+		kore_log(LOG_ERR, "query failed (%s): %s %s",
+		    r->route->pattern, state ? state : "-", msg ? msg : "-");
+	}
+
+	if (broken && r->sql.conn != NULL) {
+		/*
+		 * libpq may have closed the socket already; Kore must not
+		 * try to unregister it (that is fatal), and the pooled
+		 * connection is made new for whoever takes it next.
+		 */
+		r->sql.flags &= ~KORE_PGSQL_SCHEDULED;
+		PQreset(r->sql.conn->db);
+	}
+
+	db_release(r);
+
+	if (broken && !r->db_retried) {
+		r->db_retried = 1;
+		r->db_state = DB_SETUP;
+		return (DB_CONTINUE);
+	}
+
+	r->db_state = DB_IDLE;
+	if (broken) {
+		problem_retry_after(req, 503, 2,
+		    "The database is unreachable; try again shortly.");
+	} else if (r->sqlstate[0] != '\0' && (!strcmp(r->sqlstate, "40001") ||
+	    !strcmp(r->sqlstate, "40P01") || !strcmp(r->sqlstate, "55P03"))) {
+		problem_retry_after(req, 503, 1,
+		    "The request met a concurrent change; try again.");
+	} else if (!strncmp(r->sqlstate, "23", 2)) {
+		problem(req, 409, NULL, "The change conflicts with "
+		    "existing data.");
+	} else {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+/* Returns the connection to the pool and forgets the call. */
+static void
+db_release(struct ngan_req *r)
+{
+	if (r->sql.conn != NULL && db_in_use > 0)
+		db_in_use--;
+	if (r->sql.req != NULL)
+		kore_pgsql_cleanup(&r->sql);
+	memset(&r->sql, 0, sizeof(r->sql));
+}
+
+void
+db_request_cleanup(struct ngan_req *r)
+{
+	int		i;
+
+	if (r->db_queued) {
+		r->db_queued = 0;
+		db_waiting--;
+	}
+	if (r->db_state != DB_IDLE || r->sql.req != NULL)
+		db_release(r);
+	r->db_state = DB_IDLE;
+	for (i = 0; i < r->nparams; i++) {
+		free(r->values[i]);
+		r->values[i] = NULL;
+	}
+	r->nparams = 0;
+	if (r->result != NULL) {
+		PQclear(r->result);
+		r->result = NULL;
+	}
+}
+
+int
+db_rows(struct ngan_req *r)
+{
+	return (r->result != NULL ? PQntuples(r->result) : 0);
+}
+
+const char *
+db_value(struct ngan_req *r, int row, int col)
+{
+	return (PQgetvalue(r->result, row, col));
+}
+
+int
+db_isnull(struct ngan_req *r, int row, int col)
+{
+	return (PQgetisnull(r->result, row, col));
+}
+
+/*
+ * Sends an api.result row (status, body, etag, location) as the answer:
+ * the common last step of a handler.
+ */
+int
+db_respond(struct http_request *req, struct ngan_req *r)
+{
+	const char	*body;
+	char		*text, loc[256];
+	json_t		*json, *rid;
+	int		status;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1)) {
+		kore_log(LOG_ERR, "%s: no result row", r->route->pattern);
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+
+	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
+	body = db_value(r, 0, 1);
+	if (!db_isnull(r, 0, 2))
+		http_response_header(req, "etag", db_value(r, 0, 2));
+	if (!db_isnull(r, 0, 3)) {
+		(void)snprintf(loc, sizeof(loc), "%s", db_value(r, 0, 3));
+		http_response_header(req, "location", loc);
+	}
+
+	if (status < 400) {
+		respond_text(req, status, "application/json", body,
+		    strlen(body));
+		return (KORE_RESULT_OK);
+	}
+
+	/* Problems from SQL get the request id like every other. */
+	json = json_loads(body, 0, NULL);
+	if (json == NULL) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+	rid = json_string(r->request_id);
+	json_object_set_new(json, "request_id", rid);
+	text = json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	if (status == 401)
+		http_response_header(req, "www-authenticate",
+		    "Bearer error=\"invalid_token\"");
+	respond_text(req, status, "application/problem+json", text,
+	    text != NULL ? strlen(text) : 0);
+	free(text);
+
+	return (KORE_RESULT_OK);
+}

@@ -1,0 +1,450 @@
+/*
+ * Request bodies and query strings. json_validate() is pure so unit tests
+ * and fuzzers reach it without a server; json_body_or_error() answers
+ * 413, 415, 400 or 422 itself and returns KORE_RESULT_ERROR then.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngan.h"
+
+static void	validate_field(json_t *, const struct field_spec *, json_t *,
+		    const char *);
+
+void
+validation_error(json_t *errors, const char *field, const char *code,
+    const char *message)
+{
+	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}",
+	    "field", field, "code", code, "message", message));
+}
+
+/* Code points in valid UTF-8 (Jansson has checked the encoding). */
+size_t
+utf8_length(const char *s)
+{
+	size_t		n;
+
+	for (n = 0; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+
+	return (n);
+}
+
+int
+uuid_valid(const char *s)
+{
+	size_t		i;
+
+	if (strlen(s) != NGAN_UUID_LEN)
+		return (0);
+	for (i = 0; i < NGAN_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return (0);
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f') ||
+		    (s[i] >= 'A' && s[i] <= 'F'))) {
+			return (0);
+		}
+	}
+
+	return (1);
+}
+
+/*
+ * Checks obj against specs, appending {field, code, message} to errors for
+ * each wrong type, missing field and unknown field. Returns the number of
+ * errors found.
+ */
+int
+json_validate(json_t *obj, const struct field_spec *specs, json_t *errors)
+{
+	const struct field_spec	*s;
+	const char		*key;
+	json_t			*value;
+	size_t			before;
+	char			msg[128];
+
+	before = json_array_size(errors);
+	if (!json_is_object(obj)) {
+		validation_error(errors, "", "type",
+		    "The body must be a JSON object.");
+		return ((int)(json_array_size(errors) - before));
+	}
+
+	json_object_foreach(obj, key, value) {
+		for (s = specs; s->name != NULL; s++) {
+			if (!strcmp(s->name, key))
+				break;
+		}
+		if (s->name == NULL) {
+			(void)snprintf(msg, sizeof(msg),
+			    "This field is not part of the request.");
+			validation_error(errors, key, "unknown", msg);
+		}
+	}
+
+	for (s = specs; s->name != NULL; s++) {
+		value = json_object_get(obj, s->name);
+		if (value == NULL) {
+			if (s->flags & FIELD_REQUIRED) {
+				validation_error(errors, s->name, "required",
+				    "This field is required.");
+			}
+			continue;
+		}
+		validate_field(value, s, errors, s->name);
+	}
+
+	return ((int)(json_array_size(errors) - before));
+}
+
+static void
+validate_field(json_t *v, const struct field_spec *s, json_t *errors,
+    const char *path)
+{
+	const char	*str, *why;
+	json_int_t	n;
+	size_t		i, len;
+	json_t		*item;
+	char		sub[96];
+	int		k;
+
+	if (json_is_null(v)) {
+		if (!(s->flags & FIELD_NULLABLE))
+			validation_error(errors, path, "type",
+			    "This field may not be null.");
+		return;
+	}
+
+	switch (s->type) {
+	case FIELD_STRING:
+	case FIELD_UUID:
+		if (!json_is_string(v)) {
+			validation_error(errors, path, "type",
+			    "This field must be a string.");
+			return;
+		}
+		str = json_string_value(v);
+		if (s->type == FIELD_UUID) {
+			if (!uuid_valid(str))
+				validation_error(errors, path, "format",
+				    "This field must be a UUID.");
+			return;
+		}
+		len = utf8_length(str);
+		if ((s->min > 0 && len < (size_t)s->min) ||
+		    (s->max > 0 && len > (size_t)s->max)) {
+			validation_error(errors, path, "length",
+			    "This text is too short or too long.");
+			return;
+		}
+		if (s->choices != NULL) {
+			for (k = 0; s->choices[k] != NULL; k++) {
+				if (!strcmp(s->choices[k], str))
+					break;
+			}
+			if (s->choices[k] == NULL) {
+				validation_error(errors, path, "enum",
+				    "This value is not one of the choices.");
+				return;
+			}
+		}
+		if (s->check != NULL && (why = s->check(str)) != NULL)
+			validation_error(errors, path, "format", why);
+		break;
+	case FIELD_INT:
+		if (!json_is_integer(v)) {
+			validation_error(errors, path, "type",
+			    "This field must be an integer.");
+			return;
+		}
+		n = json_integer_value(v);
+		if (n < s->min || n > s->max)
+			validation_error(errors, path, "range",
+			    "This number is out of range.");
+		break;
+	case FIELD_BOOL:
+		if (!json_is_boolean(v))
+			validation_error(errors, path, "type",
+			    "This field must be true or false.");
+		break;
+	case FIELD_OBJECT:
+		if (!json_is_object(v))
+			validation_error(errors, path, "type",
+			    "This field must be an object.");
+		break;
+	case FIELD_ARRAY:
+	case FIELD_STRING_ARRAY:
+		if (!json_is_array(v)) {
+			validation_error(errors, path, "type",
+			    "This field must be an array.");
+			return;
+		}
+		len = json_array_size(v);
+		if ((s->min > 0 && len < (size_t)s->min) ||
+		    (s->max > 0 && len > (size_t)s->max)) {
+			validation_error(errors, path, "length",
+			    "This list has too few or too many items.");
+			return;
+		}
+		if (s->type != FIELD_STRING_ARRAY)
+			break;
+		json_array_foreach(v, i, item) {
+			(void)snprintf(sub, sizeof(sub), "%s.%zu", path, i);
+			if (!json_is_string(item)) {
+				validation_error(errors, sub, "type",
+				    "Each item must be a string.");
+				continue;
+			}
+			str = json_string_value(item);
+			if (s->choices != NULL) {
+				for (k = 0; s->choices[k] != NULL; k++) {
+					if (!strcmp(s->choices[k], str))
+						break;
+				}
+				if (s->choices[k] == NULL) {
+					validation_error(errors, sub, "enum",
+					    "This value is not one of the "
+					    "choices.");
+					continue;
+				}
+			}
+			if (s->check != NULL && (why = s->check(str)) != NULL)
+				validation_error(errors, sub, "format", why);
+		}
+		break;
+	}
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/* Percent-decodes s in place ('+' is a space). 0 on bad escapes or NUL. */
+int
+url_decode(char *s)
+{
+	char		*w;
+	int		hi, lo;
+
+	for (w = s; *s != '\0'; s++, w++) {
+		if (*s == '+') {
+			*w = ' ';
+		} else if (*s == '%') {
+			if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+				return (0);
+			if (hi == 0 && lo == 0)
+				return (0);
+			*w = (char)(hi * 16 + lo);
+			s += 2;
+		} else {
+			*w = *s;
+		}
+	}
+	*w = '\0';
+
+	return (1);
+}
+
+/* Strict UTF-8: no overlongs, surrogates or code points past U+10FFFF. */
+int
+utf8_valid(const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	unsigned int		cp;
+	int			n, i;
+
+	while (*s != '\0') {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		} else if ((*s & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *s & 0x1f;
+		} else if ((*s & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *s & 0x0f;
+		} else if ((*s & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *s & 0x07;
+		} else {
+			return (0);
+		}
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return (0);
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return (0);
+		s += n + 1;
+	}
+
+	return (1);
+}
+
+/*
+ * Splits a query string into at most max decoded name/value pairs, in
+ * heap copies the caller frees. Returns the count, or -1 when the query
+ * is malformed (bad escapes, NUL, invalid UTF-8, too many parameters).
+ */
+int
+query_parse(const char *qs, char **names, char **values, int max)
+{
+	const char	*p, *amp, *eq;
+	int		n;
+	size_t		len;
+
+	n = 0;
+	for (p = qs; p != NULL && *p != '\0'; p = amp != NULL ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		if (len == 0)
+			continue;
+		if (n >= max)
+			goto bad;
+		eq = memchr(p, '=', len);
+		names[n] = strndup(p, eq != NULL ? (size_t)(eq - p) : len);
+		values[n] = eq != NULL ? strndup(eq + 1, len - (size_t)(eq - p) -
+		    1) : strdup("");
+		n++;
+		if (names[n - 1] == NULL || values[n - 1] == NULL ||
+		    !url_decode(names[n - 1]) || !url_decode(values[n - 1]) ||
+		    !utf8_valid(names[n - 1]) || !utf8_valid(values[n - 1]))
+			goto bad;
+	}
+
+	return (n);
+
+bad:
+	while (n > 0) {
+		n--;
+		free(names[n]);
+		free(values[n]);
+	}
+	return (-1);
+}
+
+#if !defined(NGAN_UNIT_TEST)
+/*
+ * Reads, parses and validates a JSON body into r->body. Answers the error
+ * itself and returns KORE_RESULT_ERROR when the body will not do.
+ */
+int
+json_body_or_error(struct http_request *req, struct ngan_req *r,
+    const struct field_spec *specs)
+{
+	const char	*type;
+	json_error_t	err;
+	json_t		*errors;
+	char		*buf;
+	ssize_t		ret;
+	size_t		len, off;
+
+	if (!http_request_header(req, "content-type", &type) ||
+	    strncasecmp(type, "application/json", 16) != 0 ||
+	    (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+		problem(req, 415, NULL, "Send the body as application/json.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	len = req->http_body_length;
+	if (len > NGAN_JSON_BODY_MAX) {
+		problem(req, 413, NULL, "JSON bodies are limited to 1 MiB.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	buf = kore_malloc(len + 1);
+	off = 0;
+	for (;;) {
+		ret = http_body_read(req, buf + off, len - off);
+		if (ret <= 0)
+			break;
+		off += (size_t)ret;
+		if (off >= len)
+			break;
+	}
+	buf[off] = '\0';
+
+	r->body = json_loadb(buf, off, JSON_REJECT_DUPLICATES, &err);
+	kore_free(buf);
+	if (r->body == NULL) {
+		problem(req, 400, "malformed-json", "The body is not valid "
+		    "JSON (or not UTF-8).");
+		return (KORE_RESULT_ERROR);
+	}
+
+	errors = json_array();
+	if (json_validate(r->body, specs, errors) > 0) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_ERROR);
+	}
+	json_decref(errors);
+
+	return (KORE_RESULT_OK);
+}
+
+/* ?limit= between 1 and 200, 50 when absent; answers 422 itself. */
+int
+query_limit_or_422(struct http_request *req, int *limit)
+{
+	char		*v, *end;
+	long		n;
+	json_t		*errors;
+
+	*limit = 50;
+	if (!query_string(req, "limit", &v))
+		return (KORE_RESULT_OK);
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 200) {
+		errors = json_array();
+		validation_error(errors, "limit", "range",
+		    "limit is a whole number from 1 to 200.");
+		problem_errors(req, 422, "validation",
+		    "A query parameter is invalid.", errors);
+		return (KORE_RESULT_ERROR);
+	}
+
+	*limit = (int)n;
+	return (KORE_RESULT_OK);
+}
+
+/* A query parameter as decoded text; 0 when absent. */
+int
+query_string(struct http_request *req, const char *name, char **out)
+{
+	struct ngan_req	*r;
+	int		i;
+
+	r = http_state_get(req);
+	for (i = 0; r != NULL && i < r->nquery; i++) {
+		if (!strcmp(r->qnames[i], name)) {
+			*out = r->qvalues[i];
+			return (1);
+		}
+	}
+
+	return (0);
+}
+#endif

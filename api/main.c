@@ -1,0 +1,233 @@
+/*
+ * Module entry: configuration from the environment, the route table and
+ * the dispatcher every request goes through (request id, routing, access
+ * log, metrics).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include <kore/seccomp.h>
+
+#include "ngan.h"
+
+/*
+ * glibc 2.36 stats through newfstatat (libpq reads ~/.pgpass) and libpq
+ * lists a directory while it sets up SSL on a new connection.
+ */
+KORE_SECCOMP_FILTER("ngan",
+	KORE_SYSCALL_ALLOW(newfstatat),
+	KORE_SYSCALL_ALLOW(getrandom),
+	KORE_SYSCALL_ALLOW(getdents64)
+);
+
+int		ngan_init(int);
+void		kore_parent_configure(int, char **);
+
+static int	dispatch_step(struct http_request *, struct ngan_req *);
+static void	dispatch_done(struct http_request *, struct ngan_req *);
+static void	request_free(struct http_request *);
+
+/* NGAN_ACCESS_LOG=0 turns the per-request line off (benchmarks). */
+static int	access_log = 1;
+
+#define GET	0
+#define POST	1
+#define PUT	2
+#define DELETE	3
+#define PATCH	6
+
+/* Order matters only for speed: the hottest routes first. */
+const struct route ngan_routes[] = {
+	{ "/healthz", { [GET] = ops_healthz } },
+	{ "/v1/me", { [GET] = users_me } },
+	{ "/readyz", { [GET] = ops_readyz } },
+	{ "/metrics", { [GET] = ops_metrics } },
+	{ "/openapi.yaml", { [GET] = ops_openapi } },
+	{ "/.well-known/jwks.json", { [GET] = auth_jwks } },
+	{ "/v1/auth/token", { [POST] = auth_token } },
+	{ "/v1/auth/revoke", { [POST] = auth_revoke } },
+	{ "/v1/agencies", { [GET] = agencies_list, [POST] = agencies_create } },
+	{ "/v1/agencies/{id}", { [GET] = agencies_get } },
+	{ "/v1/users", { [GET] = users_list, [POST] = users_create } },
+	{ "/v1/users/{id}", { [GET] = users_get, [PATCH] = users_patch } },
+	{ "/v1/partner-clients", { [POST] = partners_create } },
+};
+const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
+
+/* Runs in the parent before the workers fork: shared metrics memory. */
+void
+kore_parent_configure(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to start");
+	if (!metrics_init(ngan_routes_count))
+		fatal("cannot map the metrics area");
+}
+
+/* Runs in each worker. */
+int
+ngan_init(int state)
+{
+	const char	*url;
+	char		conninfo[2048];
+
+	if (state == KORE_MODULE_UNLOAD)
+		return (KORE_RESULT_OK);
+
+	if (sodium_init() < 0)
+		fatal("libsodium failed to start");
+
+	if ((url = getenv("DATABASE_URL")) == NULL || *url == '\0')
+		fatal("DATABASE_URL is not set");
+	/* A URI takes options as a query, a key=value string by a space. */
+	(void)snprintf(conninfo, sizeof(conninfo), "%s%sconnect_timeout=3"
+	    "%sapplication_name=ngan", url,
+	    strncmp(url, "postgres", 8) ? " " : (strchr(url, '?') ? "&" : "?"),
+	    strncmp(url, "postgres", 8) ? " " : "&");
+	db_init(conninfo);
+
+	if ((url = getenv("NGAN_ACCESS_LOG")) != NULL && !strcmp(url, "0"))
+		access_log = 0;
+
+	if (!auth_init())
+		fatal("cannot load the signing keys");
+	if (!ops_init())
+		fatal("cannot load openapi.yaml");
+
+	return (KORE_RESULT_OK);
+}
+
+int
+api_dispatch(struct http_request *req)
+{
+	struct ngan_req		*r;
+	char			allow[96];
+	int			known, idx, n;
+
+	if ((r = http_state_get(req)) != NULL)
+		return (dispatch_step(req, r));
+
+	r = http_state_create(req, sizeof(*r), request_free);
+	r->started = now_us();
+	request_id_make(req, r->request_id, sizeof(r->request_id));
+	http_response_header(req, "x-request-id", r->request_id);
+
+	r->route = route_find(ngan_routes, ngan_routes_count, req->path,
+	    r->params, &known);
+	if (r->route == NULL) {
+		problem(req, 404, NULL, "No resource lives at this path.");
+		dispatch_done(req, r);
+		return (KORE_RESULT_OK);
+	}
+
+	idx = route_method_index(req->method);
+	if (req->method == HTTP_METHOD_HEAD)
+		idx = route_method_index(HTTP_METHOD_GET);
+	if (idx < 0 || r->route->handlers[idx] == NULL) {
+		if (route_allow_header(r->route, allow, sizeof(allow)))
+			http_response_header(req, "allow", allow);
+		problem(req, 405, NULL, "This method is not allowed here.");
+		dispatch_done(req, r);
+		return (KORE_RESULT_OK);
+	}
+
+	if (req->query_string != NULL) {
+		n = query_parse(req->query_string, r->qnames, r->qvalues,
+		    NGAN_QUERY_MAX);
+		if (n < 0) {
+			problem(req, 400, NULL, "The query string is "
+			    "malformed.");
+			dispatch_done(req, r);
+			return (KORE_RESULT_OK);
+		}
+		r->nquery = n;
+	}
+
+	if (!auth_bearer(req, r)) {
+		dispatch_done(req, r);
+		return (KORE_RESULT_OK);
+	}
+
+	return (dispatch_step(req, r));
+}
+
+/* Runs the handler, and again each time its database call completes. */
+static int
+dispatch_step(struct http_request *req, struct ngan_req *r)
+{
+	ngan_handler	h;
+	int		ret, idx;
+
+	idx = route_method_index(req->method == HTTP_METHOD_HEAD ?
+	    HTTP_METHOD_GET : req->method);
+	h = r->route->handlers[idx];
+
+	for (;;) {
+		if (r->db_state != DB_IDLE) {
+			ret = db_drive(req, r);
+			if (ret != DB_DONE)
+				break;
+			r->phase++;
+		}
+		ret = h(req, r);
+		if (ret == DB_DONE) {
+			r->phase++;
+			continue;
+		}
+		break;
+	}
+
+	if (ret == KORE_RESULT_OK)
+		dispatch_done(req, r);
+
+	return (ret == KORE_RESULT_RETRY ? KORE_RESULT_RETRY : KORE_RESULT_OK);
+}
+
+/* Access log and metrics: route template, status, time; no personal data. */
+static void
+dispatch_done(struct http_request *req, struct ngan_req *r)
+{
+	u_int64_t	us;
+
+	us = now_us() - r->started;
+	metrics_observe(r->route != NULL ? (int)(r->route - ngan_routes) : -1,
+	    req->method, req->status, us);
+	metrics_db(worker->id, db_in_use, db_waiting);
+	if (access_log)
+		kore_log(LOG_INFO, "%s %s %d %.3fms %s",
+		    http_method_text(req->method), r->route != NULL ?
+		    r->route->pattern : "unmatched", req->status,
+		    (double)us / 1000.0, r->request_id);
+}
+
+static void
+request_free(struct http_request *req)
+{
+	struct ngan_req	*r;
+	int		i;
+
+	if ((r = http_state_get(req)) == NULL)
+		return;
+
+	db_request_cleanup(r);
+	if (r->body != NULL) {
+		json_decref(r->body);
+		r->body = NULL;
+	}
+	free(r->actor.json);
+	r->actor.json = NULL;
+	free(r->scratch);
+	r->scratch = NULL;
+	for (i = 0; i < r->nquery; i++) {
+		free(r->qnames[i]);
+		free(r->qvalues[i]);
+	}
+	r->nquery = 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * ngan: the REST JSON API of the provincial labour offices' events.
+ * Shared declarations of the Kore module.
+ */
+
+#ifndef NGAN_H
+#define NGAN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include <kore/kore.h>
+#include <kore/http.h>
+#include <kore/pgsql.h>
+
+#define NGAN_DB			"db"
+#define NGAN_JSON_BODY_MAX	(1024 * 1024)
+#define NGAN_PARAMS_MAX		12
+#define NGAN_REQUEST_ID_LEN	64
+#define NGAN_UUID_LEN		36
+#define NGAN_QUERY_MAX		24
+
+/* Roles as bits so a route can allow several. */
+#define ROLE_ADMIN		0x01
+#define ROLE_ORGANIZER		0x02
+#define ROLE_SCANNER		0x04
+#define ROLE_PARTNER		0x08
+#define ROLE_ANY		0x0f
+
+/* Who called, from a verified access token. */
+struct actor {
+	int		authenticated;
+	int		role;
+	int		is_client;
+	char		sub[NGAN_UUID_LEN + 1];
+	char		sid[NGAN_UUID_LEN + 1];
+	char		agency_id[NGAN_UUID_LEN + 1];
+	char		scope[64];
+	char		*json;		/* {"sub",...} for SQL; owned */
+};
+
+struct ngan_req;
+typedef int (*ngan_handler)(struct http_request *, struct ngan_req *);
+
+struct route {
+	const char	*pattern;	/* "/v1/users/{id}" */
+	ngan_handler	handlers[8];	/* indexed by route_method_index() */
+};
+
+#define ROUTE_PARAMS_MAX	3
+
+/* Per-request state, kept across the handler's database round trips. */
+struct ngan_req {
+	const struct route	*route;
+	char			request_id[NGAN_REQUEST_ID_LEN + 1];
+	char			params[ROUTE_PARAMS_MAX][NGAN_UUID_LEN + 1];
+	struct actor		actor;
+	u_int64_t		started;	/* microseconds, monotonic */
+
+	/* Database call in flight, see db.c. */
+	int			db_state;
+	int			db_retried;
+	int			db_queued;
+	int			phase;		/* handler step, 0 first */
+	struct kore_pgsql	sql;
+	const char		*query;
+	int			nparams;
+	char			*values[NGAN_PARAMS_MAX];
+	int			lengths[NGAN_PARAMS_MAX];
+	PGresult		*result;	/* last result, owned */
+	char			sqlstate[6];
+
+	/* Handler scratch that outlives one step; freed with the request. */
+	json_t			*body;
+	void			*scratch;
+	size_t			scratch_len;
+	int			status;
+
+	/* Decoded query parameters, owned. */
+	int			nquery;
+	char			*qnames[NGAN_QUERY_MAX];
+	char			*qvalues[NGAN_QUERY_MAX];
+};
+
+/* main.c */
+int	api_dispatch(struct http_request *);
+
+/* router.c: pure, no Kore state. */
+int	route_method_index(int);
+const struct route *route_find(const struct route *, size_t, const char *,
+	    char [ROUTE_PARAMS_MAX][NGAN_UUID_LEN + 1], int *);
+int	route_allow_header(const struct route *, char *, size_t);
+extern const struct route	ngan_routes[];
+extern const size_t		ngan_routes_count;
+
+/* problem.c */
+void	problem(struct http_request *, int, const char *, const char *);
+void	problem_errors(struct http_request *, int, const char *,
+	    const char *, json_t *);
+void	problem_oauth(struct http_request *, int, const char *,
+	    const char *);
+void	problem_unauthorized(struct http_request *, int);
+void	problem_retry_after(struct http_request *, int, int, const char *);
+void	respond_json(struct http_request *, int, json_t *);
+void	respond_text(struct http_request *, int, const char *, const char *,
+	    size_t);
+
+/* json.c: pure body validation. */
+#define FIELD_STRING		1
+#define FIELD_INT		2
+#define FIELD_BOOL		3
+#define FIELD_UUID		4
+#define FIELD_STRING_ARRAY	5
+#define FIELD_OBJECT		6
+#define FIELD_ARRAY		7
+
+#define FIELD_REQUIRED		0x01
+#define FIELD_NULLABLE		0x02
+
+struct field_spec {
+	const char		*name;
+	int			type;
+	int			flags;
+	long long		min;	/* chars, value or items */
+	long long		max;
+	const char *const	*choices;	/* NULL-terminated enum */
+	const char		*(*check)(const char *);	/* NULL or why not */
+};
+
+void	validation_error(json_t *, const char *, const char *, const char *);
+int	json_validate(json_t *, const struct field_spec *, json_t *);
+size_t	utf8_length(const char *);
+int	uuid_valid(const char *);
+int	json_body_or_error(struct http_request *, struct ngan_req *,
+	    const struct field_spec *);
+int	query_limit_or_422(struct http_request *, int *);
+int	query_string(struct http_request *, const char *, char **);
+int	query_parse(const char *, char **, char **, int);
+int	url_decode(char *);
+int	utf8_valid(const char *);
+
+/* db.c */
+int	db_query(struct http_request *, struct ngan_req *, const char *, int,
+	    ...);
+int	db_query_array(struct http_request *, struct ngan_req *,
+	    const char *, int, const char **, const int *);
+int	db_drive(struct http_request *, struct ngan_req *);
+void	db_request_cleanup(struct ngan_req *);
+int	db_respond(struct http_request *, struct ngan_req *);
+const char *db_value(struct ngan_req *, int, int);
+int	db_isnull(struct ngan_req *, int, int);
+int	db_rows(struct ngan_req *);
+void	db_init(const char *);
+extern u_int32_t	db_in_use;
+extern u_int32_t	db_waiting;
+
+#define DB_IDLE		0
+#define DB_SETUP	1
+#define DB_WAIT		2
+#define DB_DONE		100
+
+/* auth.c */
+int	auth_init(void);
+int	auth_bearer(struct http_request *, struct ngan_req *);
+int	auth_require(struct http_request *, struct ngan_req *, int);
+int	auth_role_parse(const char *);
+const char *auth_role_name(int);
+int	auth_token(struct http_request *, struct ngan_req *);
+int	auth_revoke(struct http_request *, struct ngan_req *);
+int	auth_jwks(struct http_request *, struct ngan_req *);
+char	*jwt_issue(const char *, const char *, const char *, const char *,
+	    const char *, int, long);
+int	jwt_check(const char *, long, struct actor *);
+int	auth_password_hash(const char *, char *);
+
+/* users.c, agencies.c, partners.c */
+int	users_me(struct http_request *, struct ngan_req *);
+int	users_list(struct http_request *, struct ngan_req *);
+int	users_get(struct http_request *, struct ngan_req *);
+int	users_create(struct http_request *, struct ngan_req *);
+int	users_patch(struct http_request *, struct ngan_req *);
+int	agencies_list(struct http_request *, struct ngan_req *);
+int	agencies_get(struct http_request *, struct ngan_req *);
+int	agencies_create(struct http_request *, struct ngan_req *);
+int	partners_create(struct http_request *, struct ngan_req *);
+
+/* ops.c */
+int	ops_init(void);
+int	ops_healthz(struct http_request *, struct ngan_req *);
+int	ops_readyz(struct http_request *, struct ngan_req *);
+int	ops_metrics(struct http_request *, struct ngan_req *);
+int	ops_openapi(struct http_request *, struct ngan_req *);
+
+/* metrics.c */
+int	metrics_init(size_t);
+void	metrics_observe(int, int, int, u_int64_t);
+void	metrics_db(u_int32_t, u_int32_t, u_int32_t);
+void	metrics_render(struct kore_buf *);
+
+/* util.c */
+void	hex_encode(const u_int8_t *, size_t, char *);
+int	hex_decode(const char *, u_int8_t *, size_t);
+void	base64url_encode(const u_int8_t *, size_t, char *, size_t);
+int	base64url_decode(const char *, size_t, u_int8_t *, size_t, size_t *);
+void	random_token(char *, size_t);
+u_int64_t now_us(void);
+void	request_id_make(struct http_request *, char *, size_t);
+const char *client_address(struct http_request *, char *, size_t);
+int	if_match_version(struct http_request *, int *);
+
+#endif /* !NGAN_H */
