@@ -41,6 +41,7 @@ struct actor {
 	char		sid[NGAN_UUID_LEN + 1];
 	char		agency_id[NGAN_UUID_LEN + 1];
 	char		scope[64];
+	long		exp;
 	char		*json;		/* {"sub",...} for SQL; owned */
 };
 
