@@ -17,10 +17,29 @@
 #define DB_CONTINUE	101
 
 static int	db_start(struct http_request *, struct ngan_req *);
+static int	db_send(struct http_request *, struct ngan_req *,
+		    const char **);
+static void	db_forget(PGconn *);
 static int	db_failed(struct http_request *, struct ngan_req *);
 static void	db_release(struct ngan_req *);
 
 /* Connections busy across this worker, for /metrics. */
+/*
+ * Statements are prepared once per connection and then only bound and
+ * executed: parsing and planning on every call was the largest database
+ * cost. Queries are string literals, known by their address.
+ */
+#define STATEMENTS_MAX	128
+#define CONNS_MAX	64
+
+static const char	*statements[STATEMENTS_MAX];
+static int		nstatements;
+
+static struct {
+	PGconn		*db;
+	u_int8_t	prepared[STATEMENTS_MAX];
+} conns[CONNS_MAX];
+
 u_int32_t	db_in_use = 0;
 u_int32_t	db_waiting = 0;
 
@@ -171,12 +190,93 @@ db_start(struct http_request *req, struct ngan_req *r)
 
 	for (i = 0; i < r->nparams; i++)
 		values[i] = r->values[i];
-	if (!kore_pgsql_query_param_fields(&r->sql, r->query, 0, r->nparams,
-	    values, r->lengths, NULL))
+	if (!db_send(req, r, values))
 		return (db_failed(req, r));
 
 	r->db_state = DB_WAIT;
 	return (DB_CONTINUE);
+}
+
+/*
+ * Sends the query as a prepared statement, preparing it on this
+ * connection first if it is new there (one blocking round trip per
+ * connection and statement). Then schedules the read as Kore's own
+ * pgsql_schedule() does.
+ */
+static int
+db_send(struct http_request *req, struct ngan_req *r, const char **values)
+{
+	PGconn		*db;
+	PGresult	*res;
+	char		name[16];
+	int		id, c, free_slot, ok;
+
+	db = r->sql.conn->db;
+	for (id = 0; id < nstatements; id++) {
+		if (statements[id] == r->query)
+			break;
+	}
+	if (id == nstatements) {
+		if (nstatements == STATEMENTS_MAX)
+			fatal("db_send: too many statements");
+		statements[nstatements++] = r->query;
+	}
+
+	free_slot = -1;
+	for (c = 0; c < CONNS_MAX; c++) {
+		if (conns[c].db == db)
+			break;
+		if (conns[c].db == NULL && free_slot == -1)
+			free_slot = c;
+	}
+	if (c == CONNS_MAX) {
+		if (free_slot == -1)
+			fatal("db_send: more connections than slots");
+		c = free_slot;
+		conns[c].db = db;
+		memset(conns[c].prepared, 0, sizeof(conns[c].prepared));
+	}
+
+	(void)snprintf(name, sizeof(name), "s%d", id);
+	if (!conns[c].prepared[id]) {
+		res = PQprepare(db, name, r->query, r->nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok) {
+			/* Handled by db_failed() like any failed query. */
+			if (r->sql.result != NULL)
+				PQclear(r->sql.result);
+			r->sql.result = res;
+			r->sql.state = KORE_PGSQL_STATE_ERROR;
+			return (KORE_RESULT_ERROR);
+		}
+		PQclear(res);
+		conns[c].prepared[id] = 1;
+	}
+
+	if (!PQsendQueryPrepared(db, name, r->nparams, values, r->lengths,
+	    NULL, 0)) {
+		r->sql.state = KORE_PGSQL_STATE_ERROR;
+		return (KORE_RESULT_ERROR);
+	}
+
+	kore_platform_schedule_read(PQsocket(db), r->sql.conn);
+	r->sql.state = KORE_PGSQL_STATE_WAIT;
+	r->sql.flags |= KORE_PGSQL_SCHEDULED;
+	http_request_sleep(req);
+
+	return (KORE_RESULT_OK);
+}
+
+/* A reset or closed connection has lost its prepared statements. */
+static void
+db_forget(PGconn *db)
+{
+	int		c;
+
+	for (c = 0; c < CONNS_MAX; c++) {
+		if (conns[c].db == db)
+			conns[c].db = NULL;
+	}
 }
 
 /*
@@ -206,6 +306,15 @@ db_failed(struct http_request *req, struct ngan_req *r)
 	    (state != NULL && (!strncmp(state, "08", 2) ||
 	    !strncmp(state, "57P", 3)));
 
+	/*
+	 * A statement this connection should have but does not (the pointer
+	 * was reused by a new connection): forget and prepare again.
+	 */
+	if (state != NULL && !strcmp(state, "26000") && r->sql.conn != NULL) {
+		db_forget(r->sql.conn->db);
+		broken = 1;
+	}
+
 	if (!broken && (state == NULL || strncmp(state, "23", 2) != 0)) {
 		kore_log(LOG_ERR, "query failed (%s): %s %s",
 		    r->route->pattern, state ? state : "-", msg ? msg : "-");
@@ -218,7 +327,9 @@ db_failed(struct http_request *req, struct ngan_req *r)
 		 * connection is made new for whoever takes it next.
 		 */
 		r->sql.flags &= ~KORE_PGSQL_SCHEDULED;
-		PQreset(r->sql.conn->db);
+		db_forget(r->sql.conn->db);
+		if (PQstatus(r->sql.conn->db) == CONNECTION_BAD)
+			PQreset(r->sql.conn->db);
 	}
 
 	db_release(r);
