@@ -17,7 +17,7 @@ static const char *const agency_kinds[] = {
 static const struct field_spec agency_fields[] = {
 	{ "name", FIELD_STRING, FIELD_REQUIRED, 1, 300, NULL, NULL },
 	{ "kind", FIELD_STRING, FIELD_REQUIRED, 1, 32, agency_kinds, NULL },
-	{ "province_code", FIELD_STRING, FIELD_NULLABLE, 2, 2, NULL,
+	{ "province_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
 	    province_code_check },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
@@ -25,8 +25,8 @@ static const struct field_spec agency_fields[] = {
 static const char *
 province_code_check(const char *s)
 {
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
-	    s[2] != '\0')
+	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
+	    s[1] > '9')
 		return ("A province code is two digits.");
 
 	return (NULL);
@@ -50,14 +50,15 @@ agencies_list(struct http_request *req, struct ngan_req *r)
 				break;
 		}
 		if (kind != NULL && agency_kinds[i] == NULL) {
-			problem(req, 400, NULL, "kind is not a kind of agency.");
+			query_error(req, "kind", "enum",
+			    "kind is not a kind of agency.");
 			return (KORE_RESULT_OK);
 		}
 		if (!query_string(req, "province", &province))
 			province = NULL;
 		if (province != NULL && province_code_check(province)) {
-			problem(req, 400, NULL, "province is a two-digit "
-			    "province code.");
+			query_error(req, "province", "format",
+			    "province is a two-digit province code.");
 			return (KORE_RESULT_OK);
 		}
 		if (!query_string(req, "cursor", &cursor))

@@ -79,7 +79,7 @@ static const struct field_spec token_fields[] = {
 	{ "grant_type", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL },
 	{ "username", FIELD_STRING, 0, 1, 64, NULL, NULL },
 	{ "password", FIELD_STRING, 0, 1, 200, NULL, NULL },
-	{ "refresh_token", FIELD_STRING, 0, 1, 200, NULL, NULL },
+	{ "refresh_token", FIELD_STRING, 0, 1, 4096, NULL, NULL },
 	{ "client_id", FIELD_STRING, 0, 1, 64, NULL, NULL },
 	{ "client_secret", FIELD_STRING, 0, 1, 200, NULL, NULL },
 	{ "scope", FIELD_STRING, 0, 0, 200, NULL, NULL },
@@ -515,20 +515,23 @@ auth_token(struct http_request *req, struct ngan_req *r)
 	int		i;
 
 	if (r->phase == 0) {
-		if (!json_body_or_error(req, r, token_fields))
+		/* An unknown grant is OAuth's 400 before any field check. */
+		if (!json_body_or_error(req, r, NULL))
 			return (KORE_RESULT_OK);
 		grant = json_string_value(json_object_get(r->body,
 		    "grant_type"));
-		for (i = 0; grant_types[i] != NULL; i++) {
+		for (i = 0; grant != NULL && grant_types[i] != NULL; i++) {
 			if (!strcmp(grant_types[i], grant))
 				break;
 		}
-		if (grant_types[i] == NULL) {
+		if (grant != NULL && grant_types[i] == NULL) {
 			problem_oauth(req, 400, "unsupported_grant_type",
 			    "grant_type is password, refresh_token or "
 			    "client_credentials.");
 			return (KORE_RESULT_OK);
 		}
+		if (!json_body_validate(req, r, token_fields))
+			return (KORE_RESULT_OK);
 		r->status = i;
 	}
 

@@ -199,6 +199,18 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 			break;
 		json_array_foreach(v, i, item) {
 			(void)snprintf(sub, sizeof(sub), "%s.%zu", path, i);
+			if ((s->flags & FIELD_UNIQUE) && json_is_string(item)) {
+				for (k = 0; (size_t)k < i; k++) {
+					if (json_equal(item,
+					    json_array_get(v, (size_t)k)))
+						break;
+				}
+				if ((size_t)k < i) {
+					validation_error(errors, sub, "unique",
+					    "This value is already in the list.");
+					continue;
+				}
+			}
 			if (!json_is_string(item)) {
 				validation_error(errors, sub, "type",
 				    "Each item must be a string.");
@@ -345,7 +357,8 @@ bad:
 
 #if !defined(NGAN_UNIT_TEST)
 /*
- * Reads, parses and validates a JSON body into r->body. Answers the error
+ * Reads, parses and validates a JSON body into r->body (specs NULL: only
+ * that it is an object). Answers the error
  * itself and returns KORE_RESULT_ERROR when the body will not do.
  */
 int
@@ -384,13 +397,36 @@ json_body_or_error(struct http_request *req, struct ngan_req *r,
 	}
 	buf[off] = '\0';
 
-	r->body = json_loadb(buf, off, JSON_REJECT_DUPLICATES, &err);
+	r->body = json_loadb(buf, off, JSON_REJECT_DUPLICATES |
+	    JSON_DECODE_ANY, &err);
 	kore_free(buf);
 	if (r->body == NULL) {
 		problem(req, 400, "malformed-json", "The body is not valid "
 		    "JSON (or not UTF-8).");
 		return (KORE_RESULT_ERROR);
 	}
+
+	if (specs == NULL) {
+		if (!json_is_object(r->body)) {
+			errors = json_array();
+			validation_error(errors, "", "type",
+			    "The body must be a JSON object.");
+			problem_errors(req, 422, "validation",
+			    "The request body has invalid fields.", errors);
+			return (KORE_RESULT_ERROR);
+		}
+		return (KORE_RESULT_OK);
+	}
+
+	return (json_body_validate(req, r, specs));
+}
+
+/* Checks r->body against specs; answers 422 naming each bad field. */
+int
+json_body_validate(struct http_request *req, struct ngan_req *r,
+    const struct field_spec *specs)
+{
+	json_t		*errors;
 
 	errors = json_array();
 	if (json_validate(r->body, specs, errors) > 0) {
@@ -409,7 +445,6 @@ query_limit_or_422(struct http_request *req, int *limit)
 {
 	char		*v, *end;
 	long		n;
-	json_t		*errors;
 
 	*limit = 50;
 	if (!query_string(req, "limit", &v))
@@ -418,16 +453,26 @@ query_limit_or_422(struct http_request *req, int *limit)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 200) {
-		errors = json_array();
-		validation_error(errors, "limit", "range",
+		query_error(req, "limit", "range",
 		    "limit is a whole number from 1 to 200.");
-		problem_errors(req, 422, "validation",
-		    "A query parameter is invalid.", errors);
 		return (KORE_RESULT_ERROR);
 	}
 
 	*limit = (int)n;
 	return (KORE_RESULT_OK);
+}
+
+/* 422 naming one query parameter. */
+void
+query_error(struct http_request *req, const char *field, const char *code,
+    const char *message)
+{
+	json_t		*errors;
+
+	errors = json_array();
+	validation_error(errors, field, code, message);
+	problem_errors(req, 422, "validation", "A query parameter is invalid.",
+	    errors);
 }
 
 /* A query parameter as decoded text; 0 when absent. */

@@ -122,6 +122,7 @@ void	respond_text(struct http_request *, int, const char *, const char *,
 
 #define FIELD_REQUIRED		0x01
 #define FIELD_NULLABLE		0x02
+#define FIELD_UNIQUE		0x04	/* array items may not repeat */
 
 struct field_spec {
 	const char		*name;
@@ -139,8 +140,12 @@ size_t	utf8_length(const char *);
 int	uuid_valid(const char *);
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
+int	json_body_validate(struct http_request *, struct ngan_req *,
+	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
 int	query_string(struct http_request *, const char *, char **);
+void	query_error(struct http_request *, const char *, const char *,
+	    const char *);
 int	query_parse(const char *, char **, char **, int);
 int	url_decode(char *);
 int	utf8_valid(const char *);

@@ -18,9 +18,10 @@ static const char	*province_check(const char *);
 
 static const struct field_spec partner_fields[] = {
 	{ "name", FIELD_STRING, FIELD_REQUIRED, 1, 200, NULL, NULL },
-	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED, 1, 2, partner_scopes,
-	    NULL },
-	{ "provinces", FIELD_STRING_ARRAY, 0, 0, 77, NULL, province_check },
+	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED | FIELD_UNIQUE, 1, 2,
+	    partner_scopes, NULL },
+	{ "provinces", FIELD_STRING_ARRAY, FIELD_UNIQUE, 0, 77, NULL,
+	    province_check },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 

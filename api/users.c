@@ -84,14 +84,15 @@ users_list(struct http_request *req, struct ngan_req *r)
 		if (!query_string(req, "role", &role))
 			role = NULL;
 		if (role != NULL && !auth_role_parse(role)) {
-			problem(req, 400, NULL, "role is admin, organizer, "
-			    "scanner or partner.");
+			query_error(req, "role", "enum", "role is admin, "
+			    "organizer, scanner or partner.");
 			return (KORE_RESULT_OK);
 		}
 		if (!query_string(req, "agency", &agency))
 			agency = NULL;
 		if (agency != NULL && !uuid_valid(agency)) {
-			problem(req, 400, NULL, "agency is an agency id.");
+			query_error(req, "agency", "format",
+			    "agency is an agency id.");
 			return (KORE_RESULT_OK);
 		}
 		if (!query_string(req, "cursor", &cursor))

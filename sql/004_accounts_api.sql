@@ -182,10 +182,11 @@ declare
 	u	app_user;
 begin
 	select * into u from app_user where id = p_id;
-	if not found or not (api.actor_role(actor) = 'admin' or
+	-- coalesce: a NULL agency must deny, not slip through IF.
+	if not found or not coalesce(api.actor_role(actor) = 'admin' or
 	    (actor->>'sub')::uuid = u.id or
 	    (api.actor_role(actor) = 'organizer' and
-	    u.agency_id = api.actor_agency(actor))) then
+	    u.agency_id = api.actor_agency(actor)), false) then
 		return api.not_found('user');
 	end if;
 	return api.ok(200, api.user_json(u), '"' || u.version || '"');

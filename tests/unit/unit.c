@@ -125,7 +125,7 @@ static const struct field_spec specs[] = {
 	{ "kind", FIELD_STRING, 0, 1, 8, kinds, NULL },
 	{ "n", FIELD_INT, 0, 1, 10, NULL, NULL },
 	{ "id", FIELD_UUID, FIELD_NULLABLE, 0, 0, NULL, NULL },
-	{ "tags", FIELD_STRING_ARRAY, 0, 0, 2, kinds, NULL },
+	{ "tags", FIELD_STRING_ARRAY, FIELD_UNIQUE, 0, 2, kinds, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -172,6 +172,8 @@ test_validate(void)
 	CHECK(errors_for("{\"name\":\"x\",\"tags\":[\"a\",\"b\",\"a\"]}",
 	    "tags", "length"));
 	CHECK(errors_for("[1]", "", "type"));
+	CHECK(errors_for("{\"name\":\"x\",\"tags\":[\"a\",\"a\"]}", "tags.1",
+	    "unique"));
 }
 
 int
