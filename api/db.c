@@ -187,6 +187,7 @@ db_start(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 	db_in_use++;
+	r->db_holding = 1;
 
 	for (i = 0; i < r->nparams; i++)
 		values[i] = r->values[i];
@@ -265,6 +266,21 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 	http_request_sleep(req);
 
 	return (KORE_RESULT_OK);
+}
+
+/* Connections this worker has used and not seen fail, for /metrics. */
+u_int32_t
+db_connections(void)
+{
+	u_int32_t	n;
+	int		c;
+
+	for (n = 0, c = 0; c < CONNS_MAX; c++) {
+		if (conns[c].db != NULL)
+			n++;
+	}
+
+	return (n);
 }
 
 /* A reset or closed connection has lost its prepared statements. */
@@ -362,8 +378,10 @@ db_failed(struct http_request *req, struct ngan_req *r)
 static void
 db_release(struct ngan_req *r)
 {
-	if (r->sql.conn != NULL && db_in_use > 0)
+	if (r->db_holding) {
+		r->db_holding = 0;
 		db_in_use--;
+	}
 	if (r->sql.req != NULL)
 		kore_pgsql_cleanup(&r->sql);
 	memset(&r->sql, 0, sizeof(r->sql));

@@ -206,7 +206,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 						break;
 				}
 				if ((size_t)k < i) {
-					validation_error(errors, sub, "unique",
+					validation_error(errors, sub, "duplicate",
 					    "This value is already in the list.");
 					continue;
 				}

@@ -199,7 +199,7 @@ dispatch_done(struct http_request *req, struct ngan_req *r)
 	us = now_us() - r->started;
 	metrics_observe(r->route != NULL ? (int)(r->route - ngan_routes) : -1,
 	    req->method, req->status, us);
-	metrics_db(worker->id, db_in_use, db_waiting);
+	metrics_db(worker->id, db_connections(), db_in_use, db_waiting);
 	if (access_log)
 		kore_log(LOG_INFO, "%s %s %d %.3fms %s",
 		    http_method_text(req->method), r->route != NULL ?

@@ -33,6 +33,7 @@ struct route_metrics {
 };
 
 struct worker_metrics {
+	u_int32_t	db_open;
 	u_int32_t	db_in_use;
 	u_int32_t	db_waiting;
 	u_int32_t	alive;
@@ -97,10 +98,12 @@ metrics_observe(int route, int method, int status, u_int64_t us)
 }
 
 void
-metrics_db(u_int32_t worker_id, u_int32_t in_use, u_int32_t waiting)
+metrics_db(u_int32_t worker_id, u_int32_t open, u_int32_t in_use,
+    u_int32_t waiting)
 {
 	if (area == NULL || worker_id >= WORKERS_MAX)
 		return;
+	area->workers[worker_id].db_open = open;
 	area->workers[worker_id].db_in_use = in_use;
 	area->workers[worker_id].db_waiting = waiting;
 	area->workers[worker_id].alive = 1;
@@ -115,7 +118,7 @@ metrics_render(struct kore_buf *buf)
 	struct route_metrics	*m;
 	const char		*name;
 	u_int64_t		n, cumulative;
-	u_int32_t		in_use, waiting, workers;
+	u_int32_t		in_use, waiting, workers, open;
 	size_t			r, mi, s, b;
 
 	kore_buf_appendf(buf, "# HELP ngan_http_requests_total HTTP "
@@ -179,17 +182,20 @@ metrics_render(struct kore_buf *buf)
 		    __atomic_load_n(&m->count, __ATOMIC_RELAXED));
 	}
 
-	in_use = waiting = workers = 0;
+	in_use = waiting = workers = open = 0;
 	for (r = 0; r < WORKERS_MAX; r++) {
 		if (!area->workers[r].alive)
 			continue;
 		workers++;
 		in_use += area->workers[r].db_in_use;
+		open += area->workers[r].db_open;
 		waiting += area->workers[r].db_waiting;
 	}
 	kore_buf_appendf(buf, "# HELP ngan_db_connections Database "
 	    "connections busy with a request.\n# TYPE ngan_db_connections "
-	    "gauge\nngan_db_connections{state=\"in_use\"} %u\n", in_use);
+	    "gauge\nngan_db_connections{state=\"in_use\"} %u\n"
+	    "ngan_db_connections{state=\"idle\"} %u\n", in_use,
+	    open > in_use ? open - in_use : 0);
 	kore_buf_appendf(buf, "# HELP ngan_db_connections_max Pool size over "
 	    "all workers.\n# TYPE ngan_db_connections_max gauge\n"
 	    "ngan_db_connections_max %u\n", workers * pgsql_conn_max);

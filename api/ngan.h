@@ -67,6 +67,7 @@ struct ngan_req {
 	int			db_state;
 	int			db_retried;
 	int			db_queued;
+	int			db_holding;	/* counted in db_in_use */
 	int			phase;		/* handler step, 0 first */
 	struct kore_pgsql	sql;
 	const char		*query;
@@ -164,6 +165,7 @@ int	db_rows(struct ngan_req *);
 void	db_init(const char *);
 extern u_int32_t	db_in_use;
 extern u_int32_t	db_waiting;
+u_int32_t db_connections(void);
 
 #define DB_IDLE		0
 #define DB_SETUP	1
@@ -205,7 +207,7 @@ int	ops_openapi(struct http_request *, struct ngan_req *);
 /* metrics.c */
 int	metrics_init(size_t);
 void	metrics_observe(int, int, int, u_int64_t);
-void	metrics_db(u_int32_t, u_int32_t, u_int32_t);
+void	metrics_db(u_int32_t, u_int32_t, u_int32_t, u_int32_t);
 void	metrics_render(struct kore_buf *);
 
 /* util.c */

@@ -69,7 +69,7 @@ ops_metrics(struct http_request *req, struct ngan_req *r)
 {
 	struct kore_buf		*buf;
 
-	metrics_db(worker->id, db_in_use, db_waiting);
+	metrics_db(worker->id, db_connections(), db_in_use, db_waiting);
 	buf = kore_buf_alloc(8192);
 	metrics_render(buf);
 	http_response_header(req, "cache-control", "no-store");

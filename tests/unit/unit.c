@@ -173,7 +173,7 @@ test_validate(void)
 	    "tags", "length"));
 	CHECK(errors_for("[1]", "", "type"));
 	CHECK(errors_for("{\"name\":\"x\",\"tags\":[\"a\",\"a\"]}", "tags.1",
-	    "unique"));
+	    "duplicate"));
 }
 
 int

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# make run: a development server on http://127.0.0.1:${PORT:-8080} with its
+# own PostgreSQL cluster, demo accounts and dev secrets, all kept in var/
+# (gitignored) and re-used on the next run. Ctrl-C stops the server and the
+# database. `make stop` cleans up after a run that was killed.
+#
+# Environment: PORT (8080), WORKERS (2), PG_CONNS (8), BIND_ADDR
+# (127.0.0.1), PG_PORT (54329 or a free one, then remembered),
+# DEMO_PASSWORD (generated once and remembered when unset), KEEP_DB=1
+# (leave the database running when the server stops).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd_root
+root=$PWD
+
+PORT=${PORT:-8080}
+WORKERS=${WORKERS:-2}
+PG_CONNS=${PG_CONNS:-8}
+BIND_ADDR=${BIND_ADDR:-127.0.0.1}
+want_pg_port=${PG_PORT:-}
+want_demo=${DEMO_PASSWORD:-}
+
+[ -f build/ngan.so ] && [ -x build/ngan-passwd ] ||
+    die "build/ngan.so or build/ngan-passwd missing: run make build (make run does)"
+
+mkdir -p var/keys
+chmod 700 var
+envfile=$root/var/dev.env
+touch "$envfile"
+chmod 600 "$envfile"
+load_env "$envfile"
+
+# A server left behind by a run that was killed.
+if [ -f var/kore.pid ]; then
+	log "run: stopping the server left by an earlier run (pid $(cat var/kore.pid))"
+	stop_kore var/kore.pid
+fi
+if port_busy "$PORT"; then
+	die "port $PORT on 127.0.0.1 is busy with another program (not a server of this checkout); stop it or use PORT=... make run"
+fi
+
+# Dev secrets, made once. Never in git: var/ is ignored.
+if [ -n "$want_demo" ]; then
+	DEMO_PASSWORD=$want_demo
+elif [ -z "${DEMO_PASSWORD:-}" ]; then
+	DEMO_PASSWORD=$(rand_password | cut -c1-16)
+	set_env "$envfile" DEMO_PASSWORD "$DEMO_PASSWORD"
+fi
+if [ -z "${NGAN_PII_KEY:-}" ]; then
+	NGAN_PII_KEY=$(rand_hex 32)
+	set_env "$envfile" NGAN_PII_KEY "$NGAN_PII_KEY"
+fi
+if [ ! -s var/keys/jwt-current.pem ]; then
+	gen_jwt_key var/keys/jwt-current.pem
+fi
+[ -n "${PG_SUPER_PASSWORD:-}" ] || {
+	PG_SUPER_PASSWORD=$(rand_password)
+	set_env "$envfile" PG_SUPER_PASSWORD "$PG_SUPER_PASSWORD"
+}
+[ -n "${PG_APP_PASSWORD:-}" ] || {
+	PG_APP_PASSWORD=$(rand_password)
+	set_env "$envfile" PG_APP_PASSWORD "$PG_APP_PASSWORD"
+}
+if [ -n "$want_pg_port" ]; then
+	PG_PORT=$want_pg_port
+elif [ -z "${PG_PORT:-}" ]; then
+	PG_PORT=54329
+	port_busy "$PG_PORT" && PG_PORT=$(free_port)
+fi
+set_env "$envfile" PG_PORT "$PG_PORT"
+
+# The cluster lives outside the checkout (postgres must be able to reach
+# it when we are root); var/pg points at it. A vanished target (a /tmp
+# cleaned at boot) gets a new cluster.
+# The database stops with the server; KEEP_DB=1 leaves it running.
+if [ -L var/pg ] && [ -f var/pg/data/PG_VERSION ]; then
+	bash scripts/pg.sh start var/pg "$PG_PORT"
+else
+	[ ! -e var/pg ] || [ -L var/pg ] || die "var/pg is not a symlink; remove it"
+	pgdir=$(make_pg_dir)
+	ln -sfn "$pgdir" var/pg
+	log "run: new PostgreSQL cluster in $pgdir (var/pg), port $PG_PORT"
+	PG_SUPER_PASSWORD=$PG_SUPER_PASSWORD PG_APP_PASSWORD=$PG_APP_PASSWORD \
+	    bash scripts/pg.sh init var/pg "$PG_PORT" "$envfile"
+fi
+DATABASE_URL="postgresql://ngan:$PG_APP_PASSWORD@127.0.0.1:$PG_PORT/ngan"
+set_env "$envfile" DATABASE_URL "$DATABASE_URL"
+set_env "$envfile" NGAN_PG_ADMIN_URL \
+    "postgresql://postgres:$PG_SUPER_PASSWORD@127.0.0.1:$PG_PORT/ngan"
+
+stop_db() {
+	if [ "${KEEP_DB:-0}" != 1 ]; then
+		bash scripts/pg.sh stop var/pg "$PG_PORT" || true
+	fi
+}
+
+demo_hash=$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)
+bash scripts/migrate.sh "$DATABASE_URL" --demo "$demo_hash" || {
+	log "run: migrations failed; 'bash scripts/stop.sh --reset' deletes the development database"
+	stop_db
+	exit 1
+}
+
+render_conf conf/ngan.conf.in var/ngan.conf "$PORT" "$WORKERS" \
+    "$PG_CONNS" "$root/build/ngan.so" "$BIND_ADDR" "$root/var/kore.pid"
+
+export DATABASE_URL NGAN_PII_KEY
+export NGAN_JWT_KEY=$root/var/keys/jwt-current.pem
+export NGAN_OPENAPI=${NGAN_OPENAPI:-$root/openapi.yaml}
+
+kpid=
+shutdown() {
+	trap - INT TERM
+	log "run: stopping"
+	[ -z "$kpid" ] || stop_kore var/kore.pid
+	stop_db
+	exit 0
+}
+trap shutdown INT TERM
+
+# Own process group (setsid), so stopping it takes the workers along.
+# Line-buffered output (stdbuf): kore logs with stdio and forks workers,
+# so a block-buffered log would repeat lines when not on a terminal.
+setsid stdbuf -oL kore -f -n -r -c "$root/var/ngan.conf" &
+kpid=$!
+echo "$kpid" >var/kore.pid
+
+url="http://127.0.0.1:$PORT"
+if ! wait_http "$url/healthz" 30 "$kpid"; then
+	log "run: the server did not answer $url/healthz"
+	stop_kore var/kore.pid
+	stop_db
+	exit 1
+fi
+
+cat <<EOF
+
+ngan is running at $url  (Ctrl-C stops it and its database)
+  database: $DATABASE_URL
+  demo accounts: admin, organizer, scanner, partner
+  demo password: $DEMO_PASSWORD   (var/dev.env; set DEMO_PASSWORD to choose it)
+
+Get a token:
+  curl -s -X POST $url/v1/auth/token -H 'Content-Type: application/json' -d '{"grant_type":"password","username":"admin","password":"$DEMO_PASSWORD"}'
+Then:
+  TOKEN=\$(curl -s -X POST $url/v1/auth/token -H 'Content-Type: application/json' -d '{"grant_type":"password","username":"admin","password":"$DEMO_PASSWORD"}' | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s $url/v1/me -H "Authorization: Bearer \$TOKEN"
+
+EOF
+
+# Foreground until kore ends or we are interrupted (the trap exits).
+set +e
+wait "$kpid"
+rc=$?
+set -e
+log "run: the server exited (status $rc)"
+rm -f var/kore.pid
+stop_db
+exit "$rc"
