@@ -223,7 +223,8 @@ key_load(const char *path, struct signing_key *k)
 		out = NULL;
 	} else {
 		(void)BIO_reset(in);
-		if ((pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL)) == NULL) {
+		pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL);
+		if (pkey == NULL) {
 			kore_log(LOG_ERR, "%s holds no EC key", path);
 			goto out;
 		}
@@ -740,7 +741,8 @@ token_answer(struct http_request *req, const char *sub, const char *role,
 	    "token_type", "Bearer", "expires_in", (int)access_ttl, "scope",
 	    scope);
 	if (refresh != NULL)
-		json_object_set_new(body, "refresh_token", json_string(refresh));
+		json_object_set_new(body, "refresh_token",
+		    json_string(refresh));
 	respond_json(req, 200, body);
 	json_decref(body);
 	free(access);

@@ -206,8 +206,9 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 						break;
 				}
 				if ((size_t)k < i) {
-					validation_error(errors, sub, "duplicate",
-					    "This value is already in the list.");
+					validation_error(errors, sub,
+					    "duplicate", "This value is "
+					    "already in the list.");
 					continue;
 				}
 			}
@@ -326,7 +327,8 @@ query_parse(const char *qs, char **names, char **values, int max)
 	size_t		len;
 
 	n = 0;
-	for (p = qs; p != NULL && *p != '\0'; p = amp != NULL ? amp + 1 : NULL) {
+	for (p = qs; p != NULL && *p != '\0';
+	    p = amp != NULL ? amp + 1 : NULL) {
 		amp = strchr(p, '&');
 		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		if (len == 0)
@@ -335,8 +337,10 @@ query_parse(const char *qs, char **names, char **values, int max)
 			goto bad;
 		eq = memchr(p, '=', len);
 		names[n] = strndup(p, eq != NULL ? (size_t)(eq - p) : len);
-		values[n] = eq != NULL ? strndup(eq + 1, len - (size_t)(eq - p) -
-		    1) : strdup("");
+		if (eq != NULL)
+			values[n] = strndup(eq + 1, len - (size_t)(eq - p) - 1);
+		else
+			values[n] = strdup("");
 		n++;
 		if (names[n - 1] == NULL || values[n - 1] == NULL ||
 		    !url_decode(names[n - 1]) || !url_decode(values[n - 1]) ||

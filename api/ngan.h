@@ -132,7 +132,8 @@ struct field_spec {
 	long long		min;	/* chars, value or items */
 	long long		max;
 	const char *const	*choices;	/* NULL-terminated enum */
-	const char		*(*check)(const char *);	/* NULL or why not */
+	/* NULL, or why the value will not do. */
+	const char		*(*check)(const char *);
 };
 
 void	validation_error(json_t *, const char *, const char *, const char *);
