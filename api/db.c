@@ -455,6 +455,10 @@ db_respond(struct http_request *req, struct ngan_req *r)
 		http_response_header(req, "location", loc);
 	}
 
+	if (status == 204) {
+		http_response(req, 204, NULL, 0);
+		return (KORE_RESULT_OK);
+	}
 	if (status < 400) {
 		respond_text(req, status, "application/json", body,
 		    strlen(body));

@@ -14,6 +14,8 @@
 
 static void	validate_field(json_t *, const struct field_spec *, json_t *,
 		    const char *);
+static void	validate_object(json_t *, const struct field_spec *, json_t *,
+		    const char *);
 
 void
 validation_error(json_t *errors, const char *field, const char *code,
@@ -66,17 +68,31 @@ uuid_valid(const char *s)
 int
 json_validate(json_t *obj, const struct field_spec *specs, json_t *errors)
 {
+	size_t		before;
+
+	before = json_array_size(errors);
+	validate_object(obj, specs, errors, "");
+
+	return ((int)(json_array_size(errors) - before));
+}
+
+/* prefix is "" at the top, "venue." or "quotas.0." below. */
+static void
+validate_object(json_t *obj, const struct field_spec *specs, json_t *errors,
+    const char *prefix)
+{
 	const struct field_spec	*s;
 	const char		*key;
 	json_t			*value;
-	size_t			before;
-	char			msg[128];
+	char			path[128];
 
-	before = json_array_size(errors);
 	if (!json_is_object(obj)) {
-		validation_error(errors, "", "type",
+		(void)snprintf(path, sizeof(path), "%.*s", *prefix != '\0' ?
+		    (int)strlen(prefix) - 1 : 0, prefix);
+		validation_error(errors, path, "type",
+		    *prefix != '\0' ? "This field must be an object." :
 		    "The body must be a JSON object.");
-		return ((int)(json_array_size(errors) - before));
+		return;
 	}
 
 	json_object_foreach(obj, key, value) {
@@ -85,25 +101,117 @@ json_validate(json_t *obj, const struct field_spec *specs, json_t *errors)
 				break;
 		}
 		if (s->name == NULL) {
-			(void)snprintf(msg, sizeof(msg),
+			(void)snprintf(path, sizeof(path), "%s%s", prefix, key);
+			validation_error(errors, path, "unknown",
 			    "This field is not part of the request.");
-			validation_error(errors, key, "unknown", msg);
 		}
 	}
 
 	for (s = specs; s->name != NULL; s++) {
+		(void)snprintf(path, sizeof(path), "%s%s", prefix, s->name);
 		value = json_object_get(obj, s->name);
 		if (value == NULL) {
 			if (s->flags & FIELD_REQUIRED) {
-				validation_error(errors, s->name, "required",
+				validation_error(errors, path, "required",
 				    "This field is required.");
 			}
 			continue;
 		}
-		validate_field(value, s, errors, s->name);
+		validate_field(value, s, errors, path);
+	}
+}
+
+/* Days in a month of the proleptic Gregorian calendar. */
+static int
+month_days(int y, int m)
+{
+	static const int	days[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return (29);
+	return (days[m - 1]);
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int		i;
+
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (0);
+		*out = *out * 10 + (s[i] - '0');
 	}
 
-	return ((int)(json_array_size(errors) - before));
+	return (1);
+}
+
+/* YYYY-MM-DD, a real day between years 1900 and 2200. */
+const char *
+date_check(const char *s)
+{
+	int		y, m, d;
+
+	if (strlen(s) < 10 || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &m) || s[7] != '-' || !digits(s + 8, 2, &d))
+		return ("Write a date as YYYY-MM-DD.");
+	if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 ||
+	    d > month_days(y, m))
+		return ("This date does not exist.");
+
+	return (NULL);
+}
+
+/* RFC 3339 date-time with a Z or +HH:MM offset, seconds optional. */
+const char *
+time_check(const char *s)
+{
+	const char	*p;
+	int		h, mi, sec, oh, om;
+
+	if (date_check(s) != NULL || (s[10] != 'T' && s[10] != 't'))
+		return ("Write a time as RFC 3339, e.g. "
+		    "2020-01-07T09:00:00+07:00.");
+	p = s + 11;
+	if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi))
+		goto bad;
+	p += 5;
+	sec = 0;
+	if (*p == ':') {
+		if (!digits(p + 1, 2, &sec))
+			goto bad;
+		p += 3;
+		if (*p == '.') {
+			p++;
+			if (*p < '0' || *p > '9')
+				goto bad;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+	}
+	if (h > 23 || mi > 59 || sec > 59)
+		goto bad;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			goto bad;
+		p += 6;
+	} else {
+		goto bad;
+	}
+	if (*p != '\0')
+		goto bad;
+
+	return (NULL);
+
+bad:
+	return ("Write a time as RFC 3339 with an offset, e.g. "
+	    "2020-01-07T09:00:00+07:00.");
 }
 
 static void
@@ -114,7 +222,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	json_int_t	n;
 	size_t		i, len;
 	json_t		*item;
-	char		sub[96];
+	char		sub[160];
 	int		k;
 
 	if (json_is_null(v)) {
@@ -125,6 +233,18 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	}
 
 	switch (s->type) {
+	case FIELD_TIME:
+	case FIELD_DATE:
+		if (!json_is_string(v)) {
+			validation_error(errors, path, "type",
+			    "This field must be a string.");
+			return;
+		}
+		why = s->type == FIELD_TIME ? time_check(json_string_value(v)) :
+		    date_check(json_string_value(v));
+		if (why != NULL)
+			validation_error(errors, path, "format", why);
+		break;
 	case FIELD_STRING:
 	case FIELD_UUID:
 		if (!json_is_string(v)) {
@@ -177,11 +297,16 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 			    "This field must be true or false.");
 		break;
 	case FIELD_OBJECT:
-		if (!json_is_object(v))
+		if (!json_is_object(v)) {
 			validation_error(errors, path, "type",
 			    "This field must be an object.");
+		} else if (s->sub != NULL) {
+			(void)snprintf(sub, sizeof(sub), "%s.", path);
+			validate_object(v, s->sub, errors, sub);
+		}
 		break;
 	case FIELD_ARRAY:
+	case FIELD_OBJECT_ARRAY:
 	case FIELD_STRING_ARRAY:
 		if (!json_is_array(v)) {
 			validation_error(errors, path, "type",
@@ -194,6 +319,14 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 			validation_error(errors, path, "length",
 			    "This list has too few or too many items.");
 			return;
+		}
+		if (s->type == FIELD_OBJECT_ARRAY) {
+			json_array_foreach(v, i, item) {
+				(void)snprintf(sub, sizeof(sub), "%s.%zu.",
+				    path, i);
+				validate_object(item, s->sub, errors, sub);
+			}
+			break;
 		}
 		if (s->type != FIELD_STRING_ARRAY)
 			break;

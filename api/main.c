@@ -55,6 +55,14 @@ const struct route ngan_routes[] = {
 	{ "/v1/users", { [GET] = users_list, [POST] = users_create } },
 	{ "/v1/users/{id}", { [GET] = users_get, [PATCH] = users_patch } },
 	{ "/v1/partner-clients", { [POST] = partners_create } },
+	{ "/v1/events", { [GET] = events_list, [POST] = events_create } },
+	{ "/v1/events/{id}", { [GET] = events_get, [PATCH] = events_patch } },
+	{ "/v1/events/{id}/cancel", { [POST] = events_cancel } },
+	{ "/v1/events/{id}/sessions", { [GET] = sessions_list,
+	    [POST] = sessions_create } },
+	{ "/v1/events/{id}/sessions/{sid}", { [PATCH] = sessions_patch,
+	    [DELETE] = sessions_delete } },
+	{ "/v1/target-groups", { [GET] = target_groups_list } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 

@@ -120,6 +120,9 @@ void	respond_text(struct http_request *, int, const char *, const char *,
 #define FIELD_STRING_ARRAY	5
 #define FIELD_OBJECT		6
 #define FIELD_ARRAY		7
+#define FIELD_OBJECT_ARRAY	8	/* items checked against sub */
+#define FIELD_TIME		9	/* RFC 3339 with an offset */
+#define FIELD_DATE		10	/* YYYY-MM-DD */
 
 #define FIELD_REQUIRED		0x01
 #define FIELD_NULLABLE		0x02
@@ -134,11 +137,14 @@ struct field_spec {
 	const char *const	*choices;	/* NULL-terminated enum */
 	/* NULL, or why the value will not do. */
 	const char		*(*check)(const char *);
+	const struct field_spec	*sub;	/* FIELD_OBJECT(_ARRAY) members */
 };
 
 void	validation_error(json_t *, const char *, const char *, const char *);
 int	json_validate(json_t *, const struct field_spec *, json_t *);
 size_t	utf8_length(const char *);
+const char *time_check(const char *);
+const char *date_check(const char *);
 int	uuid_valid(const char *);
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
@@ -198,6 +204,18 @@ int	agencies_get(struct http_request *, struct ngan_req *);
 int	agencies_create(struct http_request *, struct ngan_req *);
 int	partners_create(struct http_request *, struct ngan_req *);
 
+/* events.c, sessions.c */
+int	events_list(struct http_request *, struct ngan_req *);
+int	events_get(struct http_request *, struct ngan_req *);
+int	events_create(struct http_request *, struct ngan_req *);
+int	events_patch(struct http_request *, struct ngan_req *);
+int	events_cancel(struct http_request *, struct ngan_req *);
+int	target_groups_list(struct http_request *, struct ngan_req *);
+int	sessions_list(struct http_request *, struct ngan_req *);
+int	sessions_create(struct http_request *, struct ngan_req *);
+int	sessions_patch(struct http_request *, struct ngan_req *);
+int	sessions_delete(struct http_request *, struct ngan_req *);
+
 /* ops.c */
 int	ops_init(void);
 int	ops_healthz(struct http_request *, struct ngan_req *);
@@ -221,5 +239,104 @@ u_int64_t now_us(void);
 void	request_id_make(struct http_request *, char *, size_t);
 const char *client_address(struct http_request *, char *, size_t);
 int	if_match_version(struct http_request *, int *);
+
+/* participants.c, registrations.c */
+
+/* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
+#define PII_OK			0
+#define PII_FORMAT		1
+#define PII_CHECKSUM		2
+#define PII_NID_LEN		13
+#define PII_PHONE_MAX		10
+#define PII_PLAIN_MAX		16	/* longest clear text sealed */
+#define PII_HMAC_LEN		32
+#define PII_SEAL_OVERHEAD	40	/* XChaCha20 nonce + Poly1305 tag */
+#define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
+#define PII_AD_NID		"nid"
+#define PII_AD_PHONE		"phone"
+
+struct pii_keys {
+	u_int8_t	hmac[32];
+	u_int8_t	enc[32];
+};
+
+/* A national id and phone as the database keeps them: hex, no clear. */
+struct pii_sealed {
+	char		nid_hmac[PII_HMAC_LEN * 2 + 1];
+	char		nid_enc[PII_SEAL_HEX_LEN(PII_NID_LEN)];
+	char		nid_last3[4];
+	char		phone_enc[PII_SEAL_HEX_LEN(PII_PHONE_MAX)]; /* or "" */
+	char		phone_last4[5];				/* or "" */
+};
+
+int	pii_init(void);
+const struct pii_keys *pii_worker_keys(void);
+int	pii_keys_from_hex(const char *, struct pii_keys *);
+int	pii_national_id(const char *, char [PII_NID_LEN + 1]);
+int	pii_phone(const char *, char [PII_PHONE_MAX + 1]);
+void	pii_hmac_hex(const struct pii_keys *, const char *,
+	    char [PII_HMAC_LEN * 2 + 1]);
+int	pii_encrypt_hex(const struct pii_keys *, const char *, const char *,
+	    char *, size_t);
+int	pii_decrypt_hex(const struct pii_keys *, const char *, const char *,
+	    char *, size_t);
+int	pii_seal(const struct pii_keys *, const char *, const char *,
+	    struct pii_sealed *);
+
+/* csv.c: pure. */
+#define CSV_OK			0
+#define CSV_TOO_MANY		1
+#define CSV_NOMEM		2
+#define CSV_BAD_QUOTE		1	/* text after a closing quote */
+#define CSV_BAD_UNTERMINATED	2	/* a quote still open at the end */
+
+struct csv_record {
+	size_t		first;		/* index of its first field */
+	size_t		nfields;
+	size_t		index;		/* 1-based, blank records counted */
+	int		bad;		/* CSV_BAD_*, 0 when well formed */
+};
+
+struct csv_table {
+	char			*text;	/* the fields, unquoted, owned */
+	char			**fields;
+	size_t			nfields;
+	size_t			fields_cap;
+	struct csv_record	*records;
+	size_t			nrecords;
+	size_t			records_cap;
+};
+
+/* A growing output buffer; data is owned, free with csv_buf_free(). */
+struct csv_buf {
+	char		*data;
+	size_t		len;
+	size_t		cap;
+};
+
+/* The import file's columns, in Thai or English (import_column()). */
+#define IMPORT_TITLE		0
+#define IMPORT_FIRST_NAME	1
+#define IMPORT_LAST_NAME	2
+#define IMPORT_NATIONAL_ID	3
+#define IMPORT_PHONE		4
+#define IMPORT_SUBDISTRICT	5
+#define IMPORT_DISTRICT		6
+#define IMPORT_PROVINCE		7
+#define IMPORT_TARGET_GROUP	8
+#define IMPORT_OCCUPATION	9
+#define IMPORT_SECTION40	10
+#define IMPORT_COLUMNS		11
+
+int	csv_parse(const char *, size_t, size_t, struct csv_table *);
+const char *csv_field(const struct csv_table *, size_t, size_t);
+void	csv_free(struct csv_table *);
+char	*csv_trim(char *);
+int	csv_yes_no(const char *);
+int	import_column(const char *);
+const char *import_column_name(int);
+int	csv_buf_append(struct csv_buf *, const char *, size_t);
+int	csv_buf_field(struct csv_buf *, const char *, int);
+void	csv_buf_free(struct csv_buf *);
 
 #endif /* !NGAN_H */

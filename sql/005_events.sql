@@ -90,10 +90,10 @@ language plpgsql as $$
 declare
 	eid	uuid;
 begin
-	eid := coalesce(new.id, null);
 	if tg_table_name = 'event_quota' then
-		eid := case when tg_op = 'DELETE' then old.event_id
-		    else new.event_id end;
+		eid := new.event_id;
+	else
+		eid := new.id;
 	end if;
 	if (select coalesce(sum(q.seats), 0) from event_quota q
 	    where q.event_id = eid) > (select capacity from event
