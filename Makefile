@@ -12,7 +12,7 @@ CFLAGS+=	-Wsign-compare -Wtype-limits -Wno-unused-parameter
 # Spec tables leave trailing members out on purpose (they are zero).
 CFLAGS+=	-Wno-missing-field-initializers
 CFLAGS+=	$(KORE_FEATURES) -Iapi
-LDLIBS+=	-ljansson -ljwt -lsodium -lqrencode -lcrypto -lpq
+LDLIBS+=	-ljansson -ljwt -lsodium -lqrencode -lz -lcrypto -lpq
 
 ifneq ("$(SANITIZE)", "")
 CFLAGS+=	-fsanitize=$(SANITIZE) -fno-omit-frame-pointer

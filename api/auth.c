@@ -355,16 +355,18 @@ header_check(const char *token, const struct signing_key **key)
 	return (ok);
 }
 
-/* Verifies signature and claims; fills actor. */
+/*
+ * Verifies an ES256 token of ours for audience aud: signature, issuer,
+ * audience. On success *out holds the claims; caller must jwt_free().
+ */
 int
-jwt_check(const char *token, long now, struct actor *a)
+jwt_verify(const char *token, const char *aud, jwt_t **out)
 {
 	const struct signing_key	*key;
 	const char			*v;
 	jwt_t				*jwt;
-	long				exp, nbf;
-	int				ok;
 
+	*out = NULL;
 	if (strlen(token) > 4096 || !header_check(token, &key))
 		return (KORE_RESULT_ERROR);
 
@@ -373,13 +375,55 @@ jwt_check(const char *token, long now, struct actor *a)
 	    (int)key->public_len) != 0 || jwt == NULL)
 		return (KORE_RESULT_ERROR);
 
+	if (jwt_get_alg(jwt) != JWT_ALG_ES256 ||
+	    (v = jwt_get_grant(jwt, "iss")) == NULL || strcmp(v, ISSUER) ||
+	    (v = jwt_get_grant(jwt, "aud")) == NULL || strcmp(v, aud)) {
+		jwt_free(jwt);
+		return (KORE_RESULT_ERROR);
+	}
+
+	*out = jwt;
+	return (KORE_RESULT_OK);
+}
+
+/* Signs claims (iss added) with the current key; caller must free. */
+char *
+jwt_sign(json_t *claims)
+{
+	jwt_t		*jwt;
+	char		*token, *grants;
+
+	if (jwt_new(&jwt) != 0)
+		return (NULL);
+
+	token = NULL;
+	json_object_set_new(claims, "iss", json_string(ISSUER));
+	grants = json_dumps(claims, JSON_COMPACT);
+	if (grants != NULL && jwt_add_header(jwt, "kid", keys[0].kid) == 0 &&
+	    jwt_add_grants_json(jwt, grants) == 0 &&
+	    jwt_set_alg(jwt, JWT_ALG_ES256,
+	    (const unsigned char *)keys[0].private_pem,
+	    (int)keys[0].private_len) == 0)
+		token = jwt_encode_str(jwt);
+
+	free(grants);
+	jwt_free(jwt);
+	return (token);
+}
+
+/* Verifies signature and claims; fills actor. */
+int
+jwt_check(const char *token, long now, struct actor *a)
+{
+	const char	*v;
+	jwt_t		*jwt;
+	long		exp, nbf;
+	int		ok;
+
+	if (!jwt_verify(token, AUDIENCE, &jwt))
+		return (KORE_RESULT_ERROR);
+
 	ok = KORE_RESULT_ERROR;
-	if (jwt_get_alg(jwt) != JWT_ALG_ES256)
-		goto out;
-	if ((v = jwt_get_grant(jwt, "iss")) == NULL || strcmp(v, ISSUER))
-		goto out;
-	if ((v = jwt_get_grant(jwt, "aud")) == NULL || strcmp(v, AUDIENCE))
-		goto out;
 	errno = 0;
 	exp = jwt_get_grant_int(jwt, "exp");
 	if (errno != 0 || exp <= now)

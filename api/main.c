@@ -63,6 +63,14 @@ const struct route ngan_routes[] = {
 	{ "/v1/events/{id}/sessions/{sid}", { [PATCH] = sessions_patch,
 	    [DELETE] = sessions_delete } },
 	{ "/v1/target-groups", { [GET] = target_groups_list } },
+	{ "/v1/registrations/{id}/ticket", { [GET] = tickets_get } },
+	{ "/v1/registrations/{id}/ticket/reissue",
+	    { [POST] = tickets_reissue } },
+	{ "/v1/registrations/{id}/qr.svg", { [GET] = tickets_qr_svg } },
+	{ "/v1/registrations/{id}/qr.png", { [GET] = tickets_qr_png } },
+	{ "/v1/events/{id}/scanners", { [GET] = scanners_list } },
+	{ "/v1/events/{id}/scanners/{uid}", { [PUT] = scanners_assign,
+	    [DELETE] = scanners_unassign } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 
@@ -106,6 +114,8 @@ ngan_init(int state)
 
 	if (!auth_init())
 		fatal("cannot load the signing keys");
+	if (!pii_init())
+		fatal("NGAN_PII_KEY must be 64 hex digits (32 bytes)");
 	if (!ops_init())
 		fatal("cannot load openapi.yaml");
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <jwt.h>
 #include <libpq-fe.h>
 
 #include <kore/kore.h>
@@ -191,6 +192,8 @@ int	auth_jwks(struct http_request *, struct ngan_req *);
 char	*jwt_issue(const char *, const char *, const char *, const char *,
 	    const char *, int, long);
 int	jwt_check(const char *, long, struct actor *);
+int	jwt_verify(const char *, const char *, jwt_t **);
+char	*jwt_sign(json_t *);
 int	auth_password_hash(const char *, char *);
 
 /* users.c, agencies.c, partners.c */
@@ -215,6 +218,17 @@ int	sessions_list(struct http_request *, struct ngan_req *);
 int	sessions_create(struct http_request *, struct ngan_req *);
 int	sessions_patch(struct http_request *, struct ngan_req *);
 int	sessions_delete(struct http_request *, struct ngan_req *);
+
+/* tickets.c, scanners.c */
+char	*ticket_token(const char *, const char *, int);
+int	ticket_verify(const char *, char *, char *, int *);
+int	tickets_get(struct http_request *, struct ngan_req *);
+int	tickets_qr_svg(struct http_request *, struct ngan_req *);
+int	tickets_qr_png(struct http_request *, struct ngan_req *);
+int	tickets_reissue(struct http_request *, struct ngan_req *);
+int	scanners_list(struct http_request *, struct ngan_req *);
+int	scanners_assign(struct http_request *, struct ngan_req *);
+int	scanners_unassign(struct http_request *, struct ngan_req *);
 
 /* ops.c */
 int	ops_init(void);

@@ -7,7 +7,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-pkgs=(kore libjansson-dev libjwt-dev libsodium-dev libqrencode-dev
+pkgs=(kore libjansson-dev libjwt-dev libsodium-dev libqrencode-dev zlib1g-dev
     libssl-dev libpq-dev postgresql postgresql-contrib postgresql-15
     postgresql-client-15 wrk openssl curl ca-certificates gcc make
     clang-format zbar-tools python3)

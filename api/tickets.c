@@ -1,0 +1,391 @@
+/*
+ * Tickets: a signed token per confirmed registration (ES256, the JWKS key,
+ * so a scanner app verifies it offline), shown as JSON or as a QR code
+ * (libqrencode; SVG, or PNG through zlib). The participant fetches their
+ * own with a link token; staff of the event need no link.
+ */
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <qrencode.h>
+#include <zlib.h>
+
+#include "ngan.h"
+
+#define TICKET_AUDIENCE		"ngan-ticket"
+#define LINK_AUDIENCE		"ngan-ticket-link"
+#define LINK_TTL		(400 * 24 * 3600)
+#define QR_QUIET		4	/* modules of white around the code */
+
+#define FORMAT_JSON		0
+#define FORMAT_SVG		1
+#define FORMAT_PNG		2
+
+static int	ticket_answer(struct http_request *, struct ngan_req *, int);
+static int	link_check(struct http_request *, struct ngan_req *, int *);
+static int	qr_size(struct http_request *, int, int *);
+static void	qr_svg(struct http_request *, QRcode *, int);
+static void	qr_png(struct http_request *, QRcode *, int);
+static void	png_chunk(struct kore_buf *, const char *, const u_int8_t *,
+		    size_t);
+
+/* Caller must free. */
+char *
+ticket_token(const char *registration_id, const char *event_id,
+    int version)
+{
+	json_t		*claims;
+	char		*token;
+
+	/* No iat or exp: short tokens make small QR codes; revocation is by
+	 * version. */
+	claims = json_pack("{s:s, s:s, s:s, s:i}", "aud", TICKET_AUDIENCE,
+	    "sub", registration_id, "evt", event_id, "ver", version);
+	token = jwt_sign(claims);
+	json_decref(claims);
+
+	return (token);
+}
+
+/*
+ * Verifies a ticket's signature and reads what it names. Pure apart from
+ * the keys: check-in calls it for every scan.
+ */
+int
+ticket_verify(const char *token, char *registration_id, char *event_id,
+    int *version)
+{
+	const char	*reg, *evt;
+	jwt_t		*jwt;
+	long		ver;
+	int		ok;
+
+	if (!jwt_verify(token, TICKET_AUDIENCE, &jwt))
+		return (KORE_RESULT_ERROR);
+
+	ok = KORE_RESULT_ERROR;
+	reg = jwt_get_grant(jwt, "sub");
+	evt = jwt_get_grant(jwt, "evt");
+	errno = 0;
+	ver = jwt_get_grant_int(jwt, "ver");
+	if (reg != NULL && evt != NULL && uuid_valid(reg) && uuid_valid(evt) &&
+	    errno == 0 && ver >= 1 && ver < 1000000) {
+		kore_strlcpy(registration_id, reg, NGAN_UUID_LEN + 1);
+		kore_strlcpy(event_id, evt, NGAN_UUID_LEN + 1);
+		*version = (int)ver;
+		ok = KORE_RESULT_OK;
+	}
+	jwt_free(jwt);
+
+	return (ok);
+}
+
+/* The participant's own link to their ticket; caller must free. */
+static char *
+link_token(const char *registration_id)
+{
+	json_t		*claims;
+	char		*token;
+	json_int_t	now;
+
+	now = (json_int_t)time(NULL);
+	claims = json_pack("{s:s, s:s, s:I, s:I}", "aud", LINK_AUDIENCE,
+	    "sub", registration_id, "iat", now, "exp", now + LINK_TTL);
+	token = jwt_sign(claims);
+	json_decref(claims);
+
+	return (token);
+}
+
+/*
+ * ?link= must name this registration; without it the caller must be
+ * staff. Answers 401/403 itself.
+ */
+static int
+link_check(struct http_request *req, struct ngan_req *r, int *via_link)
+{
+	const char	*sub;
+	char		*link;
+	jwt_t		*jwt;
+	long		exp;
+	int		ok;
+
+	*via_link = 0;
+	if (!query_string(req, "link", &link))
+		return (auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER));
+
+	ok = 0;
+	if (jwt_verify(link, LINK_AUDIENCE, &jwt)) {
+		sub = jwt_get_grant(jwt, "sub");
+		errno = 0;
+		exp = jwt_get_grant_int(jwt, "exp");
+		ok = sub != NULL && !strcmp(sub, r->params[0]) && errno == 0 &&
+		    exp > (long)time(NULL);
+		jwt_free(jwt);
+	}
+	if (!ok) {
+		problem(req, 403, NULL, "This link is not for this ticket, or "
+		    "it has expired.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	*via_link = 1;
+	return (KORE_RESULT_OK);
+}
+
+static int
+ticket_handler(struct http_request *req, struct ngan_req *r, int format)
+{
+	int		via_link, size;
+
+	if (r->phase > 0)
+		return (ticket_answer(req, r, format));
+
+	if (format != FORMAT_JSON && !qr_size(req, format, &size))
+		return (KORE_RESULT_OK);
+	if (!link_check(req, r, &via_link))
+		return (KORE_RESULT_OK);
+	r->status = via_link;
+
+	http_response_header(req, "cache-control", "no-store");
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.ticket_info($1, $2, $3)", 3, r->actor.json, r->params[0],
+	    via_link ? "true" : "false"));
+}
+
+int
+tickets_get(struct http_request *req, struct ngan_req *r)
+{
+	return (ticket_handler(req, r, FORMAT_JSON));
+}
+
+int
+tickets_qr_svg(struct http_request *req, struct ngan_req *r)
+{
+	return (ticket_handler(req, r, FORMAT_SVG));
+}
+
+int
+tickets_qr_png(struct http_request *req, struct ngan_req *r)
+{
+	return (ticket_handler(req, r, FORMAT_PNG));
+}
+
+int
+tickets_reissue(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (ticket_answer(req, r, FORMAT_JSON));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+		return (KORE_RESULT_OK);
+	r->status = 0;
+	http_response_header(req, "cache-control", "no-store");
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.ticket_reissue($1, $2)", 2, r->actor.json, r->params[0]));
+}
+
+/* Signs the ticket the database described and sends it as asked. */
+static int
+ticket_answer(struct http_request *req, struct ngan_req *r, int format)
+{
+	json_t		*info, *answer;
+	char		*token, *link;
+	QRcode		*qr;
+	int		size;
+
+	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
+		return (db_respond(req, r));
+
+	info = json_loads(db_value(r, 0, 1), 0, NULL);
+	token = NULL;
+	if (info != NULL)
+		token = ticket_token(json_string_value(json_object_get(info,
+		    "registration_id")), json_string_value(json_object_get(info,
+		    "event_id")), (int)json_integer_value(json_object_get(info,
+		    "version")));
+	if (token == NULL) {
+		json_decref(info);
+		problem(req, 500, NULL, "Could not sign the ticket.");
+		return (KORE_RESULT_OK);
+	}
+
+	switch (format) {
+	case FORMAT_JSON:
+		answer = json_pack("{s:s, s:O, s:O, s:O}", "token", token,
+		    "registration_id", json_object_get(info,
+		    "registration_id"), "event_id", json_object_get(info,
+		    "event_id"), "version", json_object_get(info, "version"));
+		/* Staff hand the participant a link to their own ticket. */
+		if (!r->status && (link = link_token(r->params[0])) != NULL) {
+			json_object_set_new(answer, "link_token",
+			    json_string(link));
+			free(link);
+		}
+		respond_json(req, 200, answer);
+		json_decref(answer);
+		break;
+	default:
+		(void)qr_size(req, format, &size);
+		/* Level M: readable with a scratched screen in a dim hall. */
+		qr = QRcode_encodeString(token, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+		if (qr == NULL) {
+			problem(req, 500, NULL, "Could not draw the QR code.");
+			break;
+		}
+		if (format == FORMAT_SVG)
+			qr_svg(req, qr, size);
+		else
+			qr_png(req, qr, size);
+		QRcode_free(qr);
+		break;
+	}
+
+	free(token);
+	json_decref(info);
+	return (KORE_RESULT_OK);
+}
+
+/* ?size=: pixels per module for PNG (1-20, 8), pixels wide for SVG. */
+static int
+qr_size(struct http_request *req, int format, int *size)
+{
+	char		*v, *end;
+	long		n;
+	long		lo, hi;
+
+	lo = format == FORMAT_PNG ? 1 : 64;
+	hi = format == FORMAT_PNG ? 20 : 2048;
+	*size = format == FORMAT_PNG ? 8 : 320;
+	if (!query_string(req, "size", &v))
+		return (KORE_RESULT_OK);
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
+		query_error(req, "size", "range", format == FORMAT_PNG ?
+		    "size is 1 to 20 pixels per module." :
+		    "size is 64 to 2048 pixels.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	*size = (int)n;
+	return (KORE_RESULT_OK);
+}
+
+/* One path of unit squares; crispEdges keeps modules sharp. */
+static void
+qr_svg(struct http_request *req, QRcode *qr, int size)
+{
+	struct kore_buf		*buf;
+	int			x, y, dim;
+
+	dim = qr->width + 2 * QR_QUIET;
+	buf = kore_buf_alloc(16384);
+	kore_buf_appendf(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+	    "height=\"%d\" viewBox=\"0 0 %d %d\" shape-rendering="
+	    "\"crispEdges\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+	    "<path fill=\"#000\" d=\"", size, size, dim, dim, dim, dim);
+	for (y = 0; y < qr->width; y++) {
+		for (x = 0; x < qr->width; x++) {
+			if (qr->data[y * qr->width + x] & 1)
+				kore_buf_appendf(buf, "M%d %dh1v1h-1z",
+				    x + QR_QUIET, y + QR_QUIET);
+		}
+	}
+	kore_buf_appendf(buf, "\"/></svg>\n");
+
+	respond_text(req, 200, "image/svg+xml", (const char *)buf->data,
+	    buf->offset);
+	kore_buf_free(buf);
+}
+
+/* A 1-bit greyscale PNG: IHDR, one zlib IDAT, IEND. */
+static void
+qr_png(struct http_request *req, QRcode *qr, int scale)
+{
+	static const u_int8_t	signature[] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+	};
+	struct kore_buf		*png;
+	u_int8_t		ihdr[13], *raw, *z, *row;
+	u_int32_t		v;
+	uLongf			zlen;
+	size_t			stride, rawlen;
+	int			px, x, y, mx, my, dark;
+
+	px = (qr->width + 2 * QR_QUIET) * scale;
+	stride = (size_t)(px + 7) / 8 + 1;
+	rawlen = stride * (size_t)px;
+	raw = kore_calloc(1, rawlen);
+
+	for (y = 0; y < px; y++) {
+		row = raw + (size_t)y * stride;
+		row[0] = 0;		/* filter: none */
+		for (x = 0; x < px; x++) {
+			mx = x / scale - QR_QUIET;
+			my = y / scale - QR_QUIET;
+			dark = mx >= 0 && my >= 0 && mx < qr->width &&
+			    my < qr->width &&
+			    (qr->data[my * qr->width + mx] & 1);
+			/* Greyscale 1 bit: 1 is white. */
+			if (!dark)
+				row[1 + x / 8] |= (u_int8_t)(0x80 >> (x % 8));
+		}
+	}
+
+	zlen = compressBound((uLong)rawlen);
+	z = kore_malloc(zlen);
+	if (compress2(z, &zlen, raw, (uLong)rawlen, 9) != Z_OK) {
+		kore_free(raw);
+		kore_free(z);
+		problem(req, 500, NULL, "Could not draw the QR code.");
+		return;
+	}
+
+	v = htonl((u_int32_t)px);
+	memcpy(ihdr, &v, 4);
+	memcpy(ihdr + 4, &v, 4);
+	ihdr[8] = 1;		/* bit depth */
+	ihdr[9] = 0;		/* greyscale */
+	ihdr[10] = 0;
+	ihdr[11] = 0;
+	ihdr[12] = 0;
+
+	png = kore_buf_alloc(zlen + 128);
+	kore_buf_append(png, signature, sizeof(signature));
+	png_chunk(png, "IHDR", ihdr, sizeof(ihdr));
+	png_chunk(png, "IDAT", z, zlen);
+	png_chunk(png, "IEND", NULL, 0);
+
+	respond_text(req, 200, "image/png", (const char *)png->data,
+	    png->offset);
+	kore_buf_free(png);
+	kore_free(raw);
+	kore_free(z);
+}
+
+static void
+png_chunk(struct kore_buf *png, const char *type, const u_int8_t *data,
+    size_t len)
+{
+	u_int32_t	v;
+	uLong		crc;
+
+	v = htonl((u_int32_t)len);
+	kore_buf_append(png, &v, 4);
+	kore_buf_append(png, type, 4);
+	if (len > 0)
+		kore_buf_append(png, data, len);
+	crc = crc32(0L, (const Bytef *)type, 4);
+	if (len > 0)
+		crc = crc32(crc, data, (uInt)len);
+	v = htonl((u_int32_t)crc);
+	kore_buf_append(png, &v, 4);
+}
