@@ -77,4 +77,20 @@ if [ -n "$demo_hash" ]; then
 		psql_ --single-transaction -v demo_hash="$demo_hash" -f "$f" ||
 		    die "demo data $f failed"
 	done
+	# Demo participants are generated: their national ids are sealed with
+	# NGAN_PII_KEY by build/ngan-pii, so they load only where both exist.
+	pii_tool=${NGAN_PII_TOOL:-build/ngan-pii}
+	if [ -z "${NGAN_PII_KEY:-}" ]; then
+		log "migrate: NGAN_PII_KEY not set: no demo participants"
+	elif [ ! -x "$pii_tool" ] || [ ! -f scripts/demo-participants.sh ]; then
+		log "migrate: $pii_tool or scripts/demo-participants.sh missing: no demo participants"
+	else
+		demo_sql=$(mktemp)
+		if ! bash scripts/demo-participants.sh >"$demo_sql" ||
+		    ! psql_ --single-transaction -f "$demo_sql"; then
+			rm -f "$demo_sql"
+			die "demo participants failed"
+		fi
+		rm -f "$demo_sql"
+	fi
 fi

@@ -95,6 +95,8 @@ stop_db() {
 }
 
 demo_hash=$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)
+# The demo participants are sealed with NGAN_PII_KEY (scripts/migrate.sh).
+export DATABASE_URL NGAN_PII_KEY
 bash scripts/migrate.sh "$DATABASE_URL" --demo "$demo_hash" || {
 	log "run: migrations failed; 'bash scripts/stop.sh --reset' deletes the development database"
 	stop_db
@@ -104,7 +106,6 @@ bash scripts/migrate.sh "$DATABASE_URL" --demo "$demo_hash" || {
 render_conf conf/ngan.conf.in var/ngan.conf "$PORT" "$WORKERS" \
     "$PG_CONNS" "$root/build/ngan.so" "$BIND_ADDR" "$root/var/kore.pid"
 
-export DATABASE_URL NGAN_PII_KEY
 export NGAN_JWT_KEY=$root/var/keys/jwt-current.pem
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$root/openapi.yaml}
 

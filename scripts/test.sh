@@ -49,6 +49,8 @@ NGAN_PII_KEY=$(rand_hex 32)
 gen_jwt_key "$tmp/keys/jwt-current.pem"
 gen_jwt_key "$tmp/keys/jwt-previous.pem"
 
+# The demo participants are sealed with NGAN_PII_KEY (scripts/migrate.sh).
+export DATABASE_URL NGAN_PII_KEY DEMO_PASSWORD
 bash scripts/migrate.sh "$DATABASE_URL" \
     --demo "$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)"
 
@@ -79,7 +81,6 @@ api_port=$(free_port)
 render_conf conf/ngan.conf.in "$tmp/ngan.conf" "$api_port" \
     "${WORKERS:-2}" "${PG_CONNS:-4}" "$root/build/ngan.so" 127.0.0.1 \
     "$tmp/kore.pid"
-export DATABASE_URL NGAN_PII_KEY DEMO_PASSWORD
 export NGAN_JWT_KEY=$tmp/keys/jwt-current.pem
 export NGAN_JWT_PREVIOUS_KEYS=$tmp/keys/jwt-previous.pem
 export NGAN_OPENAPI=$root/openapi.yaml
