@@ -176,8 +176,8 @@ auth_init(void)
 	jwks_json = json_dumps(set, JSON_COMPACT);
 	json_decref(set);
 
-	if (crypto_pwhash_str(dummy_hash, "not a password", 14, 2,
-	    19 * 1024 * 1024) != 0)
+	if (crypto_pwhash_str(dummy_hash, "not a password", 14, 3,
+	    12 * 1024 * 1024) != 0)
 		return (KORE_RESULT_ERROR);
 
 	return (KORE_RESULT_OK);
@@ -836,10 +836,10 @@ sha256_hex(const char *token, char *out)
 	hex_encode(digest, sizeof(digest), out);
 }
 
-/* Hashes a new password as the demo tool does (OWASP argon2id minimum). */
+/* Hashes a new password as ngan-passwd does (argon2id, m=12 MiB, t=3). */
 int
 auth_password_hash(const char *password, char *out)
 {
-	return (crypto_pwhash_str(out, password, strlen(password), 2,
-	    19 * 1024 * 1024) == 0);
+	return (crypto_pwhash_str(out, password, strlen(password), 3,
+	    12 * 1024 * 1024) == 0);
 }

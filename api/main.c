@@ -4,6 +4,7 @@
  * log, metrics).
  */
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,15 @@
 
 /*
  * glibc 2.36 stats through newfstatat (libpq reads ~/.pgpass) and libpq
- * lists a directory while it sets up SSL on a new connection.
+ * lists a directory while it sets up SSL on a new connection. glibc's
+ * realloc() of a block past the mmap threshold (128 KiB) is mremap: libpq
+ * growing its buffer for a CSV import's rows, for one.
  */
 KORE_SECCOMP_FILTER("ngan",
 	KORE_SYSCALL_ALLOW(newfstatat),
 	KORE_SYSCALL_ALLOW(getrandom),
-	KORE_SYSCALL_ALLOW(getdents64)
+	KORE_SYSCALL_ALLOW(getdents64),
+	KORE_SYSCALL_ALLOW(mremap)
 );
 
 int		ngan_init(int);
@@ -30,6 +34,9 @@ void		kore_parent_configure(int, char **);
 static int	dispatch_step(struct http_request *, struct ngan_req *);
 static void	dispatch_done(struct http_request *, struct ngan_req *);
 static void	request_free(struct http_request *);
+static void	memory_trim(void *, u_int64_t);
+
+static int	trim_pending;
 
 /* NGAN_ACCESS_LOG=0 turns the per-request line off (benchmarks). */
 static int	access_log = 1;
@@ -71,6 +78,18 @@ const struct route ngan_routes[] = {
 	{ "/v1/events/{id}/scanners", { [GET] = scanners_list } },
 	{ "/v1/events/{id}/scanners/{uid}", { [PUT] = scanners_assign,
 	    [DELETE] = scanners_unassign } },
+	/* participants.c, registrations.c */
+	{ "/v1/participants", { [GET] = participants_list,
+	    [POST] = participants_create } },
+	{ "/v1/participants/{id}", { [GET] = participants_get } },
+	{ "/v1/events/{id}/registrations", { [GET] = registrations_list,
+	    [POST] = registrations_create } },
+	{ "/v1/events/{id}/registrations.csv",
+	    { [GET] = registrations_export } },
+	{ "/v1/events/{id}/registrations/import",
+	    { [POST] = registrations_import } },
+	{ "/v1/registrations/{id}", { [GET] = registrations_get } },
+	{ "/v1/registrations/{id}/cancel", { [POST] = registrations_cancel } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 
@@ -229,10 +248,17 @@ static void
 request_free(struct http_request *req)
 {
 	struct ngan_req	*r;
-	int		i;
+	int		i, big;
 
 	if ((r = http_state_get(req)) == NULL)
 		return;
+
+	/*
+	 * glibc keeps what a big request freed (a 5,000-row import leaves
+	 * a worker near 40 MB resident); hand it back to the system.
+	 */
+	big = req->http_body_length > 256 * 1024 || (r->result != NULL &&
+	    PQresultMemorySize(r->result) > 1024 * 1024);
 
 	db_request_cleanup(r);
 	if (r->body != NULL) {
@@ -248,4 +274,18 @@ request_free(struct http_request *req)
 		free(r->qvalues[i]);
 	}
 	r->nquery = 0;
+
+	/* After Kore has freed the body and buffers too: a moment later. */
+	if (big && !trim_pending) {
+		trim_pending = 1;
+		(void)kore_timer_add(memory_trim, 100, NULL,
+		    KORE_TIMER_ONESHOT);
+	}
+}
+
+static void
+memory_trim(void *arg, u_int64_t now)
+{
+	trim_pending = 0;
+	(void)malloc_trim(0);
 }

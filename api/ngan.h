@@ -255,6 +255,18 @@ const char *client_address(struct http_request *, char *, size_t);
 int	if_match_version(struct http_request *, int *);
 
 /* participants.c, registrations.c */
+extern const struct field_spec	participant_fields[];
+json_t	*participant_seal(json_t *, const char *, json_t *);
+int	participants_respond(struct http_request *, struct ngan_req *);
+int	participants_create(struct http_request *, struct ngan_req *);
+int	participants_get(struct http_request *, struct ngan_req *);
+int	participants_list(struct http_request *, struct ngan_req *);
+int	registrations_create(struct http_request *, struct ngan_req *);
+int	registrations_get(struct http_request *, struct ngan_req *);
+int	registrations_cancel(struct http_request *, struct ngan_req *);
+int	registrations_list(struct http_request *, struct ngan_req *);
+int	registrations_export(struct http_request *, struct ngan_req *);
+int	registrations_import(struct http_request *, struct ngan_req *);
 
 /* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
 #define PII_OK			0

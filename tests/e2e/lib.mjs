@@ -18,7 +18,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, execSync } from 'node:child_process';
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -293,7 +295,10 @@ export async function api(method, path, opts = {}) {
 	} catch (e) {
 		throw new Error(`${method} ${path}: no answer within ${timeout} ms or connection failed: ${e.cause?.message ?? e.message}`);
 	}
-	const text = await r.text();
+	// The bytes as sent; the text keeps a leading byte order mark (which
+	// Response.text() would drop), so CSV exports can be checked for it.
+	const bytes = Buffer.from(await r.arrayBuffer());
+	const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
 	const ms = performance.now() - t0;
 	let json;
 	if (isJsonMedia(mediaTypeOf(r.headers.get('content-type'))) && text.length) {
@@ -303,9 +308,11 @@ export async function api(method, path, opts = {}) {
 			json = undefined;
 		}
 	}
-	const res = { status: r.status, headers: r.headers, text, json, ms,
+	const res = { status: r.status, headers: r.headers, text, json, bytes, ms,
 	    requestId: r.headers.get('x-request-id') };
 	validateResponse(method, path, res);
+	if (json !== undefined)
+		assertNoClearNationalId(`${method} ${path} -> ${r.status}`, text);
 	return res;
 }
 
@@ -527,4 +534,284 @@ export async function waitFor(fn, { timeout = 10000, interval = 200 } = {}) {
 			return last;
 		await sleep(interval);
 	}
+}
+
+// ---------------------------------------------------------------- people (issue 3)
+
+// Every national id a test invents is remembered here (and in a file shared
+// by the test files of one run, for the pg_dump check). No JSON response may
+// contain one in clear, in either spelling: api() checks every answer.
+const clearIds = new Set();
+export const NID_FILE = join(tmpdir(), `ngan-e2e-nids-${createHash('sha256')
+    .update(`${BASE_URL} ${DATABASE_URL}`).digest('hex').slice(0, 16)}.txt`);
+
+export function nationalIdCheckDigit(first12) {
+	let sum = 0;
+	for (let i = 0; i < 12; i++)
+		sum += Number(first12[i]) * (13 - i);
+	return (11 - (sum % 11)) % 10;
+}
+
+export function isValidNationalId(s) {
+	return /^[0-9]{13}$/.test(s) && nationalIdCheckDigit(s) === Number(s[12]);
+}
+
+// "1234567890123" -> "1-2345-67890-12-3"
+export function dashedNationalId(nid) {
+	return `${nid[0]}-${nid.slice(1, 5)}-${nid.slice(5, 10)}-${nid.slice(10, 12)}-${nid[12]}`;
+}
+
+// The mask the API shows: "x-xxxx-xxxxx-12-3".
+export function maskedNationalId(nid) {
+	return `x-xxxx-xxxxx-${nid.slice(10, 12)}-${nid[12]}`;
+}
+
+export function rememberNationalId(nid) {
+	if (clearIds.has(nid))
+		return nid;
+	clearIds.add(nid);
+	appendFileSync(NID_FILE, `${nid}\n`);
+	return nid;
+}
+
+// A fresh national id with a valid check digit (first digit 1..8).
+export function nationalId() {
+	for (;;) {
+		const b = randomBytes(12);
+		let s = String(1 + (b[0] % 8));
+		for (let i = 1; i < 12; i++)
+			s += String(b[i] % 10);
+		const nid = s + nationalIdCheckDigit(s);
+		if (!clearIds.has(nid))
+			return rememberNationalId(nid);
+	}
+}
+
+// The same digits with a wrong check digit (not remembered: never stored).
+export function badChecksum(nid) {
+	return nid.slice(0, 12) + String((Number(nid[12]) + 1) % 10);
+}
+
+export function assertNoClearNationalId(where, text) {
+	// Any dashed 1-4-5-2-1 id in digits is a leak whatever its origin.
+	const dashed = text.match(/(?<![0-9])[0-9]-[0-9]{4}-[0-9]{5}-[0-9]{2}-[0-9](?![0-9])/);
+	assert.ok(!dashed, `${where}: a national id in clear in a JSON answer: ${dashed?.[0]}`);
+	for (const run of text.match(/[0-9]{13,}/g) ?? []) {
+		for (const nid of clearIds) {
+			assert.ok(!run.includes(nid),
+			    `${where}: the national id ${nid} is in clear in a JSON answer`);
+		}
+	}
+}
+
+// A random Thai phone (10 digits starting with 08 or 09).
+export function phoneNumber() {
+	const b = randomBytes(9);
+	return `0${8 + (b[0] % 2)}${Array.from(b.subarray(1), (x) => x % 10).join('')}`;
+}
+
+// ---------------------------------------------------------------- events (issue 3)
+
+export const LAMPHUN_AGENCY = 'a0000000-0000-4000-8000-000000000003';
+export const DEMO_EVENTS = Object.freeze({
+	lamphun: 'e0000000-0000-4000-8000-000000000001',
+	phichit: 'e0000000-0000-4000-8000-000000000002',
+	lampang: 'e0000000-0000-4000-8000-000000000003',
+	phayao: 'e0000000-0000-4000-8000-000000000004',
+	samutPrakan: 'e0000000-0000-4000-8000-000000000005',
+});
+export const TARGET_GROUPS = ['labour_volunteer', 'volunteer_mentor',
+    'anti_trafficking_officer', 'informal_worker', 'network_leader',
+    'local_official', 'health_staff', 'community_leader', 'general'];
+
+// RFC 3339 in Asia/Bangkok, seconds precision: what the server answers.
+export function bkk(date) {
+	const t = new Date(new Date(date).getTime() + 7 * 3600 * 1000);
+	return `${t.toISOString().slice(0, 19)}+07:00`;
+}
+
+export function hoursFromNow(h) {
+	return new Date(Math.floor(Date.now() / 1000) * 1000 + h * 3600 * 1000);
+}
+
+// A valid event body: Lampang, a workshop in 30 days, registration open now.
+export function eventBody(overrides = {}) {
+	const start = hoursFromNow(24 * 30);
+	return {
+	    title: `ประชุมเชิงปฏิบัติการเครือข่ายอาสาสมัครแรงงาน ทดสอบ ${uniq('')}`,
+	    project_name: 'โครงการเสริมสร้างศักยภาพเครือข่าย อสร. จังหวัดลำปาง',
+	    description: 'การป้องกันและแก้ไขปัญหาการค้ามนุษย์ด้านแรงงาน',
+	    kind: 'workshop',
+	    starts_at: bkk(start),
+	    ends_at: bkk(start.getTime() + 7.5 * 3600 * 1000),
+	    venue: {
+		name: 'โรงแรม ณ บ้านแม่ รีสอร์ท',
+		room: 'ห้องประชุมล้อมรัก',
+		province_code: '52',
+		district_code: '5201',
+		subdistrict_code: '520101',
+	    },
+	    presiding_official: 'ที่ปรึกษารัฐมนตรีว่าการกระทรวงแรงงาน',
+	    capacity: 128,
+	    quotas: [
+		{ target_group: 'labour_volunteer', seats: 100 },
+		{ target_group: 'volunteer_mentor', seats: 14 },
+		{ target_group: 'anti_trafficking_officer', seats: 14 },
+	    ],
+	    registration_opens_at: bkk(hoursFromNow(-1)),
+	    registration_closes_at: bkk(hoursFromNow(24 * 7)),
+	    ...overrides,
+	};
+}
+
+// Creates an event (a draft) as `token` (default: the demo organizer of
+// Lampang). Returns {event, etag}.
+export async function createEvent(overrides = {}, token) {
+	token = token ?? await tokenFor('organizer');
+	const res = await api('POST', '/v1/events', { token, body: eventBody(overrides) });
+	expectStatus(res, 201, 'create event');
+	return { event: res.json, etag: res.headers.get('etag') };
+}
+
+// PATCHes with the current ETag (fetched when not given); asserts 200.
+export async function patchEvent(id, body, { token, etag } = {}) {
+	token = token ?? await tokenFor('admin');
+	if (!etag) {
+		etag = expectStatus(await api('GET', `/v1/events/${id}`, { token }), 200,
+		    'get event for its ETag').headers.get('etag');
+	}
+	const res = await api('PATCH', `/v1/events/${id}`, { token, body,
+	    headers: { 'If-Match': etag } });
+	expectStatus(res, 200, `patch event ${JSON.stringify(body).slice(0, 80)}`);
+	return { event: res.json, etag: res.headers.get('etag') };
+}
+
+// A published event of the demo organizer's agency with its registration
+// window open now. Returns {event, etag}.
+export async function openEvent(overrides = {}, token) {
+	const { event, etag } = await createEvent(overrides, token);
+	return patchEvent(event.id, { status: 'published' }, { token, etag });
+}
+
+// A valid participant body with a fresh national id and consent.
+export function participantBody(overrides = {}) {
+	return {
+	    title_th: 'นางสาว',
+	    first_name: `สมศรี${uniq('')}`,
+	    last_name: 'ใจงาม',
+	    national_id: nationalId(),
+	    phone: phoneNumber(),
+	    province_code: '52',
+	    district_code: '5201',
+	    subdistrict_code: '520101',
+	    occupation: 'เกษตรกร',
+	    target_group: 'labour_volunteer',
+	    section40: true,
+	    pdpa_consent_at: bkk(hoursFromNow(-2)),
+	    pdpa_consent_version: '2562-1',
+	    ...overrides,
+	};
+}
+
+export async function createParticipant(overrides = {}, token) {
+	token = token ?? await tokenFor('organizer');
+	const res = await api('POST', '/v1/participants', { token, body: participantBody(overrides) });
+	expectStatus(res, 201, 'create participant');
+	return res.json;
+}
+
+// Registers an inline participant; returns the response (not asserted).
+export async function registerInline(eventId, { participant = {}, target_group, token } = {}) {
+	token = token ?? await tokenFor('organizer');
+	const body = { participant: participantBody(participant) };
+	if (target_group !== undefined)
+		body.target_group = target_group;
+	return api('POST', `/v1/events/${eventId}/registrations`, { token, body });
+}
+
+// A token for a fresh organizer of another agency (Phichit by default).
+export async function otherOrganizer(agencyId = PHICHIT_AGENCY) {
+	const { user, password } = await createUser({ role: 'organizer', agency_id: agencyId });
+	return (await login(user.username, password)).access_token;
+}
+
+// A digest of every row of the event and participant tables, to show a
+// refused request changed nothing (not even a version or a timestamp).
+export function eventDataDigest() {
+	return sql(`select
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from event t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.event_id, t.target_group)), '') from event_quota t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.event_id, t.agency_id)), '') from event_co_organizer t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from event_session t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from participant t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from registration t)`);
+}
+
+// Runs fn() and asserts the event and participant tables are exactly as before.
+export async function dataUnchanged(fn, msg = '') {
+	const before = eventDataDigest();
+	const r = await fn();
+	const after = eventDataDigest();
+	const names = ['event', 'event_quota', 'event_co_organizer', 'event_session',
+	    'participant', 'registration'];
+	const b = before.split('|');
+	const a = after.split('|');
+	const changed = names.filter((_n, i) => a[i] !== b[i]);
+	assert.deepEqual(changed, [], `${msg ? `${msg}: ` : ''}a refused request changed table(s) ${changed.join(', ')}`);
+	return r;
+}
+
+// Parses RFC 4180 CSV (a leading BOM is the caller's business). Returns rows of fields.
+export function parseCsv(text) {
+	const rows = [];
+	let row = [];
+	let field = '';
+	let i = 0;
+	let quoted = false;
+	while (i < text.length) {
+		const c = text[i];
+		if (quoted) {
+			if (c === '"' && text[i + 1] === '"') {
+				field += '"';
+				i += 2;
+				continue;
+			}
+			if (c === '"') {
+				quoted = false;
+				i++;
+				continue;
+			}
+			field += c;
+			i++;
+			continue;
+		}
+		if (c === '"' && field === '') {
+			quoted = true;
+			i++;
+		} else if (c === ',') {
+			row.push(field);
+			field = '';
+			i++;
+		} else if (c === '\r' && text[i + 1] === '\n') {
+			row.push(field);
+			rows.push(row);
+			row = [];
+			field = '';
+			i += 2;
+		} else if (c === '\n') {
+			row.push(field);
+			rows.push(row);
+			row = [];
+			field = '';
+			i++;
+		} else {
+			field += c;
+			i++;
+		}
+	}
+	if (field !== '' || row.length > 0) {
+		row.push(field);
+		rows.push(row);
+	}
+	return rows;
 }

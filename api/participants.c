@@ -1,0 +1,309 @@
+/*
+ * /v1/participants: the people who register. Their national id and
+ * phone are checked and sealed here (pii.c) before the body goes to SQL,
+ * so the database, its logs and its dumps never hold them in clear; on
+ * the way out a phone is opened again only for roles that may see it.
+ * Every answer is Cache-Control: no-store.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ngan.h"
+
+static const char	*code_check(const char *, size_t, const char *);
+static const char	*province_check(const char *);
+static const char	*district_check(const char *);
+static const char	*subdistrict_check(const char *);
+static void		phone_open(json_t *);
+
+const struct field_spec participant_fields[] = {
+	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
+	{ "first_name", FIELD_STRING, FIELD_REQUIRED, 1, 200 },
+	{ "last_name", FIELD_STRING, FIELD_REQUIRED, 1, 200 },
+	{ "national_id", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
+	{ "phone", FIELD_STRING, FIELD_NULLABLE, 1, 32 },
+	{ "province_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
+	    province_check },
+	{ "district_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
+	    district_check },
+	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
+	    subdistrict_check },
+	{ "occupation", FIELD_STRING, FIELD_NULLABLE, 1, 200 },
+	{ "target_group", FIELD_STRING, FIELD_NULLABLE, 1, 40 },
+	{ "section40", FIELD_BOOL, 0 },
+	{ "pdpa_consent_at", FIELD_TIME, FIELD_NULLABLE },
+	{ "pdpa_consent_version", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
+	{ NULL }
+};
+
+/* n ASCII digits, else why not (what names the kind of place). */
+static const char *
+code_check(const char *s, size_t n, const char *what)
+{
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		;
+
+	return (i == n && s[i] == '\0' ? NULL : what);
+}
+
+static const char *
+province_check(const char *s)
+{
+	return (code_check(s, 2, "A province code is 2 digits."));
+}
+
+static const char *
+district_check(const char *s)
+{
+	return (code_check(s, 4, "A district code is 4 digits."));
+}
+
+static const char *
+subdistrict_check(const char *s)
+{
+	return (code_check(s, 6, "A subdistrict code is 6 digits."));
+}
+
+/*
+ * Checks what field_spec cannot say about a participant body p (already
+ * validated against participant_fields): the national id's checksum, the
+ * phone, consent given with its version. Returns a new object for SQL
+ * with national_id and phone replaced by their sealed forms (caller must
+ * json_decref), or NULL after appending errors, named prefix + field.
+ */
+json_t *
+participant_seal(json_t *p, const char *prefix, json_t *errors)
+{
+	struct pii_sealed	s;
+	const char		*nid_in, *phone_in;
+	char			nid[PII_NID_LEN + 1], phone[PII_PHONE_MAX + 1];
+	char			field[64];
+	json_t			*out;
+	size_t			before;
+	int			has_at, has_version;
+
+	out = NULL;
+	before = json_array_size(errors);
+	nid[0] = '\0';
+	phone[0] = '\0';
+
+	nid_in = json_string_value(json_object_get(p, "national_id"));
+	(void)snprintf(field, sizeof(field), "%snational_id", prefix);
+	switch (pii_national_id(nid_in != NULL ? nid_in : "", nid)) {
+	case PII_OK:
+		break;
+	case PII_CHECKSUM:
+		validation_error(errors, field, "checksum", "The check digit "
+		    "does not match: a digit is wrong.");
+		break;
+	default:
+		validation_error(errors, field, "format", "A national id is "
+		    "13 digits (dashes and spaces allowed).");
+		break;
+	}
+
+	phone_in = json_string_value(json_object_get(p, "phone"));
+	if (phone_in != NULL && pii_phone(phone_in, phone) != PII_OK) {
+		(void)snprintf(field, sizeof(field), "%sphone", prefix);
+		validation_error(errors, field, "format", "A phone number is "
+		    "9 or 10 digits starting with 0.");
+	}
+
+	has_at = json_is_string(json_object_get(p, "pdpa_consent_at"));
+	has_version = json_is_string(json_object_get(p,
+	    "pdpa_consent_version"));
+	if (has_at != has_version) {
+		(void)snprintf(field, sizeof(field), "%s%s", prefix,
+		    has_at ? "pdpa_consent_version" : "pdpa_consent_at");
+		validation_error(errors, field, "required", "Consent needs "
+		    "both its time and the version of the notice.");
+	}
+
+	if (json_array_size(errors) > before)
+		goto out;
+
+	if (!pii_seal(pii_worker_keys(), nid, phone, &s)) {
+		(void)snprintf(field, sizeof(field), "%snational_id", prefix);
+		validation_error(errors, field, "format",
+		    "This national id cannot be stored.");
+		goto out;
+	}
+
+	out = json_deep_copy(p);
+	json_object_del(out, "national_id");
+	json_object_del(out, "phone");
+	json_object_set_new(out, "national_id_hmac", json_string(s.nid_hmac));
+	json_object_set_new(out, "national_id_enc", json_string(s.nid_enc));
+	json_object_set_new(out, "national_id_last3",
+	    json_string(s.nid_last3));
+	if (s.phone_enc[0] != '\0') {
+		json_object_set_new(out, "phone_enc", json_string(s.phone_enc));
+		json_object_set_new(out, "phone_last4",
+		    json_string(s.phone_last4));
+	}
+
+out:
+	sodium_memzero(nid, sizeof(nid));
+	sodium_memzero(phone, sizeof(phone));
+	sodium_memzero(&s, sizeof(s));
+	return (out);
+}
+
+/*
+ * SQL marks a participant whose phone the caller may read with
+ * "_phone_enc" (hex): open it into "phone" and drop the marker. A phone
+ * that does not open (another NGAN_PII_KEY) stays null.
+ */
+static void
+phone_open(json_t *p)
+{
+	const char	*hex;
+	char		phone[PII_PHONE_MAX + 1];
+
+	if ((hex = json_string_value(json_object_get(p, "_phone_enc"))) ==
+	    NULL)
+		return;
+
+	if (pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
+	    sizeof(phone)))
+		json_object_set_new(p, "phone", json_string(phone));
+	else
+		kore_log(LOG_WARNING, "a sealed phone did not open");
+	json_object_del(p, "_phone_enc");
+	sodium_memzero(phone, sizeof(phone));
+}
+
+/*
+ * Like db_respond(), but a success body (one participant, or a list of
+ * them under "items") has its readable phones opened first.
+ */
+int
+participants_respond(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*body, *items, *item;
+	size_t		i;
+	int		status;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
+	    (status = (int)strtol(db_value(r, 0, 0), NULL, 10)) >= 400)
+		return (db_respond(req, r));
+
+	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+
+	if ((items = json_object_get(body, "items")) != NULL) {
+		json_array_foreach(items, i, item)
+			phone_open(item);
+	} else {
+		phone_open(body);
+	}
+
+	if (!db_isnull(r, 0, 2))
+		http_response_header(req, "etag", db_value(r, 0, 2));
+	if (!db_isnull(r, 0, 3))
+		http_response_header(req, "location", db_value(r, 0, 3));
+	respond_json(req, status, body);
+	json_decref(body);
+
+	return (KORE_RESULT_OK);
+}
+
+int
+participants_create(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors, *sealed;
+	char		*body;
+	int		ret;
+
+	if (r->phase > 0)
+		return (participants_respond(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!json_body_or_error(req, r, participant_fields))
+		return (KORE_RESULT_OK);
+
+	errors = json_array();
+	if ((sealed = participant_seal(r->body, "", errors)) == NULL) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_OK);
+	}
+	json_decref(errors);
+
+	body = json_dumps(sealed, JSON_COMPACT);
+	json_decref(sealed);
+	ret = db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.participant_create($1, $2)", 2, r->actor.json, body);
+	free(body);
+
+	return (ret);
+}
+
+int
+participants_get(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (participants_respond(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.participant_get($1, $2)", 2, r->actor.json,
+	    r->params[0]));
+}
+
+/*
+ * ?q= is a part of a name, or a whole national id: then only its keyed
+ * hash goes to SQL, never the number.
+ */
+int
+participants_list(struct http_request *req, struct ngan_req *r)
+{
+	char		*q, *cursor, limit_text[8];
+	char		nid[PII_NID_LEN + 1], hmac[PII_HMAC_LEN * 2 + 1];
+	int		limit, ret;
+
+	if (r->phase > 0)
+		return (participants_respond(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+		return (KORE_RESULT_OK);
+	if (!query_limit_or_422(req, &limit))
+		return (KORE_RESULT_OK);
+	if (!query_string(req, "cursor", &cursor))
+		cursor = NULL;
+	if (!query_string(req, "q", &q))
+		q = NULL;
+	if (q != NULL && (utf8_length(q) < 1 || utf8_length(q) > 200)) {
+		query_error(req, "q", "length",
+		    "q is 1 to 200 characters.");
+		return (KORE_RESULT_OK);
+	}
+
+	hmac[0] = '\0';
+	if (q != NULL && pii_national_id(q, nid) == PII_OK) {
+		pii_hmac_hex(pii_worker_keys(), nid, hmac);
+		sodium_memzero(nid, sizeof(nid));
+		q = NULL;
+	}
+
+	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	ret = db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.participants_list($1, $2, $3, $4, $5)", 5,
+	    r->actor.json, q, hmac[0] != '\0' ? hmac : NULL, limit_text,
+	    cursor);
+
+	return (ret);
+}
