@@ -90,6 +90,15 @@ const struct route ngan_routes[] = {
 	    { [POST] = registrations_import } },
 	{ "/v1/registrations/{id}", { [GET] = registrations_get } },
 	{ "/v1/registrations/{id}/cancel", { [POST] = registrations_cancel } },
+	/* checkins.c */
+	{ "/v1/checkins", { [POST] = checkins_create } },
+	{ "/v1/checkins/batch", { [POST] = checkins_batch } },
+	{ "/v1/checkins/{id}/annul", { [POST] = checkins_annul } },
+	{ "/v1/events/{id}/checkins", { [GET] = checkins_list } },
+	{ "/v1/events/{id}/checkins/conflicts",
+	    { [GET] = checkins_conflicts } },
+	{ "/v1/events/{id}/attendance", { [GET] = checkins_attendance } },
+	{ "/v1/events/{id}/scanner-manifest", { [GET] = checkins_manifest } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 

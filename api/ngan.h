@@ -268,6 +268,15 @@ int	registrations_list(struct http_request *, struct ngan_req *);
 int	registrations_export(struct http_request *, struct ngan_req *);
 int	registrations_import(struct http_request *, struct ngan_req *);
 
+/* checkins.c */
+int	checkins_create(struct http_request *, struct ngan_req *);
+int	checkins_batch(struct http_request *, struct ngan_req *);
+int	checkins_annul(struct http_request *, struct ngan_req *);
+int	checkins_list(struct http_request *, struct ngan_req *);
+int	checkins_conflicts(struct http_request *, struct ngan_req *);
+int	checkins_attendance(struct http_request *, struct ngan_req *);
+int	checkins_manifest(struct http_request *, struct ngan_req *);
+
 /* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
 #define PII_OK			0
 #define PII_FORMAT		1

@@ -1,0 +1,926 @@
+/*
+ * Check-in at the door: POST /v1/checkins (one scan), /v1/checkins/batch
+ * (scans made offline), /v1/checkins/{id}/annul, and per event the scan
+ * log, its duplicate groups, the attendance report and the manifest a
+ * scanner app needs to check tickets offline.
+ *
+ * C verifies each ticket's signature (ES256, tickets.c) and hands the
+ * database what it names; one SQL call decides the outcome and records
+ * the scan with its answer. Scan outcomes are not errors: every status
+ * carries the same JSON body ({"result", "message", ...}), and only
+ * refusals of the request itself (auth, body shape) are problem+json.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <sodium.h>
+
+#include "ngan.h"
+
+#define TICKET_CACHE_SIZE	2048	/* verified tickets per worker */
+#define MARGIN_DEFAULT		120	/* minutes around the event */
+#define MANIFEST_AD		"ngan-manifest-v1"
+#define MANIFEST_KEY_LABEL	"ngan-manifest-key:"
+#define TICKET_KEYS_MAX		8
+
+/* A ticket seen before: what its signature check said. */
+struct ticket_seen {
+	u_int8_t	key[16];	/* BLAKE2b of the whole token */
+	int		used;
+	int		valid;
+	int		version;
+	char		reg[NGAN_UUID_LEN + 1];
+	char		evt[NGAN_UUID_LEN + 1];
+};
+
+static struct ticket_seen	ticket_cache[TICKET_CACHE_SIZE];
+static int			margin = -1;
+
+/* The signing keys, parsed once, to verify tickets (see ticket_check()). */
+static struct {
+	EVP_PKEY	*pkey;
+	char		kid[24];
+} ticket_keys[TICKET_KEYS_MAX];
+static int	nticket_keys = -1;	/* -1: not loaded, 0: use libjwt */
+
+static const char	*nonce_check(const char *);
+static const char	*scan_lang(struct http_request *);
+static int		scan_margin(void);
+static int		scan_prepare(json_t *);
+static int		scan_respond(struct http_request *, struct ngan_req *);
+static int		manifest_respond(struct http_request *,
+			    struct ngan_req *);
+static int		manifest_entry(json_t *, const char *, const u_int8_t *,
+			    json_t *);
+static int		ticket_payload(const char *, const char *, int,
+			    char *, size_t);
+static const char	*ticket_kid(void);
+static void		ticket_keys_load(void);
+static void		ticket_key_load(const char *);
+static int		ticket_check(const char *, char *, char *, int *);
+static json_t		*b64_json(const char *, size_t);
+
+static const char *const directions[] = { "in", "out", NULL };
+
+static const char *const results[] = {
+	"checked_in", "checked_out", "already_checked_in",
+	"already_checked_out", "not_checked_in", "duplicate",
+	"unknown_ticket", "invalid_token", "wrong_event",
+	"registration_cancelled", "ticket_revoked", "registration_waitlisted",
+	"event_not_open", NULL
+};
+
+#define SCAN_FIELDS							\
+	{ "token", FIELD_STRING, FIELD_REQUIRED, 1, 8192 },		\
+	{ "event_id", FIELD_UUID, FIELD_REQUIRED },			\
+	{ "session_id", FIELD_UUID, FIELD_NULLABLE },			\
+	{ "direction", FIELD_STRING, 0, 1, 16, directions },		\
+	{ "scanned_at", FIELD_TIME, FIELD_NULLABLE },			\
+	{ "nonce", FIELD_STRING, FIELD_REQUIRED, 8, 100, NULL,		\
+	    nonce_check },						\
+	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 }
+
+static const struct field_spec scan_fields[] = {
+	SCAN_FIELDS,
+	{ NULL }
+};
+
+static const struct field_spec batch_fields[] = {
+	{ "scans", FIELD_OBJECT_ARRAY, FIELD_REQUIRED, 1, 500, NULL, NULL,
+	    scan_fields },
+	{ NULL }
+};
+
+static const struct field_spec annul_fields[] = {
+	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 },
+	{ "reason", FIELD_STRING, FIELD_NULLABLE, 0, 500 },
+	{ NULL }
+};
+
+/* A nonce is 8 to 100 of [A-Za-z0-9._:-]. */
+static const char *
+nonce_check(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' &&
+		    *s != ':' && *s != '-')
+			return ("A nonce is letters, digits and . _ : - only.");
+	}
+
+	return (NULL);
+}
+
+/* NGAN_CHECKIN_MARGIN_MINUTES: 0 to a week, 120 when unset or bad. */
+static int
+scan_margin(void)
+{
+	const char	*v;
+	char		*end;
+	long		n;
+
+	if (margin >= 0)
+		return (margin);
+
+	margin = MARGIN_DEFAULT;
+	if ((v = getenv("NGAN_CHECKIN_MARGIN_MINUTES")) != NULL) {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno == 0 && end != v && *end == '\0' && n >= 0 &&
+		    n <= 7 * 24 * 60)
+			margin = (int)n;
+		else
+			kore_log(LOG_WARNING, "NGAN_CHECKIN_MARGIN_MINUTES is "
+			    "not 0-10080; using %d", MARGIN_DEFAULT);
+	}
+
+	return (margin);
+}
+
+/*
+ * "en" when Accept-Language prefers English to Thai, else "th": the
+ * highest q of en or en-*, against th (or *, when th is not named).
+ */
+static const char *
+scan_lang(struct http_request *req)
+{
+	const char	*h, *p, *end, *semi;
+	double		q, q_en, q_th, q_any;
+	size_t		len;
+
+	if (!http_request_header(req, "accept-language", &h))
+		return ("th");
+
+	q_en = q_th = q_any = -1;
+	for (p = h; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		semi = memchr(p, ';', (size_t)(end - p));
+		len = (size_t)((semi != NULL ? semi : end) - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		q = 1;
+		if (semi != NULL) {
+			while (*++semi == ' ')
+				;
+			if ((semi[0] == 'q' || semi[0] == 'Q') &&
+			    semi[1] == '=')
+				q = strtod(semi + 2, NULL);
+		}
+		if (len >= 2 && strncasecmp(p, "en", 2) == 0 &&
+		    (len == 2 || p[2] == '-')) {
+			if (q > q_en)
+				q_en = q;
+		} else if (len >= 2 && strncasecmp(p, "th", 2) == 0 &&
+		    (len == 2 || p[2] == '-')) {
+			if (q > q_th)
+				q_th = q;
+		} else if (len == 1 && *p == '*') {
+			q_any = q;
+		}
+	}
+	if (q_th < 0)
+		q_th = q_any;
+
+	return (q_en > 0 && q_en > q_th ? "en" : "th");
+}
+
+/*
+ * Replaces the scan's token by what it names: ticket_registration,
+ * ticket_event, ticket_version when its signature verifies, and always
+ * ticket_hash, a hash of its signed part (header.payload, the same for
+ * every signature of one ticket) that tells a retry from a reused nonce.
+ */
+static int
+scan_prepare(json_t *scan)
+{
+	struct ticket_seen	*t;
+	const char		*token, *dot;
+	u_int8_t		key[16], hash[16];
+	char			hex[sizeof(hash) * 2 + 1];
+	size_t			signed_len;
+
+	token = json_string_value(json_object_get(scan, "token"));
+	if (token == NULL)
+		return (KORE_RESULT_ERROR);
+
+	signed_len = strlen(token);
+	if ((dot = strchr(token, '.')) != NULL &&
+	    (dot = strchr(dot + 1, '.')) != NULL)
+		signed_len = (size_t)(dot - token);
+	crypto_generichash(hash, sizeof(hash), (const u_int8_t *)token,
+	    signed_len, NULL, 0);
+	hex_encode(hash, sizeof(hash), hex);
+	json_object_set_new(scan, "ticket_hash", json_string(hex));
+
+	/* Signatures cost: a ticket scanned again is looked up. */
+	crypto_generichash(key, sizeof(key), (const u_int8_t *)token,
+	    strlen(token), NULL, 0);
+	t = &ticket_cache[(key[0] | (key[1] << 8)) % TICKET_CACHE_SIZE];
+	if (!t->used || memcmp(t->key, key, sizeof(key)) != 0) {
+		memcpy(t->key, key, sizeof(key));
+		t->used = 1;
+		t->valid = ticket_check(token, t->reg, t->evt, &t->version);
+	}
+
+	if (t->valid) {
+		json_object_set_new(scan, "ticket_registration",
+		    json_string(t->reg));
+		json_object_set_new(scan, "ticket_event", json_string(t->evt));
+		json_object_set_new(scan, "ticket_version",
+		    json_integer(t->version));
+	}
+	json_object_del(scan, "token");
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * Sends an api.scan_answer row (status, body, -, -, kind): scan results
+ * as JSON whatever the status, problems as problem+json.
+ */
+static int
+scan_respond(struct http_request *req, struct ngan_req *r)
+{
+	const char	*body;
+	int		status;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 4) ||
+	    !strcmp(db_value(r, 0, 4), "problem"))
+		return (db_respond(req, r));
+
+	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
+	body = db_value(r, 0, 1);
+	if (!strcmp(db_value(r, 0, 4), "replay"))
+		http_response_header(req, "idempotent-replayed", "true");
+	respond_text(req, status, "application/json", body, strlen(body));
+
+	return (KORE_RESULT_OK);
+}
+
+int
+checkins_create(struct http_request *req, struct ngan_req *r)
+{
+	char		*scan, margin_text[16];
+	int		ret;
+
+	if (r->phase > 0)
+		return (scan_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!json_body_or_error(req, r, scan_fields))
+		return (KORE_RESULT_OK);
+	http_response_header(req, "cache-control", "no-store");
+	http_response_header(req, "vary", "accept-language");
+
+	if (!scan_prepare(r->body)) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+	(void)snprintf(margin_text, sizeof(margin_text), "%d", scan_margin());
+	scan = json_dumps(r->body, JSON_COMPACT);
+	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
+	    "NULL::text, r.kind FROM api.checkin($1, $2, $3, $4) r", 4,
+	    r->actor.json, scan, scan_lang(req), margin_text);
+	free(scan);
+
+	return (ret);
+}
+
+int
+checkins_batch(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*scans, *scan;
+	char		*text, margin_text[16];
+	size_t		i;
+	int		ret;
+
+	if (r->phase > 0)
+		return (scan_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!json_body_or_error(req, r, batch_fields))
+		return (KORE_RESULT_OK);
+	http_response_header(req, "cache-control", "no-store");
+	http_response_header(req, "vary", "accept-language");
+
+	scans = json_object_get(r->body, "scans");
+	json_array_foreach(scans, i, scan) {
+		if (!scan_prepare(scan)) {
+			problem(req, 500, NULL,
+			    "Something went wrong on our side.");
+			return (KORE_RESULT_OK);
+		}
+	}
+	(void)snprintf(margin_text, sizeof(margin_text), "%d", scan_margin());
+	text = json_dumps(scans, JSON_COMPACT);
+	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
+	    "NULL::text, r.kind FROM api.checkin_batch($1, $2, $3, $4) r", 4,
+	    r->actor.json, text, scan_lang(req), margin_text);
+	free(text);
+
+	return (ret);
+}
+
+/* The body is optional: no device_id matches a scan made without one. */
+int
+checkins_annul(struct http_request *req, struct ngan_req *r)
+{
+	const char	*device;
+
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	device = NULL;
+	if (req->http_body_length > 0) {
+		if (!json_body_or_error(req, r, annul_fields))
+			return (KORE_RESULT_OK);
+		device = json_string_value(json_object_get(r->body,
+		    "device_id"));
+	}
+	http_response_header(req, "cache-control", "no-store");
+
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.checkin_annul($1, $2, $3)", 3, r->actor.json, r->params[0],
+	    device));
+}
+
+int
+checkins_list(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*f;
+	char		*v, *cursor, *filters, limit_text[8];
+	int		limit, ret, k;
+
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!query_limit_or_422(req, &limit))
+		return (KORE_RESULT_OK);
+
+	f = json_object();
+	if (query_string(req, "session_id", &v)) {
+		if (!uuid_valid(v)) {
+			json_decref(f);
+			query_error(req, "session_id", "format",
+			    "session_id is a UUID.");
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(f, "session_id", json_string(v));
+	}
+	if (query_string(req, "device_id", &v)) {
+		if (utf8_length(v) < 1 || utf8_length(v) > 100) {
+			json_decref(f);
+			query_error(req, "device_id", "length",
+			    "device_id is 1 to 100 characters.");
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(f, "device_id", json_string(v));
+	}
+	if (query_string(req, "result", &v)) {
+		for (k = 0; results[k] != NULL; k++) {
+			if (!strcmp(results[k], v))
+				break;
+		}
+		if (results[k] == NULL) {
+			json_decref(f);
+			query_error(req, "result", "enum",
+			    "result is one of the scan results.");
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(f, "result", json_string(v));
+	}
+	if (!query_string(req, "cursor", &cursor))
+		cursor = NULL;
+
+	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	filters = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
+	http_response_header(req, "cache-control", "no-store");
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.checkins_list($1, $2, $3, $4, $5)", 5, r->actor.json,
+	    r->params[0], filters, limit_text, cursor);
+	free(filters);
+
+	return (ret);
+}
+
+int
+checkins_conflicts(struct http_request *req, struct ngan_req *r)
+{
+	char		*cursor, limit_text[8];
+	int		limit;
+
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!query_limit_or_422(req, &limit))
+		return (KORE_RESULT_OK);
+	if (!query_string(req, "cursor", &cursor))
+		cursor = NULL;
+
+	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	http_response_header(req, "cache-control", "no-store");
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.checkin_conflicts($1, $2, $3, $4)", 4, r->actor.json,
+	    r->params[0], limit_text, cursor));
+}
+
+/*
+ * The attendance report, with an ETag: a dashboard polls it with
+ * If-None-Match and gets 304 until something changed.
+ */
+int
+checkins_attendance(struct http_request *req, struct ngan_req *r)
+{
+	const char	*inm;
+
+	if (r->phase > 0) {
+		if (db_rows(r) == 1 && !db_isnull(r, 0, 0) &&
+		    !strcmp(db_value(r, 0, 0), "304")) {
+			http_response_header(req, "etag", db_value(r, 0, 2));
+			http_response(req, 304, NULL, 0);
+			return (KORE_RESULT_OK);
+		}
+		return (db_respond(req, r));
+	}
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	if (!http_request_header(req, "if-none-match", &inm) ||
+	    strlen(inm) > 1024)
+		inm = NULL;
+	http_response_header(req, "cache-control", "no-store");
+
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.attendance($1, $2, $3)", 3, r->actor.json, r->params[0],
+	    inm));
+}
+
+/*
+ * GET /v1/events/{id}/scanner-manifest: every ticket of the event a
+ * device may meet, without anything readable by whoever finds the phone:
+ *
+ *   payload    = the JWT payload segment of the ticket, as in its QR code
+ *                (base64url; the same for every signature of one ticket
+ *                version, and kept across signing key rotations)
+ *   ticket_key = hex(HMAC-SHA-256(manifest_key, payload))
+ *   sealed     = base64url(nonce || XChaCha20-Poly1305(
+ *                    {"display_name","target_group"},
+ *                    ad "ngan-manifest-v1", nonce (24 random bytes),
+ *                    key = SHA-256(payload)))
+ *
+ * manifest_key (per event, in the answer) is HMAC-SHA-256 of the event id
+ * under a server key. Only a scanned QR code opens its entry.
+ */
+int
+checkins_manifest(struct http_request *req, struct ngan_req *r)
+{
+	char		*since;
+
+	if (r->phase > 0)
+		return (manifest_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+		return (KORE_RESULT_OK);
+	since = NULL;
+	if (query_string(req, "since", &since)) {
+		/* An unescaped '+' of the offset arrives as a space. */
+		if (strlen(since) > 19 && since[strlen(since) - 6] == ' ')
+			since[strlen(since) - 6] = '+';
+		if (time_check(since) != NULL) {
+			query_error(req, "since", "format", "since is an RFC "
+			    "3339 time, such as next_since of the last "
+			    "manifest.");
+			return (KORE_RESULT_OK);
+		}
+	}
+	http_response_header(req, "cache-control", "no-store");
+
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.scanner_manifest($1, $2, $3)", 3, r->actor.json,
+	    r->params[0], since));
+}
+
+static int
+manifest_respond(struct http_request *req, struct ngan_req *r)
+{
+	const struct pii_keys	*keys;
+	json_t			*body, *entries, *entry, *out, *revoked, *e;
+	const char		*event_id, *status;
+	u_int8_t		mkey[crypto_auth_hmacsha256_BYTES];
+	char			mkey_b64[64], label[80];
+	size_t			i;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) ||
+	    strcmp(db_value(r, 0, 0), "200") != 0)
+		return (db_respond(req, r));
+
+	body = json_loads(db_value(r, 0, 1), 0, NULL);
+	keys = pii_worker_keys();
+	event_id = json_string_value(json_object_get(body, "event_id"));
+	entries = json_object_get(body, "entries");
+	if (body == NULL || keys == NULL || event_id == NULL ||
+	    !json_is_array(entries) || ticket_kid() == NULL) {
+		json_decref(body);
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+
+	(void)snprintf(label, sizeof(label), "%s%s", MANIFEST_KEY_LABEL,
+	    event_id);
+	crypto_auth_hmacsha256(mkey, (const u_int8_t *)label, strlen(label),
+	    keys->hmac);
+	base64url_encode(mkey, sizeof(mkey), mkey_b64, sizeof(mkey_b64));
+
+	out = json_array();
+	revoked = json_array();
+	json_array_foreach(entries, i, entry) {
+		e = json_object();
+		if (!manifest_entry(entry, event_id, mkey, e)) {
+			json_decref(e);
+			json_decref(out);
+			json_decref(revoked);
+			json_decref(body);
+			problem(req, 500, NULL,
+			    "Something went wrong on our side.");
+			return (KORE_RESULT_OK);
+		}
+		status = json_string_value(json_object_get(e, "status"));
+		if (status != NULL && strcmp(status, "valid") != 0)
+			json_array_append(revoked, json_object_get(e,
+			    "ticket_key"));
+		json_array_append_new(out, e);
+	}
+	sodium_memzero(mkey, sizeof(mkey));
+
+	json_object_set_new(body, "entries", out);
+	if (json_is_null(json_object_get(body, "since")))
+		json_decref(revoked);
+	else
+		json_object_set_new(body, "revocations", revoked);
+	json_object_set_new(body, "kid", json_string(ticket_kid()));
+	json_object_set_new(body, "manifest_key", json_string(mkey_b64));
+	json_object_set_new(body, "derivation", json_string(
+	    "payload = the ticket's JWT payload segment (between the dots); "
+	    "ticket_key = hex(HMAC-SHA-256(base64url-decoded manifest_key, "
+	    "payload)); sealed = base64url(nonce(24) || XChaCha20-Poly1305("
+	    "JSON {display_name, target_group}, ad \"" MANIFEST_AD "\", "
+	    "key = SHA-256(payload)))"));
+	respond_json(req, 200, body);
+	json_decref(body);
+
+	return (KORE_RESULT_OK);
+}
+
+/* One manifest entry from the database's row; out gets the public one. */
+static int
+manifest_entry(json_t *row, const char *evt, const u_int8_t *mkey,
+    json_t *out)
+{
+	const char	*reg;
+	json_t		*plain;
+	char		*text, payload[512], hex[crypto_auth_hmacsha256_BYTES
+			    * 2 + 1];
+	u_int8_t	mac[crypto_auth_hmacsha256_BYTES];
+	u_int8_t	key[crypto_hash_sha256_BYTES];
+	u_int8_t	*sealed;
+	char		*b64;
+	size_t		tlen, slen, blen;
+	int		version;
+
+	reg = json_string_value(json_object_get(row, "registration_id"));
+	version = (int)json_integer_value(json_object_get(row, "version"));
+	if (reg == NULL ||
+	    !ticket_payload(reg, evt, version, payload, sizeof(payload)))
+		return (KORE_RESULT_ERROR);
+
+	crypto_auth_hmacsha256(mac, (const u_int8_t *)payload,
+	    strlen(payload), mkey);
+	hex_encode(mac, sizeof(mac), hex);
+	crypto_hash_sha256(key, (const u_int8_t *)payload, strlen(payload));
+
+	plain = json_pack("{s:O, s:O}", "display_name",
+	    json_object_get(row, "display_name"), "target_group",
+	    json_object_get(row, "target_group"));
+	text = plain != NULL ? json_dumps(plain, JSON_COMPACT) : NULL;
+	json_decref(plain);
+	if (text == NULL)
+		return (KORE_RESULT_ERROR);
+
+	tlen = strlen(text);
+	slen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + tlen +
+	    crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	sealed = kore_malloc(slen);
+	randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(sealed +
+	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
+	    (const u_int8_t *)text, tlen, (const u_int8_t *)MANIFEST_AD,
+	    sizeof(MANIFEST_AD) - 1, NULL, sealed, key);
+	sodium_memzero(text, tlen);
+	free(text);
+	sodium_memzero(key, sizeof(key));
+
+	blen = sodium_base64_ENCODED_LEN(slen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	b64 = kore_malloc(blen);
+	base64url_encode(sealed, slen, b64, blen);
+	kore_free(sealed);
+
+	json_object_set_new(out, "ticket_key", json_string(hex));
+	json_object_set(out, "status", json_object_get(row, "status"));
+	json_object_set(out, "version", json_object_get(row, "version"));
+	json_object_set_new(out, "sealed", json_string(b64));
+	kore_free(b64);
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * The payload segment of the ticket for (registration, event, version),
+ * as ticket_token() signs it, without signing: libjwt writes the claims
+ * with sorted keys, compact. Checked once per worker against a real
+ * signed ticket; should libjwt ever write them otherwise, every ticket is
+ * signed to read its payload.
+ */
+static int
+ticket_payload(const char *reg, const char *evt, int version, char *out,
+    size_t len)
+{
+	static int	state;		/* 0 unchecked, 1 same, 2 differs */
+	json_t		*claims;
+	const char	*dot, *end;
+	char		*text, *token, signed_payload[512];
+	size_t		n;
+
+	signed_payload[0] = '\0';
+	if (state != 1) {
+		if ((token = ticket_token(reg, evt, version)) == NULL)
+			return (KORE_RESULT_ERROR);
+		dot = strchr(token, '.');
+		end = dot != NULL ? strchr(dot + 1, '.') : NULL;
+		n = end != NULL ? (size_t)(end - dot - 1) : 0;
+		if (end == NULL || n >= sizeof(signed_payload) || n >= len) {
+			free(token);
+			return (KORE_RESULT_ERROR);
+		}
+		memcpy(signed_payload, dot + 1, n);
+		signed_payload[n] = '\0';
+		free(token);
+		if (state == 2) {
+			kore_strlcpy(out, signed_payload, len);
+			return (KORE_RESULT_OK);
+		}
+	}
+
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:i}", "aud", "ngan-ticket",
+	    "evt", evt, "iss", "ngan", "sub", reg, "ver", version);
+	text = claims != NULL ? json_dumps(claims, JSON_SORT_KEYS |
+	    JSON_COMPACT) : NULL;
+	json_decref(claims);
+	if (text == NULL || sodium_base64_ENCODED_LEN(strlen(text),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) > len) {
+		free(text);
+		return (KORE_RESULT_ERROR);
+	}
+	base64url_encode((const u_int8_t *)text, strlen(text), out, len);
+	free(text);
+
+	if (state == 0) {
+		state = strcmp(out, signed_payload) == 0 ? 1 : 2;
+		if (state == 2) {
+			kore_log(LOG_WARNING, "ticket payloads differ from "
+			    "libjwt's; the manifest signs each ticket");
+			kore_strlcpy(out, signed_payload, len);
+		}
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+/* The key id tickets are signed with now, from a signed ticket. */
+static const char *
+ticket_kid(void)
+{
+	static char	kid[64];
+	const char	*dot;
+	u_int8_t	raw[256];
+	json_t		*hdr;
+	char		*token;
+	size_t		len;
+
+	if (kid[0] != '\0')
+		return (kid);
+
+	token = ticket_token("00000000-0000-4000-8000-000000000000",
+	    "00000000-0000-4000-8000-000000000000", 1);
+	if (token == NULL)
+		return (NULL);
+	if ((dot = strchr(token, '.')) != NULL &&
+	    base64url_decode(token, (size_t)(dot - token), raw,
+	    sizeof(raw) - 1, &len) &&
+	    (hdr = json_loadb((const char *)raw, len, 0, NULL)) != NULL) {
+		if (json_string_value(json_object_get(hdr, "kid")) != NULL)
+			kore_strlcpy(kid, json_string_value(
+			    json_object_get(hdr, "kid")), sizeof(kid));
+		json_decref(hdr);
+	}
+	free(token);
+
+	return (kid[0] != '\0' ? kid : NULL);
+}
+
+/*
+ * Reads the signing keys (NGAN_JWT_KEY, NGAN_JWT_PREVIOUS_KEYS) once per
+ * worker, with their key ids as auth.c makes them. Used only when the
+ * current key's id matches the one tickets are signed with.
+ */
+static void
+ticket_keys_load(void)
+{
+	const char	*v, *kid;
+	char		*list, *path, *next;
+	int		i;
+
+	nticket_keys = 0;
+	if ((v = getenv("NGAN_JWT_KEY")) != NULL)
+		ticket_key_load(v);
+	if ((v = getenv("NGAN_JWT_PREVIOUS_KEYS")) != NULL &&
+	    (list = strdup(v)) != NULL) {
+		for (path = list; path != NULL; path = next) {
+			if ((next = strchr(path, ':')) != NULL)
+				*next++ = '\0';
+			if (*path != '\0')
+				ticket_key_load(path);
+		}
+		free(list);
+	}
+
+	kid = ticket_kid();
+	if (nticket_keys == 0 || kid == NULL ||
+	    strcmp(ticket_keys[0].kid, kid) != 0) {
+		kore_log(LOG_WARNING, "ticket keys: falling back to libjwt");
+		for (i = 0; i < nticket_keys; i++)
+			EVP_PKEY_free(ticket_keys[i].pkey);
+		nticket_keys = 0;
+	}
+}
+
+static void
+ticket_key_load(const char *path)
+{
+	EVP_PKEY	*pkey;
+	FILE		*f;
+	u_int8_t	*der, hash[crypto_hash_sha256_BYTES];
+	int		len;
+
+	if (nticket_keys >= TICKET_KEYS_MAX || (f = fopen(path, "r")) == NULL)
+		return;
+	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (pkey == NULL)
+		return;
+
+	der = NULL;
+	if ((len = i2d_PUBKEY(pkey, &der)) <= 0) {
+		EVP_PKEY_free(pkey);
+		return;
+	}
+	crypto_hash_sha256(hash, der, (unsigned long long)len);
+	OPENSSL_free(der);
+	hex_encode(hash, 8, ticket_keys[nticket_keys].kid);
+	ticket_keys[nticket_keys++].pkey = pkey;
+}
+
+/* Decodes a base64url segment holding a JSON object. */
+static json_t *
+b64_json(const char *s, size_t len)
+{
+	u_int8_t	raw[1024];
+	size_t		n;
+
+	if (len == 0 || len > 1300 ||
+	    !base64url_decode(s, len, raw, sizeof(raw), &n))
+		return (NULL);
+
+	return (json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL));
+}
+
+/*
+ * ticket_verify() without libjwt: libjwt parses the PEM key on every call,
+ * which with OpenSSL 3 costs about a millisecond; this keeps the keys
+ * parsed. The same checks: ES256 with one of our key ids, the signature
+ * over header.payload, iss "ngan", aud "ngan-ticket", and sub, evt, ver.
+ */
+static int
+ticket_check(const char *token, char *reg, char *evt, int *version)
+{
+	EVP_MD_CTX	*ctx;
+	ECDSA_SIG	*sig;
+	BIGNUM		*r, *s;
+	json_t		*hdr, *claims, *ver;
+	const char	*dot1, *dot2, *alg, *kid, *v;
+	u_int8_t	raw[64], *der;
+	size_t		n;
+	int		i, der_len, ok;
+
+	if (nticket_keys < 0)
+		ticket_keys_load();
+	if (nticket_keys == 0)
+		return (ticket_verify(token, reg, evt, version));
+
+	if (strlen(token) > 4096 || (dot1 = strchr(token, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
+		return (KORE_RESULT_ERROR);
+
+	/* Header: ES256 and a key of ours. */
+	if ((hdr = b64_json(token, (size_t)(dot1 - token))) == NULL)
+		return (KORE_RESULT_ERROR);
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	kid = json_string_value(json_object_get(hdr, "kid"));
+	for (i = 0; alg != NULL && kid != NULL && !strcmp(alg, "ES256") &&
+	    i < nticket_keys; i++) {
+		if (!strcmp(ticket_keys[i].kid, kid))
+			break;
+	}
+	ok = alg != NULL && kid != NULL && !strcmp(alg, "ES256") &&
+	    i < nticket_keys;
+	json_decref(hdr);
+	if (!ok)
+		return (KORE_RESULT_ERROR);
+
+	/* Signature: r || s, 32 bytes each. */
+	if (!base64url_decode(dot2 + 1, strlen(dot2 + 1), raw, sizeof(raw),
+	    &n) || n != sizeof(raw))
+		return (KORE_RESULT_ERROR);
+	sig = ECDSA_SIG_new();
+	r = BN_bin2bn(raw, 32, NULL);
+	s = BN_bin2bn(raw + 32, 32, NULL);
+	if (sig == NULL || r == NULL || s == NULL ||
+	    !ECDSA_SIG_set0(sig, r, s)) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(sig);
+		return (KORE_RESULT_ERROR);
+	}
+	der = NULL;
+	der_len = i2d_ECDSA_SIG(sig, &der);
+	ECDSA_SIG_free(sig);
+	if (der_len <= 0)
+		return (KORE_RESULT_ERROR);
+
+	ok = 0;
+	if ((ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+		    ticket_keys[i].pkey) == 1 &&
+		    EVP_DigestVerify(ctx, der, (size_t)der_len,
+		    (const u_int8_t *)token, (size_t)(dot2 - token)) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	OPENSSL_free(der);
+	if (!ok)
+		return (KORE_RESULT_ERROR);
+
+	/* Claims. */
+	if ((claims = b64_json(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL)
+		return (KORE_RESULT_ERROR);
+	ok = (v = json_string_value(json_object_get(claims, "iss"))) != NULL &&
+	    !strcmp(v, "ngan") &&
+	    (v = json_string_value(json_object_get(claims, "aud"))) != NULL &&
+	    !strcmp(v, "ngan-ticket");
+	ver = json_object_get(claims, "ver");
+	if (ok && (v = json_string_value(json_object_get(claims, "sub"))) !=
+	    NULL && uuid_valid(v) && json_is_integer(ver) &&
+	    json_integer_value(ver) >= 1 && json_integer_value(ver) < 1000000) {
+		kore_strlcpy(reg, v, NGAN_UUID_LEN + 1);
+		v = json_string_value(json_object_get(claims, "evt"));
+		if (v != NULL && uuid_valid(v)) {
+			kore_strlcpy(evt, v, NGAN_UUID_LEN + 1);
+			*version = (int)json_integer_value(ver);
+		} else {
+			ok = 0;
+		}
+	} else {
+		ok = 0;
+	}
+	json_decref(claims);
+
+	return (ok ? KORE_RESULT_OK : KORE_RESULT_ERROR);
+}
