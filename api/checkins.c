@@ -52,8 +52,6 @@ static struct {
 static int	nticket_keys = -1;	/* -1: not loaded, 0: use libjwt */
 
 static const char	*nonce_check(const char *);
-static const char	*scan_lang(struct http_request *);
-static int		scan_margin(void);
 static int		scan_prepare(json_t *);
 static int		scan_respond(struct http_request *, struct ngan_req *);
 static int		manifest_respond(struct http_request *,
@@ -119,8 +117,8 @@ nonce_check(const char *s)
 }
 
 /* NGAN_CHECKIN_MARGIN_MINUTES: 0 to a week, 120 when unset or bad. */
-static int
-scan_margin(void)
+int
+checkins_margin(void)
 {
 	const char	*v;
 	char		*end;
@@ -148,8 +146,8 @@ scan_margin(void)
  * "en" when Accept-Language prefers English to Thai, else "th": the
  * highest q of en or en-*, against th (or *, when th is not named).
  */
-static const char *
-scan_lang(struct http_request *req)
+const char *
+checkins_lang(struct http_request *req)
 {
 	const char	*h, *p, *end, *semi;
 	double		q, q_en, q_th, q_any;
@@ -287,11 +285,12 @@ checkins_create(struct http_request *req, struct ngan_req *r)
 		problem(req, 500, NULL, "Something went wrong on our side.");
 		return (KORE_RESULT_OK);
 	}
-	(void)snprintf(margin_text, sizeof(margin_text), "%d", scan_margin());
+	(void)snprintf(margin_text, sizeof(margin_text), "%d",
+	    checkins_margin());
 	scan = json_dumps(r->body, JSON_COMPACT);
 	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
 	    "NULL::text, r.kind FROM api.checkin($1, $2, $3, $4) r", 4,
-	    r->actor.json, scan, scan_lang(req), margin_text);
+	    r->actor.json, scan, checkins_lang(req), margin_text);
 	free(scan);
 
 	return (ret);
@@ -323,11 +322,12 @@ checkins_batch(struct http_request *req, struct ngan_req *r)
 			return (KORE_RESULT_OK);
 		}
 	}
-	(void)snprintf(margin_text, sizeof(margin_text), "%d", scan_margin());
+	(void)snprintf(margin_text, sizeof(margin_text), "%d",
+	    checkins_margin());
 	text = json_dumps(scans, JSON_COMPACT);
 	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
 	    "NULL::text, r.kind FROM api.checkin_batch($1, $2, $3, $4) r", 4,
-	    r->actor.json, text, scan_lang(req), margin_text);
+	    r->actor.json, text, checkins_lang(req), margin_text);
 	free(text);
 
 	return (ret);

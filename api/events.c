@@ -62,7 +62,9 @@ static const struct field_spec quota_fields[] = {
 	{ "quotas", FIELD_OBJECT_ARRAY, 0, 0, 20, NULL, NULL,		\
 	    quota_fields },						\
 	{ "registration_opens_at", FIELD_TIME, FIELD_NULLABLE },	\
-	{ "registration_closes_at", FIELD_TIME, FIELD_NULLABLE }
+	{ "registration_closes_at", FIELD_TIME, FIELD_NULLABLE },	\
+	{ "min_sessions", FIELD_INT, FIELD_NULLABLE, 1, 1000 },		\
+	{ "min_minutes", FIELD_INT, FIELD_NULLABLE, 1, 100000 }
 
 static const char	*uuid_check(const char *);
 

@@ -276,6 +276,8 @@ int	checkins_list(struct http_request *, struct ngan_req *);
 int	checkins_conflicts(struct http_request *, struct ngan_req *);
 int	checkins_attendance(struct http_request *, struct ngan_req *);
 int	checkins_manifest(struct http_request *, struct ngan_req *);
+int	checkins_margin(void);
+const char	*checkins_lang(struct http_request *);
 
 /* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
 #define PII_OK			0

@@ -33,6 +33,8 @@ static const struct field_spec registration_fields[] = {
 	{ "participant", FIELD_OBJECT, 0, 0, 0, NULL, NULL,
 	    participant_fields },
 	{ "target_group", FIELD_STRING, FIELD_NULLABLE, 1, 40 },
+	{ "check_in", FIELD_BOOL, 0 },
+	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 },
 	{ NULL }
 };
 
@@ -62,7 +64,8 @@ static const struct {
 /*
  * Body: {"participant_id"} or {"participant": {...}} (a participant as
  * POST /v1/participants takes it, sealed here like there), and
- * "target_group".
+ * "target_group". A walk-in adds "check_in": true (and "device_id"):
+ * registered and checked in at once, which assigned scanners may do too.
  */
 int
 registrations_create(struct http_request *req, struct ngan_req *r)
@@ -75,7 +78,7 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
 		return (KORE_RESULT_OK);
 	if (!json_body_or_error(req, r, registration_fields))
 		return (KORE_RESULT_OK);
@@ -101,6 +104,15 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
+
+	/* A walk-in's check-in answers as POST /v1/checkins would. */
+	if (json_is_true(json_object_get(r->body, "check_in"))) {
+		http_response_header(req, "vary", "accept-language");
+		json_object_set_new(r->body, "checkin_lang",
+		    json_string(checkins_lang(req)));
+		json_object_set_new(r->body, "checkin_margin",
+		    json_integer(checkins_margin()));
+	}
 
 	body = json_dumps(r->body, JSON_COMPACT);
 	ret = db_query(req, r, "SELECT status, body, etag, location "
