@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Writes a registrations import file of N rows (default 5000) to stdout:
+(import-csv.py [N [SEED]]: another SEED makes other people)
 Thai headers, a BOM, CRLF, quoted cells, checksummed national ids and
 places by Thai name, as a provincial office exports from a spreadsheet.
 Deterministic, so two runs import the same people."""
@@ -7,7 +8,7 @@ import random
 import sys
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-rnd = random.Random(2563)
+rnd = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 2563)
 first = ["สมชาย", "สมหญิง", "ประยุทธ", "มาลี", "บุญมี", "สุนทร", "วันเพ็ญ", "ทองคำ"]
 last = ["ใจดี", "รักงาน", "มีสุข", "ศรีสวัสดิ์", "บุญมา", "แก้วมณี", "ทองดี"]
 groups = ["อาสาสมัครแรงงาน (อสร.)", "labour_volunteer", "informal_worker", "แรงงานนอกระบบ"]

@@ -4,7 +4,8 @@
 # pgbench running the same SQL in the same run as the database baseline.
 # Prints one table: req/s, p50, p99, the ratio to the /healthz ceiling and,
 # for database-backed routes, to pgbench's tps on the same statement; then
-# the p99 at half the peak rate and each worker's resident memory.
+# the p99 at half the peak rate and each worker's resident memory; then the
+# check-in scenario's counts checked against the database.
 # Everything lives in one mktemp folder removed at exit.
 #
 # Environment (defaults in brackets):
@@ -16,6 +17,8 @@
 #   BENCH_WARMUP [2]        seconds of warm-up before each (not counted)
 #   BENCH_THREADS [2]       wrk threads and pgbench -j
 #   BENCH_KEEP              folder to copy the raw wrk/pgbench output into
+#   CHECKIN_TICKETS [20000] tickets the check-in scenario scans (x 5000)
+#   CHECKIN_CONNS [64]      wrk connections for the check-in scenario
 #
 # Adding a scenario (see "The runs" at the end):
 #   scenario NAME PATH [--vs BASELINE] [wrk args...]   one row per BENCH_CONNS
@@ -24,7 +27,8 @@
 #                                       variables, e.g. @ACTOR@ = $B_ACTOR)
 #   ceiling NAME PATH [wrk args...]     a scenario whose best rate is the
 #                                       ceiling every row is compared with
-#   paced NAME PATH RATE [wrk args...]  at about RATE req/s (bench/paced.lua)
+#   paced NAME PATH RATE [wrk args...]  at about RATE req/s (bench/paced.lua,
+#                                       or $PACED_SCRIPT taking the same arg)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd_root
@@ -274,6 +278,7 @@ baseline() {
 # short calibration run corrects the pause for the observed overhead.
 paced() {
 	local name=$1 path=$2 rate=$3 mean out rps p50 p99 bad err over
+	local script=${PACED_SCRIPT:-bench/paced.lua}
 	shift 3
 	split_args "$@"
 	[ "$rate" -gt 0 ] || die "paced $name: rate must be > 0"
@@ -281,7 +286,7 @@ paced() {
 	log "bench: $name at $rate req/s (calibrating)"
 	out=$tmp/out/paced-$(slug "$name")-calibrate.txt
 	run_wrk "$out" "$PACED_CONNS" 3 "$path" "${wrk_args[@]}" \
-	    -s bench/paced.lua -- "$mean"
+	    -s "$script" -- "$mean"
 	read -r rps _ <<<"$(parse_wrk "$out")"
 	# Each connection's cycle is pause + overhead (latency, scheduling).
 	over=$(awk -v c="$PACED_CONNS" -v x="$rps" -v m="$mean" \
@@ -291,7 +296,7 @@ paced() {
 	log "bench: $name at $rate req/s (pause ${mean} ms per connection)"
 	out=$tmp/out/paced-$(slug "$name").txt
 	run_wrk "$out" "$PACED_CONNS" "$BENCH_DURATION" "$path" "${wrk_args[@]}" \
-	    -s bench/paced.lua -- "$mean"
+	    -s "$script" -- "$mean"
 	read -r rps p50 p99 bad err <<<"$(parse_wrk "$out")"
 	local note
 	note="target $rate/s"
@@ -419,6 +424,131 @@ sleep 1		# the server hands memory back 100 ms after a big request
 
 rss=$(worker_rss)
 
+# Check-in at the door (POST /v1/checkins): an event open now with
+# CHECKIN_TICKETS confirmed registrations (CSV imports of 5,000), each
+# ticket fetched as the app would, then scanned by wrk (bench/checkin.lua:
+# a nonce per request, every 16th scan a ticket every thread scans again),
+# paced at half the peak, and checked against the database. pgbench runs
+# the same statement on a second event with copies of the registrations.
+CHECKIN_TICKETS=${CHECKIN_TICKETS:-20000}
+CHECKIN_CONNS=${CHECKIN_CONNS:-64}
+[ $((CHECKIN_TICKETS % 5000)) -eq 0 ] && [ "$CHECKIN_TICKETS" -gt 0 ] ||
+    die "CHECKIN_TICKETS must be a multiple of 5000"
+# checkin_event TITLE: a published event from 30 minutes ago to 3 hours
+# from now, so scanning is open.
+checkin_event() {
+	local id
+	id=$(curl -s -X POST "$base/v1/events" -H "Authorization: Bearer $ORG_TOKEN" \
+	    -H 'Content-Type: application/json' -d "{\"title\":\"$1\",
+	    \"kind\":\"seminar\",\"starts_at\":\"$(date -u -d '-30 min' +%FT%TZ)\",
+	    \"ends_at\":\"$(date -u -d '+3 hour' +%FT%TZ)\",
+	    \"capacity\":$((CHECKIN_TICKETS + 1000)),
+	    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+	    die "could not create the event $1"
+	curl -s -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: "1"' \
+	    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: application/json' \
+	    -d '{"status":"published"}'
+	echo "$id"
+}
+t_ck=$SECONDS
+ck_ev=$(checkin_event "เช็กอินทดสอบความเร็ว")
+for ((i = 1; i <= CHECKIN_TICKETS / 5000; i++)); do
+	python3 bench/import-csv.py 5000 $((4000 + i)) >"$tmp/import-ck.csv"
+	code=$(curl -s -o "$tmp/out/import-checkin-$i.json" -w '%{http_code}' \
+	    -X POST "$base/v1/events/$ck_ev/registrations/import" -H 'Expect:' \
+	    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: text/csv' \
+	    --data-binary @"$tmp/import-ck.csv")
+	[ "$code" = 200 ] || die "check-in import $i answered $code"
+done
+log "bench: RSS after the check-in imports: $(worker_rss | tr '\n' ' ')"
+psql -X -q -At -d "$DATABASE_URL" -c "select id from registration
+    where event_id = '$ck_ev' and status = 'confirmed' order by id" \
+    >"$tmp/checkin-regs"
+[ "$(wc -l <"$tmp/checkin-regs")" -eq "$CHECKIN_TICKETS" ] ||
+    die "check-in event: $(wc -l <"$tmp/checkin-regs") confirmed registrations, not $CHECKIN_TICKETS"
+t_tk=$SECONDS
+python3 bench/tickets.py 127.0.0.1 "$api_port" "$TOKEN" 4 \
+    <"$tmp/checkin-regs" >"$tmp/checkin-tokens" || die "could not fetch the tickets"
+log "bench: fetched $CHECKIN_TICKETS tickets in $((SECONDS - t_tk)) s"
+# pgbench's event: the same people, registered by SQL.
+pg_ev=$(checkin_event "เช็กอินทดสอบ pgbench")
+psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 >/dev/null <<SQL ||
+insert into registration (event_id, participant_id, target_group, status, source)
+select '$pg_ev', participant_id, target_group, 'confirmed', 'import'
+from registration where event_id = '$ck_ev' and status = 'confirmed';
+create table bench_ticket (n int primary key, reg uuid not null,
+    ver int not null, hash text not null);
+insert into bench_ticket
+select row_number() over (order by id), id, ticket_version, md5(id::text)
+from registration where event_id = '$pg_ev';
+create sequence bench_ticket_seq;
+analyze registration; analyze bench_ticket;
+SQL
+    die "could not make pgbench's registrations"
+log "bench: check-in setup ($CHECKIN_TICKETS tickets) took $((SECONDS - t_ck)) s"
+
+mkdir "$tmp/checkin"
+export CHECKIN_TOKENS=$tmp/checkin-tokens CHECKIN_STATE=$tmp/checkin
+export CHECKIN_EVENT=$ck_ev CHECKIN_AUTH=$TOKEN CHECKIN_THREADS=$BENCH_THREADS
+B_PG_EVENT=$pg_ev
+B_PG_TICKETS=$CHECKIN_TICKETS
+BENCH_CONNS=$CHECKIN_CONNS scenario checkin /v1/checkins --vs pg_checkin \
+    -s bench/checkin.lua
+baseline pg_checkin bench/checkin.sql
+ck_half=$(($(best_rps checkin) / 2))
+CHECKIN_PACED=1 PACED_SCRIPT=bench/checkin.lua paced "checkin@half-peak" \
+    /v1/checkins "$ck_half" --vs pg_checkin
+# At least 20,000 scans in all: a top-up run (not in the table) if the
+# runs above made fewer.
+ck_left=$(( 20000 - $(awk '{ s += $1 } END { print s + 0 }' "$tmp/checkin/tally") ))
+if [ "$ck_left" -gt 0 ]; then
+	ck_s=$(( ck_left / ($(best_rps checkin) + 1) + 2 ))
+	log "bench: check-in top-up, $ck_left more scans (${ck_s} s)"
+	run_wrk "$tmp/out/wrk-checkin-topup.txt" "$CHECKIN_CONNS" "$ck_s" \
+	    /v1/checkins -s bench/checkin.lua
+fi
+# Scan results are not errors: the note gives the answers instead.
+ck_note() {
+	sed -n 's/^checkin: sent [0-9]* answered [0-9]*: //p' "$1" | tail -n 1
+}
+awk -F'\t' -v OFS='\t' -v a="$(ck_note "$tmp/out/wrk-checkin-c$CHECKIN_CONNS.txt")" \
+    -v b="$(ck_note "$tmp/out/paced-checkin_half-peak.txt")" -v r="$ck_half" '
+    $1 == "scenario" && $2 == "checkin" { $8 = a }
+    $1 == "paced" && $2 == "checkin@half-peak" { $8 = "target " r "/s: " b }
+    { print }' "$tmp/results" >"$tmp/results.new"
+mv "$tmp/results.new" "$tmp/results"
+
+# The database against what wrk saw, over every run (warm-ups too).
+cat "$tmp"/checkin/ids-* >"$tmp/checkin-201-ids"
+read -r ck_sent ck_got ck_201 ck_409 ck_200 ck_other <<<"$(awk '
+    { for (i = 1; i <= 6; i++) s[i] += $i }
+    END { print s[1] + 0, s[2] + 0, s[3] + 0, s[4] + 0, s[5] + 0, s[6] + 0 }' \
+    "$tmp/checkin/tally")"
+ck_db=$(psql -X -q -At -F ' ' -d "$DATABASE_URL" -v ON_ERROR_STOP=1 <<SQL
+create temp table seen (id text);
+\copy seen from '$tmp/checkin-201-ids'
+select
+  (select count(*) from seen),
+  (select count(distinct id) from seen),
+  (select count(*) from seen s join checkin c on c.id::text = s.id
+   and c.result = 'checked_in' and c.state = 'effective'),
+  (select count(*) from checkin where event_id = '$ck_ev'
+   and result = 'checked_in'),
+  (select count(distinct registration_id) from checkin
+   where event_id = '$ck_ev' and result = 'checked_in'),
+  (select count(*) from checkin where event_id = '$ck_ev'),
+  (select count(*) from (select registration_id from checkin
+   where event_id = '$ck_ev' group by registration_id
+   having count(*) > 1) d),
+  (select count(*) from checkin where event_id = '$ck_ev'
+   and result = 'already_checked_in');
+SQL
+) || die "could not count the check-ins"
+read -r db_seen db_seen_distinct db_matched db_in db_in_regs db_rows db_dup_regs db_already <<<"$ck_db"
+sleep 1
+rss_ck=$(worker_rss)
+
 # ------------------------------------------------------------ the table
 
 ceil=$(awk -F'\t' '$1 == "ceiling" && $4 > m { m = $4 } END { print m + 0 }' \
@@ -476,4 +606,38 @@ awk -v c="$import_code" -v t="$import_s" -v s="$import_summary" 'BEGIN {
 	printf "import of 5000 CSV rows: HTTP %s in %.2f s %s (target < 10 s): %s\n",
 	    c, t, s, (c == 200 && t < 10) ? "ok" : "MISSED"
 }'
+ck_best=$(best_rps checkin)
+ck_pg=$(best_rps pg_checkin)
+ck_p99=$(awk -F'\t' '$1 == "paced" && $2 == "checkin@half-peak" { print $6 }' "$tmp/results")
+awk -v m="$ck_best" -v p="$ck_pg" 'BEGIN {
+	r = (p > 0) ? m / p : 0
+	printf "check-in peak %d req/s = %.0f%% of pgbench prepared %d tps (target >= 70%%): %s\n",
+	    m, r * 100, p, (r >= 0.7) ? "ok" : "MISSED"
+}'
+awk -v v="$ck_p99" -v h="$ck_half" 'BEGIN {
+	printf "check-in p99 at about half peak (%d req/s): %.2f ms (target < 20 ms): %s\n",
+	    h, v, (v < 20) ? "ok" : "MISSED"
+}'
+while read -r name kb hwm; do
+	[ -n "$name" ] || continue
+	awk -v n="$name" -v k="$kb" -v h="$hwm" 'BEGIN {
+		printf "RSS %s after the check-in setup (more imports) and runs: %.1f MB (peak %.1f MB) (target < 30 MB): %s\n",
+		    n, k / 1024, h / 1024, (k < 30 * 1024) ? "ok" : "MISSED"
+	}'
+done <<<"$rss_ck"
+echo "check-in scans by wrk (warm-ups included): $ck_sent sent, $ck_got answered: 201 $ck_201, 409 $ck_409, 200 $ck_200, other $ck_other"
+ck_ok=ok
+[ "$ck_sent" -ge 20000 ] && [ "$ck_200" -eq 0 ] && [ "$ck_other" -eq 0 ] || ck_ok=MISSED
+echo "  at least 20000 scans, unique nonces (no 200 replay), no other status: $ck_ok"
+ck_ok=ok
+[ "$db_seen" -eq "$ck_201" ] && [ "$db_seen_distinct" -eq "$db_seen" ] &&
+    [ "$db_matched" -eq "$db_seen" ] || ck_ok=MISSED
+echo "  every 201 is in the database once (checkin_id, result checked_in): $db_matched of $ck_201: $ck_ok"
+ck_cut=$((ck_sent - ck_got))
+ck_ok=ok
+[ "$db_in" -ge "$db_matched" ] && [ $((db_in - db_matched)) -le "$ck_cut" ] || ck_ok=MISSED
+echo "  rows checked_in $db_in = $db_matched seen + $((db_in - db_matched)) answered after wrk stopped (<= $ck_cut unanswered): $ck_ok"
+ck_ok=ok
+[ "$db_in" -eq "$db_in_regs" ] && [ "$db_dup_regs" -gt 0 ] || ck_ok=MISSED
+echo "  one check-in per ticket: $db_in rows for $db_in_regs tickets; $db_dup_regs tickets scanned more than once ($db_already already_checked_in rows, $db_rows scans logged): $ck_ok"
 echo "total time $((SECONDS - t0)) s"
