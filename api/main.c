@@ -162,6 +162,7 @@ api_dispatch(struct http_request *req)
 
 	r = http_state_create(req, sizeof(*r), request_free);
 	r->started = now_us();
+	r->body_length = req->http_body_length;
 	request_id_make(req, r->request_id, sizeof(r->request_id));
 	http_response_header(req, "x-request-id", r->request_id);
 
@@ -266,7 +267,7 @@ request_free(struct http_request *req)
 	 * glibc keeps what a big request freed (a 5,000-row import leaves
 	 * a worker near 40 MB resident); hand it back to the system.
 	 */
-	big = req->http_body_length > 256 * 1024 || (r->result != NULL &&
+	big = r->body_length > 256 * 1024 || (r->result != NULL &&
 	    PQresultMemorySize(r->result) > 1024 * 1024);
 
 	db_request_cleanup(r);
