@@ -63,7 +63,7 @@ struct ngan_req {
 	char			params[ROUTE_PARAMS_MAX][NGAN_UUID_LEN + 1];
 	struct actor		actor;
 	u_int64_t		started;	/* microseconds, monotonic */
-	size_t			body_length;	/* as received; Kore zeroes it */
+	size_t			body_length;	/* as received */
 
 	/* Database call in flight, see db.c. */
 	int			db_state;
