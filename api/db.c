@@ -20,6 +20,7 @@ static int	db_start(struct http_request *, struct ngan_req *);
 static int	db_send(struct http_request *, struct ngan_req *,
 		    const char **);
 static void	db_forget(PGconn *);
+static void	db_shrink(struct ngan_req *);
 static int	db_failed(struct http_request *, struct ngan_req *);
 static void	db_release(struct ngan_req *);
 
@@ -31,6 +32,9 @@ static void	db_release(struct ngan_req *);
  */
 #define STATEMENTS_MAX	128
 #define CONNS_MAX	64
+
+/* Parameters or a result larger than this leave libpq's buffers big. */
+#define DB_BIG		(1024 * 1024)
 
 static const char	*statements[STATEMENTS_MAX];
 static int		nstatements;
@@ -142,6 +146,7 @@ db_drive(struct http_request *req, struct ngan_req *r)
 			case KORE_PGSQL_STATE_COMPLETE:
 				db_release(r);
 				r->db_state = DB_IDLE;
+				db_shrink(r);
 				return (DB_DONE);
 			default:
 				kore_pgsql_continue(&r->sql);
@@ -213,6 +218,7 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 	int		id, c, free_slot, ok;
 
 	db = r->sql.conn->db;
+	r->db_conn = db;
 	for (id = 0; id < nstatements; id++) {
 		if (statements[id] == r->query)
 			break;
@@ -281,6 +287,31 @@ db_connections(void)
 	}
 
 	return (n);
+}
+
+/*
+ * libpq keeps a connection's buffers at the largest size they have
+ * had, so a worker that once sent a 5,000-row import keeps megabytes per
+ * pooled connection for good. After such a statement the connection,
+ * idle in the pool again, is made anew (a blocking loopback connect,
+ * rare enough).
+ */
+static void
+db_shrink(struct ngan_req *r)
+{
+	size_t		n;
+	int		i;
+
+	if (r->db_conn == NULL)
+		return;
+	n = r->result != NULL ? PQresultMemorySize(r->result) : 0;
+	for (i = 0; i < r->nparams; i++)
+		n += (size_t)r->lengths[i];
+	if (n > DB_BIG) {
+		db_forget(r->db_conn);
+		PQreset(r->db_conn);
+	}
+	r->db_conn = NULL;
 }
 
 /* A reset or closed connection has lost its prepared statements. */

@@ -70,6 +70,7 @@ struct ngan_req {
 	int			db_retried;
 	int			db_queued;
 	int			db_holding;	/* counted in db_in_use */
+	PGconn			*db_conn;	/* the last connection used */
 	int			phase;		/* handler step, 0 first */
 	struct kore_pgsql	sql;
 	const char		*query;
