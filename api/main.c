@@ -99,6 +99,23 @@ const struct route ngan_routes[] = {
 	    { [GET] = checkins_conflicts } },
 	{ "/v1/events/{id}/attendance", { [GET] = checkins_attendance } },
 	{ "/v1/events/{id}/scanner-manifest", { [GET] = checkins_manifest } },
+	/* groups.c, products.c: vocational groups and their products */
+	{ "/v1/groups", { [GET] = groups_list, [POST] = groups_create } },
+	{ "/v1/groups/{id}", { [GET] = groups_get, [PATCH] = groups_patch } },
+	{ "/v1/groups/{id}/products", { [GET] = group_products_list,
+	    [POST] = group_products_create } },
+	{ "/v1/group-categories", { [GET] = group_categories_list } },
+	{ "/v1/products", { [GET] = products_list } },
+	{ "/v1/products/{id}", { [GET] = products_get,
+	    [PATCH] = products_patch, [DELETE] = products_delete } },
+	{ "/v1/products/{id}/images", { [POST] = product_images_create } },
+	{ "/v1/products/{id}/images/order",
+	    { [POST] = product_images_order } },
+	{ "/v1/products/{id}/images/{n}", { [GET] = product_images_get,
+	    [DELETE] = product_images_delete } },
+	{ "/v1/events/{id}/products", { [GET] = event_products_list } },
+	{ "/v1/events/{id}/products/{pid}", { [PUT] = event_products_put,
+	    [DELETE] = event_products_delete } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 

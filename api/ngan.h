@@ -378,4 +378,42 @@ int	csv_buf_append(struct csv_buf *, const char *, size_t);
 int	csv_buf_field(struct csv_buf *, const char *, int);
 void	csv_buf_free(struct csv_buf *);
 
+/* images.c: pure, what an uploaded file is by its bytes. */
+#define IMAGE_OK		0
+#define IMAGE_UNKNOWN		1	/* not JPEG, PNG nor WebP: 415 */
+#define IMAGE_CORRUPT		2	/* starts like one, no size: 422 */
+#define IMAGE_PNG		1
+#define IMAGE_JPEG		2
+#define IMAGE_WEBP		3
+#define IMAGE_BYTES_MAX		(5 * 1024 * 1024)
+
+struct image_info {
+	int		type;		/* IMAGE_PNG... */
+	u_int32_t	width;
+	u_int32_t	height;
+};
+
+int	image_sniff(const u_int8_t *, size_t, struct image_info *);
+const char *image_content_type(int);
+
+/* groups.c, products.c */
+int	groups_list(struct http_request *, struct ngan_req *);
+int	groups_get(struct http_request *, struct ngan_req *);
+int	groups_create(struct http_request *, struct ngan_req *);
+int	groups_patch(struct http_request *, struct ngan_req *);
+int	group_categories_list(struct http_request *, struct ngan_req *);
+int	group_products_list(struct http_request *, struct ngan_req *);
+int	group_products_create(struct http_request *, struct ngan_req *);
+int	products_list(struct http_request *, struct ngan_req *);
+int	products_get(struct http_request *, struct ngan_req *);
+int	products_patch(struct http_request *, struct ngan_req *);
+int	products_delete(struct http_request *, struct ngan_req *);
+int	product_images_create(struct http_request *, struct ngan_req *);
+int	product_images_order(struct http_request *, struct ngan_req *);
+int	product_images_get(struct http_request *, struct ngan_req *);
+int	product_images_delete(struct http_request *, struct ngan_req *);
+int	event_products_list(struct http_request *, struct ngan_req *);
+int	event_products_put(struct http_request *, struct ngan_req *);
+int	event_products_delete(struct http_request *, struct ngan_req *);
+
 #endif /* !NGAN_H */

@@ -121,7 +121,10 @@ route_allow_header(const struct route *r, char *out, size_t len)
 	return (1);
 }
 
-/* A "{name}" segment takes one UUID, lower-cased into out. */
+/*
+ * A "{name}" segment takes one UUID, lower-cased into out; "{n}" takes a
+ * small number instead (1 to 999, no leading zero).
+ */
 static int
 segment_match(const char *seg, size_t len, const char *tmpl, size_t tlen,
     char *out)
@@ -129,8 +132,17 @@ segment_match(const char *seg, size_t len, const char *tmpl, size_t tlen,
 	size_t		i;
 	char		c;
 
-	(void)tmpl;
-	(void)tlen;
+	if (tlen == 3 && !memcmp(tmpl, "{n}", 3)) {
+		if (len < 1 || len > 3 || seg[0] == '0')
+			return (0);
+		for (i = 0; i < len; i++) {
+			if (seg[i] < '0' || seg[i] > '9')
+				return (0);
+			out[i] = seg[i];
+		}
+		out[len] = '\0';
+		return (1);
+	}
 
 	if (len != NGAN_UUID_LEN)
 		return (0);

@@ -77,6 +77,14 @@ if [ -n "$demo_hash" ]; then
 		psql_ --single-transaction -v demo_hash="$demo_hash" -f "$f" ||
 		    die "demo data $f failed"
 	done
+	# Demo product images are drawn by a script (no files downloaded).
+	if command -v python3 >/dev/null 2>&1; then
+		python3 scripts/demo-images.py |
+		    psql_ --single-transaction -f - ||
+		    die "demo images failed"
+	else
+		log "migrate: python3 missing: no demo product images"
+	fi
 	# Demo participants are generated: their national ids are sealed with
 	# NGAN_PII_KEY by build/ngan-pii, so they load only where both exist.
 	pii_tool=${NGAN_PII_TOOL:-build/ngan-pii}

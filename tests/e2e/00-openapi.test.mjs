@@ -87,8 +87,10 @@ test('every operation has operationId, tags, summary, security and documented re
 				assert.ok(responses[s], `${where}: ${s} for a bad body`);
 			// JSON, except the CSV registration import (text/csv only).
 			const content = deref(op.requestBody).content;
-			assert.ok(content['application/json'] || content['text/csv'],
-			    `${where}: JSON (or CSV) request body`);
+			// and product images (raw bytes or multipart/form-data).
+			assert.ok(content['application/json'] || content['text/csv'] ||
+			    content['multipart/form-data'],
+			    `${where}: JSON (or CSV, or an image) request body`);
 		}
 		if (template.startsWith('/v1/'))
 			assert.ok(responses['503'], `${where}: 503 when the database is down`);

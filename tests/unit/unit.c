@@ -15,6 +15,7 @@
 #include "../../api/json.c"
 #include "../../api/pii.c"
 #include "../../api/csv.c"
+#include "../../api/images.c"
 
 static int	passed, failed;
 
@@ -383,6 +384,46 @@ test_csv_import_words(void)
 	csv_buf_free(&b);
 }
 
+static void
+test_image_sniff(void)
+{
+	static const u_int8_t	png[] = {
+		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+		0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 1, 0, 0, 0, 0, 200,
+		8, 2, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82
+	};
+	static const u_int8_t	jpg[] = {
+		0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0,
+		0xff, 0xc0, 0, 17, 8, 0x01, 0xe0, 0x02, 0x80, 3, 1, 0x22, 0,
+		2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9
+	};
+	static const u_int8_t	webp[] = {
+		'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+		'V', 'P', '8', 'L', 10, 0, 0, 0, 0x2f, 0x63, 0xc0, 0x1f, 0,
+		0, 0, 0, 0, 0
+	};
+	struct image_info	i;
+
+	CHECK(image_sniff(png, sizeof(png), &i) == IMAGE_OK);
+	CHECK(i.type == IMAGE_PNG && i.width == 256 && i.height == 200);
+	CHECK(!strcmp(image_content_type(i.type), "image/png"));
+	CHECK(image_sniff(png, 20, &i) == IMAGE_CORRUPT);
+	CHECK(image_sniff(png, sizeof(png) - 1, &i) == IMAGE_CORRUPT);
+	CHECK(image_sniff(png, 4, &i) == IMAGE_UNKNOWN);
+	CHECK(image_sniff(jpg, sizeof(jpg), &i) == IMAGE_OK);
+	CHECK(i.type == IMAGE_JPEG && i.width == 640 && i.height == 480);
+	CHECK(image_sniff(jpg, 12, &i) == IMAGE_CORRUPT);
+	CHECK(image_sniff(jpg, 8, &i) == IMAGE_CORRUPT);
+	CHECK(image_sniff(webp, sizeof(webp), &i) == IMAGE_OK);
+	CHECK(i.type == IMAGE_WEBP && i.width == 100 && i.height == 128);
+	CHECK(image_sniff(webp, 24, &i) == IMAGE_CORRUPT);
+	CHECK(image_sniff((const u_int8_t *)"hello, world", 12, &i) ==
+	    IMAGE_UNKNOWN);
+	CHECK(image_sniff(NULL, 0, &i) == IMAGE_UNKNOWN);
+	CHECK(image_sniff(png, 0, &i) == IMAGE_UNKNOWN);
+}
+
 int
 main(void)
 {
@@ -394,6 +435,7 @@ main(void)
 	test_pii_crypto();
 	test_csv_parse();
 	test_csv_import_words();
+	test_image_sniff();
 
 	printf("%d passed, %d failed\n", passed, failed);
 	return (failed == 0 ? 0 : 1);

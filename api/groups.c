@@ -1,0 +1,349 @@
+/*
+ * /v1/groups: vocational groups (กลุ่มอาชีพ) and /v1/group-categories.
+ * A group's contact phone is sealed here like a participant's (pii.c)
+ * and opened on the way out for the roles SQL marks (admins, organisers).
+ * Who may change a group is decided in SQL (api.group_staff).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ngan.h"
+
+static const char	*code_check(const char *, size_t);
+static const char	*province_check(const char *);
+static const char	*district_check(const char *);
+static const char	*subdistrict_check(const char *);
+static const char	*category_check(const char *);
+static json_t		*group_seal(json_t *, json_t *);
+static void		phone_open(json_t *);
+static int		groups_respond(struct http_request *,
+			    struct ngan_req *);
+
+static const struct field_spec contact_fields[] = {
+	{ "name", FIELD_STRING, FIELD_NULLABLE, 1, 200 },
+	{ "phone", FIELD_STRING, FIELD_NULLABLE, 1, 32 },
+	{ NULL }
+};
+
+#define GROUP_FIELDS(req)						\
+	{ "name", FIELD_STRING, req, 1, 300 },				\
+	{ "category", FIELD_STRING, req, 1, 40, NULL, category_check },	\
+	{ "description", FIELD_STRING, FIELD_NULLABLE, 0, 5000 },	\
+	{ "province_code", FIELD_STRING, req, 0, 0, NULL,		\
+	    province_check },						\
+	{ "district_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,	\
+	    district_check },						\
+	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,	\
+	    subdistrict_check },					\
+	{ "contact", FIELD_OBJECT, FIELD_NULLABLE, 0, 0, NULL, NULL,	\
+	    contact_fields },						\
+	{ "members_count", FIELD_INT, FIELD_NULLABLE, 0, 100000 },	\
+	{ "agency_id", FIELD_UUID, FIELD_NULLABLE },			\
+	{ "is_community_enterprise", FIELD_BOOL, 0 }
+
+static const struct field_spec group_create_fields[] = {
+	GROUP_FIELDS(FIELD_REQUIRED),
+	{ NULL }
+};
+
+static const struct field_spec group_patch_fields[] = {
+	GROUP_FIELDS(0),
+	{ NULL }
+};
+
+static const char *
+code_check(const char *s, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			break;
+	}
+	if (i != n || s[i] != '\0')
+		return ("A place code is digits: province 2, district 4, "
+		    "subdistrict 6.");
+
+	return (NULL);
+}
+
+static const char *
+province_check(const char *s)
+{
+	return (code_check(s, 2));
+}
+
+static const char *
+district_check(const char *s)
+{
+	return (code_check(s, 4));
+}
+
+static const char *
+subdistrict_check(const char *s)
+{
+	return (code_check(s, 6));
+}
+
+/* The list itself is a table (group_category); here only its shape. */
+static const char *
+category_check(const char *s)
+{
+	size_t		i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		    (i > 0 && s[i] >= '0' && s[i] <= '9')))
+			return ("A category code such as textiles or food.");
+	}
+
+	return (NULL);
+}
+
+/*
+ * A copy of the body for SQL with contact.phone replaced by phone_enc and
+ * phone_last4; NULL (errors filled) when the phone is not a Thai number.
+ */
+static json_t *
+group_seal(json_t *body, json_t *errors)
+{
+	json_t		*out, *contact;
+	const char	*in;
+	char		phone[PII_PHONE_MAX + 1];
+	char		enc[PII_SEAL_HEX_LEN(PII_PHONE_MAX)];
+	size_t		len;
+
+	out = json_deep_copy(body);
+	contact = json_object_get(out, "contact");
+	if (!json_is_object(contact))
+		return (out);
+
+	in = json_string_value(json_object_get(contact, "phone"));
+	if (in == NULL) {
+		json_object_del(contact, "phone");
+		return (out);
+	}
+	if (pii_phone(in, phone) != PII_OK) {
+		validation_error(errors, "contact.phone", "format",
+		    "A Thai phone number: 9 or 10 digits starting with 0.");
+		json_decref(out);
+		return (NULL);
+	}
+	if (!pii_encrypt_hex(pii_worker_keys(), phone, PII_AD_PHONE, enc,
+	    sizeof(enc))) {
+		sodium_memzero(phone, sizeof(phone));
+		json_decref(out);
+		return (NULL);
+	}
+	len = strlen(phone);
+	json_object_del(contact, "phone");
+	json_object_set_new(contact, "phone_enc", json_string(enc));
+	json_object_set_new(contact, "phone_last4",
+	    json_string(phone + len - 4));
+	sodium_memzero(phone, sizeof(phone));
+
+	return (out);
+}
+
+/* contact._phone_enc (hex, for roles that may read it) into phone. */
+static void
+phone_open(json_t *g)
+{
+	json_t		*contact;
+	const char	*hex;
+	char		phone[PII_PHONE_MAX + 1];
+
+	contact = json_object_get(g, "contact");
+	if ((hex = json_string_value(json_object_get(contact, "_phone_enc")))
+	    == NULL)
+		return;
+
+	if (pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
+	    sizeof(phone)))
+		json_object_set_new(contact, "phone", json_string(phone));
+	else
+		kore_log(LOG_WARNING, "a sealed group phone did not open");
+	json_object_del(contact, "_phone_enc");
+	sodium_memzero(phone, sizeof(phone));
+}
+
+static int
+groups_respond(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*body, *items, *item;
+	size_t		i;
+	int		status;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
+	    (status = (int)strtol(db_value(r, 0, 0), NULL, 10)) >= 400)
+		return (db_respond(req, r));
+
+	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+	if ((items = json_object_get(body, "items")) != NULL) {
+		json_array_foreach(items, i, item)
+			phone_open(item);
+	} else {
+		phone_open(body);
+	}
+
+	if (!db_isnull(r, 0, 2))
+		http_response_header(req, "etag", db_value(r, 0, 2));
+	if (!db_isnull(r, 0, 3))
+		http_response_header(req, "location", db_value(r, 0, 3));
+	respond_json(req, status, body);
+	json_decref(body);
+
+	return (KORE_RESULT_OK);
+}
+
+int
+groups_list(struct http_request *req, struct ngan_req *r)
+{
+	static const struct {
+		const char	*name;
+		const char	*(*check)(const char *);
+	} filters[] = {
+		{ "category", category_check },
+		{ "province", province_check },
+		{ "agency", NULL },
+		{ "q", NULL },
+	};
+	const char	*why;
+	char		*v, *cursor, *text, limit_text[8];
+	json_t		*f;
+	size_t		i;
+	int		limit, ret;
+
+	if (r->phase > 0)
+		return (groups_respond(req, r));
+
+	if (!query_limit_or_422(req, &limit))
+		return (KORE_RESULT_OK);
+	f = json_object();
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+		if (!query_string(req, filters[i].name, &v))
+			continue;
+		if (filters[i].check != NULL)
+			why = filters[i].check(v);
+		else if (!strcmp(filters[i].name, "agency"))
+			why = uuid_valid(v) ? NULL : "This must be a UUID.";
+		else
+			why = utf8_length(v) < 1 || utf8_length(v) > 200 ?
+			    "Search for 1 to 200 characters." : NULL;
+		if (why == NULL && *v == '\0')
+			why = "This filter may not be empty.";
+		if (why != NULL) {
+			query_error(req, filters[i].name, "format", why);
+			json_decref(f);
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(f, filters[i].name, json_string(v));
+	}
+	if (!query_string(req, "cursor", &cursor))
+		cursor = NULL;
+	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	text = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
+
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.groups_list($1, $2, $3, $4)", 4, r->actor.json, text,
+	    limit_text, cursor);
+	free(text);
+
+	return (ret);
+}
+
+int
+groups_get(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (groups_respond(req, r));
+
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.group_get($1, $2)", 2, r->actor.json, r->params[0]));
+}
+
+int
+groups_create(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors, *sealed;
+	char		*body;
+	int		ret;
+
+	if (r->phase > 0)
+		return (groups_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+		return (KORE_RESULT_OK);
+	if (!json_body_or_error(req, r, group_create_fields))
+		return (KORE_RESULT_OK);
+
+	errors = json_array();
+	if ((sealed = group_seal(r->body, errors)) == NULL) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_OK);
+	}
+	json_decref(errors);
+
+	body = json_dumps(sealed, JSON_COMPACT);
+	json_decref(sealed);
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.group_create($1, $2)", 2, r->actor.json, body);
+	free(body);
+
+	return (ret);
+}
+
+int
+groups_patch(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors, *sealed;
+	char		*body, version_text[16];
+	int		version, ret;
+
+	if (r->phase > 0)
+		return (groups_respond(req, r));
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+		return (KORE_RESULT_OK);
+	if (!if_match_version(req, &version))
+		return (KORE_RESULT_OK);
+	if (!json_body_or_error(req, r, group_patch_fields))
+		return (KORE_RESULT_OK);
+
+	errors = json_array();
+	if ((sealed = group_seal(r->body, errors)) == NULL) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_OK);
+	}
+	json_decref(errors);
+
+	(void)snprintf(version_text, sizeof(version_text), "%d", version);
+	body = json_dumps(sealed, JSON_COMPACT);
+	json_decref(sealed);
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.group_patch($1, $2, $3, $4)", 4, r->actor.json, r->params[0],
+	    version_text, body);
+	free(body);
+
+	return (ret);
+}
+
+int
+group_categories_list(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	http_response_header(req, "cache-control", "public, max-age=300");
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.group_categories()", 0));
+}
