@@ -86,6 +86,8 @@ NGAN_PII_KEY=$(rand_hex 32)
 gen_jwt_key "$tmp/keys/jwt-current.pem"
 bash scripts/migrate.sh "$DATABASE_URL" \
     --demo "$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)" 2>/dev/null
+psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 -f bench/catalogue-seed.sql \
+    >/dev/null || die "could not seed the catalogue"
 # Fresh statistics for the demo rows, as a running database would have.
 psql -X -q -d "$DATABASE_URL" -c 'analyze' 2>/dev/null || true
 
@@ -404,6 +406,14 @@ scenario events "/v1/events?limit=50" --vs pg_events
 baseline pg_events bench/events.sql
 scenario event /v1/events/e0000000-0000-4000-8000-000000000003 --vs pg_event
 baseline pg_event bench/event.sql
+
+# The public catalogue over 20,000 products (bench/catalogue-seed.sql):
+# a Thai word inside descriptions, and a product image (demo PNG).
+scenario catalogue "/v1/products?q=%E0%B8%A5%E0%B8%B2%E0%B8%A2%E0%B8%99%E0%B9%89%E0%B8%B3%E0%B9%84%E0%B8%AB%E0%B8%A5&limit=20" --vs pg_catalogue
+baseline pg_catalogue bench/catalogue.sql
+scenario image /v1/products/f1000000-0000-4000-8000-000000000011/images/1 \
+    --vs pg_image
+baseline pg_image bench/image.sql
 
 # A 5,000-row registrations import (target: under 10 s), into an event
 # made for it so the seats do not run out. Expect: off, as Kore does not
