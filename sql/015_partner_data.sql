@@ -609,7 +609,8 @@ begin
 		'position', x.pos::text, 'op', x.op,
 		'at', api.ts(x.at), 'registration_id', x.registration_id,
 		'event_id', x.event_id,
-		'participant', encode(hmac(x.participant_id::text, p_key,
+		'participant', encode(hmac(convert_to(x.participant_id::text,
+		    'UTF8'), p_key,
 		    'sha256'), 'hex'),
 		'registration', x.data) order by rn)
 		filter (where rn <= p_limit and (cardinality(provs) = 0 or
