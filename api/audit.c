@@ -17,22 +17,46 @@
  */
 static int	partner_rate = 120;
 
-int
-partner_init(void)
+/*
+ * NGAN_STATS_TTL: seconds a computed statistics answer is served again
+ * for the same caller scope and filters (stats_cache); 0 = always count.
+ */
+static int	stats_ttl = 60;
+
+static int	env_int(const char *, int, int *);
+
+static int
+env_int(const char *name, int max, int *out)
 {
 	const char	*v;
 	char		*end;
 	long		n;
 
-	if ((v = getenv("NGAN_PARTNER_RATE")) == NULL || *v == '\0')
+	if ((v = getenv(name)) == NULL || *v == '\0')
 		return (KORE_RESULT_OK);
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 1000000)
+	if (errno != 0 || end == v || *end != '\0' || n < 0 || n > max)
 		return (KORE_RESULT_ERROR);
-	partner_rate = (int)n;
+	*out = (int)n;
 
 	return (KORE_RESULT_OK);
+}
+
+int
+partner_init(void)
+{
+	if (!env_int("NGAN_PARTNER_RATE", 1000000, &partner_rate) ||
+	    !env_int("NGAN_STATS_TTL", 86400, &stats_ttl))
+		return (KORE_RESULT_ERROR);
+
+	return (KORE_RESULT_OK);
+}
+
+void
+stats_ttl_text(char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%d", stats_ttl);
 }
 
 void

@@ -161,7 +161,7 @@ ngan_init(int state)
 	if (!ops_init())
 		fatal("cannot load openapi.yaml");
 	if (!partner_init())
-		fatal("NGAN_PARTNER_RATE: requests a minute, 0 to 1000000");
+		fatal("NGAN_PARTNER_RATE or NGAN_STATS_TTL: not a number");
 	if (!cors_init())
 		fatal("NGAN_CORS_ORIGINS: http(s) origins by commas, no *");
 	(void)docs_init();

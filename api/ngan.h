@@ -248,6 +248,7 @@ int	stats_attendance_csv(struct http_request *, struct ngan_req *);
 int	feed_registrations(struct http_request *, struct ngan_req *);
 int	partner_init(void);
 void	partner_rate_text(char *, size_t);
+void	stats_ttl_text(char *, size_t);
 int	partner_respond(struct http_request *, struct ngan_req *);
 int	audit_list(struct http_request *, struct ngan_req *);
 int	cors_init(void);

@@ -60,7 +60,7 @@ stats_query(struct http_request *req, struct ngan_req *r)
 		"fiscal_year_be", "province", "from", "to", "group_by", NULL
 	};
 	const char	*why;
-	char		*v, *end, *filters, rate[16];
+	char		*v, *end, *filters, rate[16], ttl[16];
 	json_t		*f;
 	long		n;
 	int		i, k, ret;
@@ -105,11 +105,12 @@ stats_query(struct http_request *req, struct ngan_req *r)
 	}
 
 	partner_rate_text(rate, sizeof(rate));
+	stats_ttl_text(ttl, sizeof(ttl));
 	filters = json_dumps(f, JSON_COMPACT);
 	json_decref(f);
 	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.stats_attendance($1, $2, $3, $4)", 4, r->actor.json,
-	    filters, rate, r->route->pattern);
+	    "api.stats_attendance($1, $2, $3, $4, $5)", 5, r->actor.json,
+	    filters, rate, r->route->pattern, ttl);
 	free(filters);
 
 	return (ret);

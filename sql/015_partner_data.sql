@@ -302,20 +302,16 @@ $$;
 create index if not exists checkin_stats_idx on checkin(event_id,
     registration_id) where state = 'effective' and direction = 'in';
 
--- GET /v1/stats/attendance. f: fiscal_year_be, province, from, to (dates
--- on the event's start, Asia/Bangkok, to inclusive), group_by.
--- Organisers see their own agency's events; province-restricted partner
--- clients see their provinces only (a province outside them is 403,
--- none given means all of theirs).
-create function api.stats_attendance(actor jsonb, f jsonb, p_rate int,
-    p_route text) returns api.result
-language plpgsql as $$
+-- The numbers of GET /v1/stats/attendance for a scope (an agency, a set
+-- of provinces) and filters f: fiscal_year_be, province, from, to (days
+-- of the event's start, Asia/Bangkok, to inclusive), group_by. Rows per
+-- registration as the event attendance page counts them: registrations
+-- not cancelled; checked in = an effective entry scan. Events in draft
+-- or cancelled are left out.
+create function api.stats_compute(p_agency uuid, p_provs char(2)[], f jsonb,
+    out body jsonb, out nrows int)
+language plpgsql stable as $$
 declare
-	g	record;
-	res	api.result;
-	arole	text := coalesce(api.actor_role(actor), '');
-	agency	uuid;
-	provs	char(2)[];
 	grp	text := coalesce(f->>'group_by', 'province');
 	fy	int := (f->>'fiscal_year_be')::int;
 	d_from	date := (f->>'from')::date;
@@ -323,29 +319,7 @@ declare
 	prov	char(2) := f->>'province';
 	items	jsonb;
 	totals	jsonb;
-	nrows	int;
 begin
-	if not (arole in ('admin', 'organizer', 'partner')) then
-		return api.forbidden('Statistics are for admins, organisers ' ||
-		    'and partners.');
-	end if;
-	g := api.partner_gate(actor, 'stats:read', p_rate);
-	if (g.err).status is not null then
-		perform api.partner_audit_write(actor, p_route, f, g.err, 0);
-		return g.err;
-	end if;
-	provs := g.provinces;
-	if arole = 'organizer' then
-		agency := api.actor_agency(actor);
-	end if;
-	if prov is not null and cardinality(provs) > 0 and
-	    not (prov = any (provs)) then
-		res := api.forbidden('This client may read provinces ' ||
-		    array_to_string(provs, ', ') || ' only.');
-		perform api.partner_audit_write(actor, p_route, f, res, 0);
-		return res;
-	end if;
-
 	with ev as (
 		select e.id, e.province_code, e.district_code,
 		    to_char(e.starts_at at time zone 'Asia/Bangkok',
@@ -354,8 +328,8 @@ begin
 		where e.status in ('published', 'closed') and
 		    (fy is null or e.fiscal_year_be = fy) and
 		    (prov is null or e.province_code = prov::bpchar) and
-		    (cardinality(provs) = 0 or e.province_code = any (provs)) and
-		    (agency is null or e.agency_id = agency) and
+		    (cardinality(p_provs) = 0 or e.province_code = any (p_provs)) and
+		    (p_agency is null or e.agency_id = p_agency) and
 		    (d_from is null or e.starts_at >=
 			(d_from::timestamp at time zone 'Asia/Bangkok')) and
 		    (d_to is null or e.starts_at <
@@ -364,26 +338,21 @@ begin
 		select distinct c.registration_id
 		from checkin c join ev on ev.id = c.event_id
 		where c.state = 'effective' and c.direction = 'in'
-	), rr as (
-		select r.event_id, r.participant_id, r.target_group,
-		    came.registration_id is not null as came, p.section40
-		from ev
-		join registration r on r.event_id = ev.id
-		join participant p on p.id = r.participant_id
-		left join came on came.registration_id = r.id
-		where r.status <> 'cancelled'
 	), facts as (
-		select ev.id as event_id, rr.participant_id, rr.came,
-		    rr.section40,
+		select ev.id as event_id, r.participant_id,
+		    came.registration_id is not null as came, p.section40,
 		    case grp
 			when 'province' then ev.province_code::text
 			when 'district' then ev.district_code::text
 			when 'month' then ev.month
 			when 'event' then ev.id::text
-			else rr.target_group end as k
+			else r.target_group end as k
 		from ev
-		left join rr on rr.event_id = ev.id
-		where grp <> 'target_group' or rr.participant_id is not null
+		left join registration r on r.event_id = ev.id and
+		    r.status <> 'cancelled'
+		left join participant p on p.id = r.participant_id
+		left join came on came.registration_id = r.id
+		where grp <> 'target_group' or r.participant_id is not null
 	), cells as (
 		select k, count(distinct event_id) as events,
 		    count(participant_id) as regs,
@@ -409,21 +378,102 @@ begin
 		from cells), '[]'),
 	    (select count(*) from cells),
 	    (select api.stats_cell('{}', (select count(*) from ev),
-		count(*), count(*) filter (where came),
+		count(participant_id), count(*) filter (where came),
 		count(distinct participant_id),
 		count(distinct participant_id) filter (where section40))
-		from rr)
+		from facts)
 	into items, nrows, totals;
 
-	res := api.ok(200, jsonb_build_object('group_by', grp,
+	body := jsonb_build_object('group_by', grp,
 	    'filters', jsonb_strip_nulls(jsonb_build_object(
 		'fiscal_year_be', fy, 'province', prov,
 		'from', d_from, 'to', d_to,
-		'provinces', case when cardinality(provs) > 0 then
-		    to_jsonb(provs) end)),
+		'provinces', case when cardinality(p_provs) > 0 then
+		    to_jsonb(p_provs) end)),
 	    'generated_at', api.ts(now()),
 	    'min_cell', 5,
-	    'items', items, 'totals', totals));
+	    'items', items, 'totals', totals);
+end;
+$$;
+
+-- Computed answers, kept for p_ttl seconds per scope and filters: a
+-- year's statistics take seconds to count and partners poll them. A
+-- stale answer is recomputed by one request at a time (an advisory
+-- lock); the others get the previous one meanwhile. generated_at says
+-- when the numbers were counted.
+create table stats_cache (
+	key		text primary key,
+	body		jsonb not null,
+	nrows		int not null,
+	computed_at	timestamptz not null
+);
+
+-- GET /v1/stats/attendance. Organisers see their own agency's events;
+-- province-restricted partner clients see their provinces only (a
+-- province outside them is 403, none given means all of theirs).
+create function api.stats_attendance(actor jsonb, f jsonb, p_rate int,
+    p_route text, p_ttl int default 0) returns api.result
+language plpgsql as $$
+declare
+	g	record;
+	res	api.result;
+	arole	text := coalesce(api.actor_role(actor), '');
+	agency	uuid;
+	provs	char(2)[];
+	prov	char(2) := f->>'province';
+	k	text;
+	c	stats_cache;
+	body	jsonb;
+	nrows	int;
+begin
+	if not (arole in ('admin', 'organizer', 'partner')) then
+		return api.forbidden('Statistics are for admins, organisers ' ||
+		    'and partners.');
+	end if;
+	g := api.partner_gate(actor, 'stats:read', p_rate);
+	if (g.err).status is not null then
+		perform api.partner_audit_write(actor, p_route, f, g.err, 0);
+		return g.err;
+	end if;
+	provs := g.provinces;
+	if arole = 'organizer' then
+		agency := api.actor_agency(actor);
+	end if;
+	if prov is not null and cardinality(provs) > 0 and
+	    not (prov = any (provs)) then
+		res := api.forbidden('This client may read provinces ' ||
+		    array_to_string(provs, ', ') || ' only.');
+		perform api.partner_audit_write(actor, p_route, f, res, 0);
+		return res;
+	end if;
+
+	if p_ttl > 0 then
+		k := md5(jsonb_build_object('a', agency, 'p', provs,
+		    'f', f)::text);
+		select * into c from stats_cache where key = k;
+		if c.key is not null and (c.computed_at > now() -
+		    make_interval(secs => p_ttl) or
+		    not pg_try_advisory_xact_lock(hashtext('stats:' || k))) then
+			body := c.body;
+			nrows := c.nrows;
+		end if;
+	end if;
+	if body is null then
+		select s.body, s.nrows into body, nrows
+		from api.stats_compute(agency, provs, f) s;
+		if p_ttl > 0 then
+			insert into stats_cache as x (key, body, nrows,
+			    computed_at)
+			values (k, body, nrows, now())
+			on conflict (key) do update set body = excluded.body,
+			    nrows = excluded.nrows,
+			    computed_at = excluded.computed_at;
+			delete from stats_cache
+			where computed_at < now() - interval '1 day';
+		end if;
+	end if;
+
+	res := api.ok(200, body);
 	perform api.partner_audit_write(actor, p_route, f, res, nrows);
 	return res;
 end;

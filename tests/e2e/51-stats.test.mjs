@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { api, tokenFor, expectStatus, expectProblem, expectBadQuery, otherOrganizer, sql,
-    sqlInt } from './lib.mjs';
+    sqlInt, DEMO, PHICHIT_AGENCY } from './lib.mjs';
+import { registered } from './checkins-lib.mjs';
 import { eventWithPeople, partner, stats } from './partner-lib.mjs';
 
 let big, small, fy, admin;
@@ -176,4 +177,23 @@ test('CSV: UTF-8 with BOM, the same numbers, suppressed cells empty, a total lin
 	const prov = expectStatus(await api('GET', `/v1/stats/attendance.csv?fiscal_year_be=${fy}&province=52`,
 	    { token: admin }), 200);
 	assert.match(prov.text.split('\r\n')[1], /^52,ลำปาง,/);
+});
+
+test('answers are kept NGAN_STATS_TTL seconds per scope and filters, then counted again', async () => {
+	// The test server runs with NGAN_STATS_TTL=0; the SQL takes the TTL.
+	const call = (ttl) => JSON.parse(sql(`select (api.stats_attendance($1::jsonb, $2::jsonb, 0, '/t',
+	    $3::int)).body::text`, [JSON.stringify({ sub: DEMO.admin.id, role: 'admin', kind: 'user' }),
+	    JSON.stringify({ fiscal_year_be: String(fy), group_by: 'event' }), String(ttl)]));
+	const row = (body) => body.items.find((it) => it.event_id === big.event.id);
+	assert.equal(row(call(60)).registrations, 7);
+	await registered(big.event.id);
+	assert.equal(row(call(60)).registrations, 7, 'the kept answer');
+	assert.equal(row(call(0)).registrations, 8, 'TTL 0 counts again');
+	sql(`update stats_cache set computed_at = computed_at - interval '61 seconds'`);
+	assert.equal(row(call(60)).registrations, 8, 'a stale answer is counted again');
+	// Another scope has its own entry: an organiser of another agency.
+	const n = sqlInt('select count(*) from stats_cache');
+	sql(`select api.stats_attendance($1::jsonb, '{}', 0, '/t', 60)`,
+	    [JSON.stringify({ sub: DEMO.organizer.id, role: 'organizer', kind: 'user', agency_id: PHICHIT_AGENCY })]);
+	assert.equal(sqlInt('select count(*) from stats_cache'), n + 1);
 });
