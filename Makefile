@@ -27,12 +27,15 @@ HDRS=		$(wildcard api/*.h)
 # Pure code that unit tests link without Kore.
 UNIT_SRCS=	tests/unit/unit.c
 
-.PHONY: all build run test stop bench lint clean deps assets
+.PHONY: all build module run test stop bench lint clean deps assets
 
 all: build
 
-build: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
-	    $(BUILD)/unit-tests assets
+build: module assets
+
+# The C side alone (the container's build stage; assets come from npm).
+module: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
+	    $(BUILD)/unit-tests
 
 # GET /docs: Swagger UI from the npm package pinned in tests/ (make deps
 # installs it), copied next to our page so it is served with no network.
