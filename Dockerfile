@@ -18,7 +18,17 @@ COPY Makefile ./
 COPY api/ api/
 COPY tools/ tools/
 COPY tests/unit/ tests/unit/
-RUN make build && build/unit-tests
+RUN make module && build/unit-tests
+
+# GET /docs: Swagger UI from the npm package pinned in tests/.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY tests/package.json tests/package-lock.json tests/
+RUN cd tests && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+COPY assets/docs.html assets/docs.js assets/
+RUN mkdir -p assets/vendor \
+ && cp tests/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+    tests/node_modules/swagger-ui-dist/swagger-ui.css assets/vendor/
 
 FROM debian:bookworm-slim
 # kore pulls in its headers' -dev packages; the rest are the module's
@@ -33,13 +43,14 @@ WORKDIR /app
 COPY --from=build /src/build/ngan.so /src/build/ngan-passwd build/
 COPY conf/ngan.conf.in conf/
 COPY openapi.yaml ./
+COPY --from=assets /src/assets/ assets/
 COPY sql/ sql/
 COPY scripts/lib.sh scripts/migrate.sh scripts/docker-entrypoint.sh scripts/
 RUN mkdir -p /run/ngan && chown ngan:ngan /run/ngan
 
 USER ngan
 ENV PORT=8080 BIND_ADDR=0.0.0.0 WORKERS=2 PG_CONNS=8 \
-    NGAN_OPENAPI=/app/openapi.yaml RUNDIR=/run/ngan
+    NGAN_OPENAPI=/app/openapi.yaml NGAN_ASSETS=/app/assets RUNDIR=/run/ngan
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD curl -fsS "http://127.0.0.1:${PORT}/healthz" >/dev/null || exit 1

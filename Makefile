@@ -27,12 +27,29 @@ HDRS=		$(wildcard api/*.h)
 # Pure code that unit tests link without Kore.
 UNIT_SRCS=	tests/unit/unit.c
 
-.PHONY: all build run test stop bench lint clean deps
+.PHONY: all build module run test stop bench lint clean deps assets
 
 all: build
 
-build: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
+build: module assets
+
+# The C side alone (the container's build stage; assets come from npm).
+module: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
 	    $(BUILD)/unit-tests
+
+# GET /docs: Swagger UI from the npm package pinned in tests/ (make deps
+# installs it), copied next to our page so it is served with no network.
+SWAGGER_UI=	tests/node_modules/swagger-ui-dist
+VENDOR=		assets/vendor/swagger-ui-bundle.js assets/vendor/swagger-ui.css
+
+assets: $(VENDOR)
+
+assets/vendor/%: $(SWAGGER_UI)/%
+	@mkdir -p assets/vendor
+	cp $< $@
+
+$(SWAGGER_UI)/%:
+	@echo "$@ missing: run make deps (npm ci in tests/)" >&2; exit 1
 
 $(BUILD)/obj/%.o: api/%.c $(HDRS)
 	@mkdir -p $(BUILD)/obj
@@ -74,4 +91,4 @@ lint:
 	@bash scripts/lint.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) assets/vendor

@@ -45,6 +45,7 @@ static int	access_log = 1;
 #define POST	1
 #define PUT	2
 #define DELETE	3
+#define OPTIONS	5
 #define PATCH	6
 
 /* Order matters only for speed: the hottest routes first. */
@@ -61,7 +62,8 @@ const struct route ngan_routes[] = {
 	{ "/v1/agencies/{id}", { [GET] = agencies_get } },
 	{ "/v1/users", { [GET] = users_list, [POST] = users_create } },
 	{ "/v1/users/{id}", { [GET] = users_get, [PATCH] = users_patch } },
-	{ "/v1/partner-clients", { [POST] = partners_create } },
+	{ "/v1/partner-clients", { [GET] = partners_list,
+	    [POST] = partners_create } },
 	{ "/v1/events", { [GET] = events_list, [POST] = events_create } },
 	{ "/v1/events/{id}", { [GET] = events_get, [PATCH] = events_patch } },
 	{ "/v1/events/{id}/cancel", { [POST] = events_cancel } },
@@ -116,6 +118,18 @@ const struct route ngan_routes[] = {
 	{ "/v1/events/{id}/products", { [GET] = event_products_list } },
 	{ "/v1/events/{id}/products/{pid}", { [PUT] = event_products_put,
 	    [DELETE] = event_products_delete } },
+	/* Partner data: partners.c, stats.c, feed.c, audit.c, docs.c */
+	{ "/v1/partner-clients/{id}", { [GET] = partners_get,
+	    [PATCH] = partners_patch } },
+	{ "/v1/partner-clients/{id}/secret", { [POST] = partners_rotate } },
+	{ "/v1/stats/attendance", { [GET] = stats_attendance } },
+	{ "/v1/stats/attendance.csv", { [GET] = stats_attendance_csv } },
+	{ "/v1/feed/registrations", { [GET] = feed_registrations } },
+	{ "/v1/audit", { [GET] = audit_list } },
+	{ "/docs", { [GET] = docs_page } },
+	{ "/docs/docs.js", { [GET] = docs_script } },
+	{ "/docs/swagger-ui.css", { [GET] = docs_css } },
+	{ "/docs/swagger-ui-bundle.js", { [GET] = docs_bundle } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 
@@ -163,6 +177,11 @@ ngan_init(int state)
 		fatal("NGAN_PII_KEY must be 64 hex digits (32 bytes)");
 	if (!ops_init())
 		fatal("cannot load openapi.yaml");
+	if (!partner_init())
+		fatal("NGAN_PARTNER_RATE or NGAN_STATS_TTL: not a number");
+	if (!cors_init())
+		fatal("NGAN_CORS_ORIGINS: http(s) origins by commas, no *");
+	(void)docs_init();
 
 	return (KORE_RESULT_OK);
 }
@@ -172,7 +191,7 @@ api_dispatch(struct http_request *req)
 {
 	struct ngan_req		*r;
 	char			allow[96];
-	int			known, idx, n;
+	int			known, idx, n, cors;
 
 	if ((r = http_state_get(req)) != NULL)
 		return (dispatch_step(req, r));
@@ -182,6 +201,7 @@ api_dispatch(struct http_request *req)
 	r->body_length = req->http_body_length;
 	request_id_make(req, r->request_id, sizeof(r->request_id));
 	http_response_header(req, "x-request-id", r->request_id);
+	cors = cors_apply(req);
 
 	r->route = route_find(ngan_routes, ngan_routes_count, req->path,
 	    r->params, &known);
@@ -195,7 +215,15 @@ api_dispatch(struct http_request *req)
 	if (req->method == HTTP_METHOD_HEAD)
 		idx = route_method_index(HTTP_METHOD_GET);
 	if (idx < 0 || r->route->handlers[idx] == NULL) {
-		if (route_allow_header(r->route, allow, sizeof(allow)))
+		if (!route_allow_header(r->route, allow, sizeof(allow)))
+			allow[0] = '\0';
+		/* No route handles OPTIONS: it is CORS preflight. */
+		if (idx == OPTIONS) {
+			cors_preflight(req, cors, allow);
+			dispatch_done(req, r);
+			return (KORE_RESULT_OK);
+		}
+		if (allow[0] != '\0')
 			http_response_header(req, "allow", allow);
 		problem(req, 405, NULL, "This method is not allowed here.");
 		dispatch_done(req, r);

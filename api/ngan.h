@@ -239,6 +239,28 @@ int	ops_readyz(struct http_request *, struct ngan_req *);
 int	ops_metrics(struct http_request *, struct ngan_req *);
 int	ops_openapi(struct http_request *, struct ngan_req *);
 
+/* partners.c, stats.c, feed.c, audit.c, cors.c, docs.c: partner data */
+int	partners_list(struct http_request *, struct ngan_req *);
+int	partners_get(struct http_request *, struct ngan_req *);
+int	partners_patch(struct http_request *, struct ngan_req *);
+int	partners_rotate(struct http_request *, struct ngan_req *);
+int	stats_attendance(struct http_request *, struct ngan_req *);
+int	stats_attendance_csv(struct http_request *, struct ngan_req *);
+int	feed_registrations(struct http_request *, struct ngan_req *);
+int	partner_init(void);
+void	partner_rate_text(char *, size_t);
+void	stats_ttl_text(char *, size_t);
+int	partner_respond(struct http_request *, struct ngan_req *);
+int	audit_list(struct http_request *, struct ngan_req *);
+int	cors_init(void);
+int	cors_apply(struct http_request *);
+void	cors_preflight(struct http_request *, int, const char *);
+int	docs_init(void);
+int	docs_page(struct http_request *, struct ngan_req *);
+int	docs_script(struct http_request *, struct ngan_req *);
+int	docs_css(struct http_request *, struct ngan_req *);
+int	docs_bundle(struct http_request *, struct ngan_req *);
+
 /* metrics.c */
 int	metrics_init(size_t);
 void	metrics_observe(int, int, int, u_int64_t);

@@ -84,6 +84,14 @@ render_conf conf/ngan.conf.in "$tmp/ngan.conf" "$api_port" \
 export NGAN_JWT_KEY=$tmp/keys/jwt-current.pem
 export NGAN_JWT_PREVIOUS_KEYS=$tmp/keys/jwt-previous.pem
 export NGAN_OPENAPI=$root/openapi.yaml
+export NGAN_ASSETS=$root/assets
+# Partner data: a small rate limit the tests can reach, and one allowed
+# browser origin (tests/e2e/55-browser.test.mjs serves a page on it).
+export NGAN_PARTNER_RATE=${NGAN_PARTNER_RATE:-40}
+export NGAN_STATS_TTL=0		# fresh numbers: tests change data between reads
+NGAN_TEST_ORIGIN_PORT=$(free_port)
+export NGAN_TEST_ORIGIN_PORT
+export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT
 # A sanitizer build (make SANITIZE=address) needs its runtime loaded first
 # by kore, which is not built with it.
 if ldd build/ngan.so 2>/dev/null | grep -q libasan; then

@@ -1,0 +1,207 @@
+/*
+ * GET /v1/stats/attendance and its CSV twin: counts of events,
+ * registrations, check-ins, unique participants and section-40 members,
+ * grouped one way; small cells suppressed (api.stats_attendance).
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngan.h"
+
+static const char *const stats_groups[] = {
+	"province", "district", "target_group", "month", "event", NULL
+};
+
+/* CSV columns: the group's key columns, then the counts. */
+static const char *const stats_counts[] = {
+	"events", "registrations", "checked_in", "unique_participants",
+	"section40_members", NULL
+};
+
+static const char *const stats_keys[][3] = {
+	{ "province", "province_code", "province_name" },
+	{ "district", "district_code", "district_name" },
+	{ "target_group", "target_group", NULL },
+	{ "month", "month", NULL },
+	{ "event", "event_id", "title" },
+};
+
+static int	stats_query(struct http_request *, struct ngan_req *);
+static int	stats_csv(struct http_request *, struct ngan_req *);
+static int	stats_csv_row(struct csv_buf *, json_t *, const char *,
+		    const char *, const char *);
+
+int
+stats_attendance(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (partner_respond(req, r));
+
+	return (stats_query(req, r));
+}
+
+int
+stats_attendance_csv(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (stats_csv(req, r));
+
+	return (stats_query(req, r));
+}
+
+/* Validates the filters (422 naming the first bad one) and asks. */
+static int
+stats_query(struct http_request *req, struct ngan_req *r)
+{
+	static const char *const names[] = {
+		"fiscal_year_be", "province", "from", "to", "group_by", NULL
+	};
+	const char	*why;
+	char		*v, *end, *filters, rate[16], ttl[16];
+	json_t		*f;
+	long		n;
+	int		i, k, ret;
+
+	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_PARTNER))
+		return (KORE_RESULT_OK);
+
+	f = json_object();
+	for (i = 0; names[i] != NULL; i++) {
+		if (!query_string(req, names[i], &v))
+			continue;
+		why = NULL;
+		if (!strcmp(names[i], "fiscal_year_be")) {
+			errno = 0;
+			n = strtol(v, &end, 10);
+			if (errno != 0 || end == v || *end != '\0' ||
+			    n < 2400 || n > 2800)
+				why = "A Buddhist Era year such as 2568.";
+		} else if (!strcmp(names[i], "province")) {
+			if (strlen(v) != 2 || v[0] < '0' || v[0] > '9' ||
+			    v[1] < '0' || v[1] > '9')
+				why = "A province code is two digits.";
+		} else if (!strcmp(names[i], "group_by")) {
+			for (k = 0; stats_groups[k] != NULL; k++) {
+				if (!strcmp(stats_groups[k], v))
+					break;
+			}
+			if (stats_groups[k] == NULL)
+				why = "group_by is province, district, "
+				    "target_group, month or event.";
+		} else if (strlen(v) != 10) {
+			why = "Write a date as YYYY-MM-DD.";
+		} else {
+			why = date_check(v);
+		}
+		if (why != NULL) {
+			json_decref(f);
+			query_error(req, names[i], "format", why);
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(f, names[i], json_string(v));
+	}
+
+	partner_rate_text(rate, sizeof(rate));
+	stats_ttl_text(ttl, sizeof(ttl));
+	filters = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.stats_attendance($1, $2, $3, $4, $5)", 5, r->actor.json,
+	    filters, rate, r->route->pattern, ttl);
+	free(filters);
+
+	return (ret);
+}
+
+/* The same answer as CSV, UTF-8 with a BOM so spreadsheets read Thai. */
+static int
+stats_csv(struct http_request *req, struct ngan_req *r)
+{
+	struct csv_buf	b;
+	json_t		*body, *items, *row;
+	const char	*grp, *key, *name;
+	size_t		i, k;
+	int		ok;
+
+	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
+		return (partner_respond(req, r));
+
+	memset(&b, 0, sizeof(b));
+	body = json_loads(db_value(r, 0, 1), 0, NULL);
+	grp = json_string_value(json_object_get(body, "group_by"));
+	key = name = NULL;
+	for (k = 0; grp != NULL && k < sizeof(stats_keys) /
+	    sizeof(stats_keys[0]); k++) {
+		if (!strcmp(stats_keys[k][0], grp)) {
+			key = stats_keys[k][1];
+			name = stats_keys[k][2];
+		}
+	}
+	ok = body != NULL && key != NULL &&
+	    csv_buf_append(&b, "\xef\xbb\xbf", 3) &&
+	    csv_buf_field(&b, key, 1);
+	if (ok && name != NULL)
+		ok = csv_buf_field(&b, name, 0);
+	for (k = 0; ok && stats_counts[k] != NULL; k++)
+		ok = csv_buf_field(&b, stats_counts[k], 0);
+	ok = ok && csv_buf_field(&b, "suppressed", 0) &&
+	    csv_buf_append(&b, "\r\n", 2);
+
+	items = json_object_get(body, "items");
+	for (i = 0; ok && i < json_array_size(items); i++) {
+		row = json_array_get(items, i);
+		ok = stats_csv_row(&b, row, key, name, NULL);
+	}
+	if (ok)
+		ok = stats_csv_row(&b, json_object_get(body, "totals"), key,
+		    name, "total");
+
+	if (ok) {
+		http_response_header(req, "cache-control", "no-store");
+		http_response_header(req, "content-disposition",
+		    "attachment; filename=\"attendance-stats.csv\"");
+		respond_text(req, 200, "text/csv; charset=utf-8", b.data,
+		    b.len);
+	} else {
+		problem(req, 500, NULL, "Could not write the CSV.");
+	}
+	csv_buf_free(&b);
+	json_decref(body);
+
+	return (KORE_RESULT_OK);
+}
+
+/* One line; a suppressed count is an empty cell. */
+static int
+stats_csv_row(struct csv_buf *b, json_t *row, const char *key,
+    const char *name, const char *label)
+{
+	json_t		*v;
+	char		num[32];
+	size_t		k;
+	int		ok;
+
+	v = json_object_get(row, key);
+	ok = csv_buf_field(b, label != NULL ? label :
+	    (json_is_string(v) ? json_string_value(v) : ""), 1);
+	if (ok && name != NULL) {
+		v = json_object_get(row, name);
+		ok = csv_buf_field(b, json_is_string(v) ?
+		    json_string_value(v) : "", 0);
+	}
+	for (k = 0; ok && stats_counts[k] != NULL; k++) {
+		v = json_object_get(row, stats_counts[k]);
+		num[0] = '\0';
+		if (json_is_integer(v))
+			(void)snprintf(num, sizeof(num), "%lld",
+			    (long long)json_integer_value(v));
+		ok = csv_buf_field(b, num, 0);
+	}
+	ok = ok && csv_buf_field(b, json_is_true(json_object_get(row,
+	    "suppressed")) ? "yes" : "no", 0);
+
+	return (ok && csv_buf_append(b, "\r\n", 2));
+}

@@ -1,0 +1,199 @@
+// GET /v1/stats/attendance(.csv): counts agree with each event's
+// attendance page, small cells are suppressed, province-restricted clients
+// see their provinces only, organisers their own agency's events.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { api, tokenFor, expectStatus, expectProblem, expectBadQuery, otherOrganizer, sql,
+    sqlInt, DEMO, PHICHIT_AGENCY } from './lib.mjs';
+import { registered } from './checkins-lib.mjs';
+import { eventWithPeople, partner, stats } from './partner-lib.mjs';
+
+let big, small, fy, admin;
+before(async () => {
+	admin = await tokenFor('admin');
+	// 7 people, 5 checked in: nothing suppressed. 2 people, 1 checked in,
+	// and 2 of big's people registered again: every count is below 5.
+	big = await eventWithPeople(7, 5);
+	small = await eventWithPeople(2, 1);
+	const organizer = await tokenFor('organizer');
+	for (const p of big.people.slice(0, 2)) {
+		const pid = sql(`select participant_id from registration where id = $1::uuid`, [p.id]);
+		expectStatus(await api('POST', `/v1/events/${small.event.id}/registrations`, { token: organizer,
+		    body: { participant_id: pid } }), 201);
+	}
+	fy = sqlInt(`select fiscal_year_be from event where id = $1::uuid`, [big.event.id]);
+});
+
+test('group_by=event: each event agrees with its attendance page; cells under 5 are null', async () => {
+	const res = expectStatus(await stats(admin, { fiscal_year_be: String(fy), group_by: 'event' }), 200);
+	assert.equal(res.json.group_by, 'event');
+	assert.equal(res.json.min_cell, 5);
+	const byId = new Map(res.json.items.map((it) => [it.event_id, it]));
+	const b = byId.get(big.event.id);
+	assert.deepEqual({ ...b, title: undefined }, { event_id: big.event.id, title: undefined, events: 1,
+	    registrations: 7, checked_in: 5, unique_participants: 7, section40_members: 7, suppressed: false });
+	const s = byId.get(small.event.id);
+	assert.deepEqual({ ...s, title: undefined }, { event_id: small.event.id, title: undefined, events: 1,
+	    registrations: null, checked_in: null, unique_participants: null, section40_members: null,
+	    suppressed: true }, '4 registrations, 1 check-in');
+	// Every event of the year: the same numbers as GET /v1/events/{id}/attendance.
+	let compared = 0;
+	for (const it of res.json.items) {
+		const att = expectStatus(await api('GET', `/v1/events/${it.event_id}/attendance`, { token: admin }), 200).json;
+		for (const [mine, theirs] of [['registrations', 'registered'], ['checked_in', 'checked_in']]) {
+			if (att[theirs] >= 1 && att[theirs] <= 4) {
+				assert.equal(it[mine], null, `${it.event_id} ${mine} suppressed (${att[theirs]})`);
+				assert.equal(it.suppressed, true);
+			} else {
+				assert.equal(it[mine], att[theirs], `${it.event_id} ${mine}`);
+			}
+		}
+		compared++;
+	}
+	assert.ok(compared >= 2);
+	assert.equal(res.json.totals.events, res.json.items.length, 'totals.events');
+});
+
+// What the database says, counted the plain way, for a province and year.
+function dbCounts(province) {
+	const row = sql(`with r as (
+	    select r.id, r.participant_id, p.section40,
+		exists (select 1 from checkin c where c.registration_id = r.id and c.state = 'effective'
+		    and c.direction = 'in') as came
+	    from registration r join event e on e.id = r.event_id join participant p on p.id = r.participant_id
+	    where e.fiscal_year_be = $1::int and e.province_code = $2 and e.status in ('published', 'closed')
+		and r.status <> 'cancelled')
+	    select (select count(*) from event e where e.fiscal_year_be = $1::int and e.province_code = $2
+		and e.status in ('published', 'closed')) || '|' || count(*) || '|' ||
+		count(*) filter (where came) || '|' || count(distinct participant_id) || '|' ||
+		count(distinct participant_id) filter (where section40) from r`, [String(fy), province]);
+	const [events, registrations, checked_in, unique_participants, section40_members] = row.split('|').map(Number);
+	return { events, registrations, checked_in, unique_participants, section40_members };
+}
+
+test('group_by=province: unique people counted once across events, as the database says', async () => {
+	const res = expectStatus(await stats(admin, { fiscal_year_be: String(fy), province: '52' }), 200);
+	assert.deepEqual(res.json.filters, { fiscal_year_be: fy, province: '52' });
+	assert.equal(res.json.items.length, 1);
+	const row = res.json.items[0];
+	assert.equal(row.province_code, '52');
+	assert.equal(row.province_name, 'ลำปาง');
+	const db = dbCounts('52');
+	assert.deepEqual({ events: row.events, registrations: row.registrations, checked_in: row.checked_in,
+	    unique_participants: row.unique_participants, section40_members: row.section40_members }, db);
+	assert.ok(db.unique_participants < db.registrations, 'people registered twice count once');
+	const { province_code, province_name, ...counts } = row;
+	assert.deepEqual(res.json.totals, counts, 'one province: totals are the row');
+	assert.ok(province_code && province_name);
+});
+
+test('other groupings: month, target_group, district add up to the same totals', async () => {
+	const base = expectStatus(await stats(admin, { fiscal_year_be: String(fy), province: '52' }), 200).json.totals;
+	for (const group_by of ['month', 'target_group', 'district']) {
+		const res = expectStatus(await stats(admin, { fiscal_year_be: String(fy), province: '52', group_by }),
+		    200);
+		assert.equal(res.json.group_by, group_by);
+		assert.deepEqual(res.json.totals, base, `${group_by}: totals`);
+		assert.ok(res.json.items.length >= 1);
+		const sum = res.json.items.reduce((n, it) => n + (it.registrations ?? 0), 0);
+		if (res.json.items.every((it) => !it.suppressed))
+			assert.equal(sum, base.registrations, `${group_by}: rows add up`);
+	}
+	const m = expectStatus(await stats(admin, { fiscal_year_be: String(fy), province: '52', group_by: 'month' }),
+	    200).json.items;
+	for (const it of m)
+		assert.match(it.month, /^\d{4}-\d{2}$/);
+	// from/to on the event's start day (Bangkok): today holds the running events.
+	const today = new Date(Date.now() + 7 * 3600 * 1000 - 3600 * 1000).toISOString().slice(0, 10);
+	const day = expectStatus(await stats(admin, { from: today, to: today, group_by: 'event' }), 200).json;
+	const ids = day.items.map((it) => it.event_id);
+	assert.ok(ids.includes(big.event.id) && ids.includes(small.event.id));
+	const before = expectStatus(await stats(admin, { to: '2000-01-01', group_by: 'event' }), 200).json;
+	assert.deepEqual(before.items, []);
+	assert.equal(before.totals.events, 0);
+});
+
+test('province-restricted clients see their provinces only; others are 403', async () => {
+	const phayao = await partner({ scopes: ['stats:read'], provinces: ['56'] });
+	const res = expectStatus(await stats(phayao.token, { group_by: 'event' }), 200);
+	assert.deepEqual(res.json.filters, { provinces: ['56'] });
+	assert.ok(!res.json.items.some((it) => it.event_id === big.event.id), 'no Lampang event');
+	expectProblem(await stats(phayao.token, { province: '52' }), 403, 'forbidden');
+	expectProblem(await api('GET', '/v1/stats/attendance.csv?province=52', { token: phayao.token }),
+	    403, 'forbidden');
+	expectStatus(await stats(phayao.token, { province: '56' }), 200);
+
+	const lampang = await partner({ scopes: ['stats:read'], provinces: ['52'] });
+	const all = expectStatus(await stats(lampang.token), 200).json;
+	assert.deepEqual(all.items.map((it) => it.province_code), ['52']);
+	const adminView = expectStatus(await stats(admin, { province: '52' }), 200).json;
+	assert.deepEqual(all.items, adminView.items);
+
+	const free = await partner({ scopes: ['stats:read'] });
+	const every = expectStatus(await stats(free.token, { province: '52' }), 200).json;
+	assert.deepEqual(every.items, adminView.items);
+	// A partner account (a user, not a client) reads statistics too.
+	expectStatus(await stats(await tokenFor('partner'), { province: '52' }), 200);
+});
+
+test('organisers see their own agency\'s events only', async () => {
+	const lampangOrg = await tokenFor('organizer');
+	const mine = expectStatus(await stats(lampangOrg, { group_by: 'event', fiscal_year_be: String(fy) }), 200).json;
+	assert.ok(mine.items.some((it) => it.event_id === big.event.id));
+	const phichitOrg = await otherOrganizer();
+	const theirs = expectStatus(await stats(phichitOrg, { group_by: 'event', fiscal_year_be: String(fy) }),
+	    200).json;
+	assert.ok(!theirs.items.some((it) => it.event_id === big.event.id));
+	assert.ok(!theirs.items.some((it) => it.event_id === small.event.id));
+});
+
+test('bad parameters are 422 naming the parameter', async () => {
+	for (const [name, value] of [['group_by', 'person'], ['fiscal_year_be', '1999'], ['fiscal_year_be', 'x'],
+	    ['province', '5'], ['province', 'ab'], ['from', '2025-02-30'], ['to', '2025-01-01T00:00:00Z'],
+	    ['from', 'yesterday']]) {
+		expectBadQuery(await stats(admin, { [name]: value }), name);
+		expectBadQuery(await api('GET', `/v1/stats/attendance.csv?${name}=${encodeURIComponent(value)}`,
+		    { token: admin }), name);
+	}
+});
+
+test('CSV: UTF-8 with BOM, the same numbers, suppressed cells empty, a total line', async () => {
+	const q = `fiscal_year_be=${fy}&group_by=event`;
+	const json = expectStatus(await stats(admin, { fiscal_year_be: String(fy), group_by: 'event' }), 200).json;
+	const res = expectStatus(await api('GET', `/v1/stats/attendance.csv?${q}`, { token: admin }), 200);
+	assert.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
+	assert.match(res.headers.get('content-disposition'), /attachment; filename="attendance-stats.csv"/);
+	assert.ok(res.text.startsWith('\uFEFF'), 'BOM');
+	const lines = res.text.slice(1).trimEnd().split('\r\n');
+	assert.equal(lines[0], 'event_id,title,events,registrations,checked_in,unique_participants,' +
+	    'section40_members,suppressed');
+	assert.equal(lines.length, json.items.length + 2);
+	const bigLine = lines.find((l) => l.startsWith(big.event.id));
+	assert.match(bigLine, /,1,7,5,7,7,no$/);
+	const smallLine = lines.find((l) => l.startsWith(small.event.id));
+	assert.match(smallLine, /,1,,,,,yes$/);
+	assert.match(lines.at(-1), new RegExp(`^total,,${json.totals.events},`));
+	const prov = expectStatus(await api('GET', `/v1/stats/attendance.csv?fiscal_year_be=${fy}&province=52`,
+	    { token: admin }), 200);
+	assert.match(prov.text.split('\r\n')[1], /^52,ลำปาง,/);
+});
+
+test('answers are kept NGAN_STATS_TTL seconds per scope and filters, then counted again', async () => {
+	// The test server runs with NGAN_STATS_TTL=0; the SQL takes the TTL.
+	const call = (ttl) => JSON.parse(sql(`select (api.stats_attendance($1::jsonb, $2::jsonb, 0, '/t',
+	    $3::int)).body::text`, [JSON.stringify({ sub: DEMO.admin.id, role: 'admin', kind: 'user' }),
+	    JSON.stringify({ fiscal_year_be: String(fy), group_by: 'event' }), String(ttl)]));
+	const row = (body) => body.items.find((it) => it.event_id === big.event.id);
+	assert.equal(row(call(60)).registrations, 7);
+	await registered(big.event.id);
+	assert.equal(row(call(60)).registrations, 7, 'the kept answer');
+	assert.equal(row(call(0)).registrations, 8, 'TTL 0 counts again');
+	sql(`update stats_cache set computed_at = computed_at - interval '61 seconds'`);
+	assert.equal(row(call(60)).registrations, 8, 'a stale answer is counted again');
+	// Another scope has its own entry: an organiser of another agency.
+	const n = sqlInt('select count(*) from stats_cache');
+	sql(`select api.stats_attendance($1::jsonb, '{}', 0, '/t', 60)`,
+	    [JSON.stringify({ sub: DEMO.organizer.id, role: 'organizer', kind: 'user', agency_id: PHICHIT_AGENCY })]);
+	assert.equal(sqlInt('select count(*) from stats_cache'), n + 1);
+});
