@@ -51,6 +51,9 @@ assets/vendor/%: $(SWAGGER_UI)/%
 $(SWAGGER_UI)/%:
 	@echo "$@ missing: run make deps (npm ci in tests/)" >&2; exit 1
 
+# npm's files, not ours: make must not delete them as intermediates.
+.SECONDARY: $(VENDOR:assets/vendor/%=$(SWAGGER_UI)/%)
+
 $(BUILD)/obj/%.o: api/%.c $(HDRS)
 	@mkdir -p $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
