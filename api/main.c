@@ -16,12 +16,41 @@
 #include "ngan.h"
 
 /*
+ * make SANITIZE=address,undefined: the sanitizer runtimes (preloaded into
+ * kore) open their log, look up threads and signals, and abort when they
+ * report. Only in that build: production keeps the filter below.
+ */
+#if defined(NGAN_SANITIZE)
+#define SANITIZER_SYSCALLS						\
+	KORE_SYSCALL_ALLOW(sched_yield),				\
+	KORE_SYSCALL_ALLOW(gettid),					\
+	KORE_SYSCALL_ALLOW(tgkill),					\
+	KORE_SYSCALL_ALLOW(tkill),					\
+	KORE_SYSCALL_ALLOW(prctl),					\
+	KORE_SYSCALL_ALLOW(readlinkat),					\
+	KORE_SYSCALL_ALLOW(prlimit64),					\
+	KORE_SYSCALL_ALLOW(getrlimit),					\
+	KORE_SYSCALL_ALLOW(sched_getaffinity),				\
+	KORE_SYSCALL_ALLOW(getppid),					\
+	KORE_SYSCALL_ALLOW(uname),					\
+	KORE_SYSCALL_ALLOW(msync),					\
+	KORE_SYSCALL_ALLOW(pipe2),					\
+	KORE_SYSCALL_ALLOW(dup2),					\
+	KORE_SYSCALL_ALLOW(clone),					\
+	KORE_SYSCALL_ALLOW(wait4),					\
+	KORE_SYSCALL_ALLOW(execve),
+#else
+#define SANITIZER_SYSCALLS
+#endif
+
+/*
  * glibc 2.36 stats through newfstatat (libpq reads ~/.pgpass) and libpq
  * lists a directory while it sets up SSL on a new connection. glibc's
  * realloc() of a block past the mmap threshold (128 KiB) is mremap: libpq
  * growing its buffer for a CSV import's rows, for one.
  */
 KORE_SECCOMP_FILTER("ngan",
+	SANITIZER_SYSCALLS
 	KORE_SYSCALL_ALLOW(newfstatat),
 	KORE_SYSCALL_ALLOW(getrandom),
 	KORE_SYSCALL_ALLOW(getdents64),
