@@ -162,6 +162,27 @@ fi
 
 # Stop the server now so that what it reports on its way out is counted.
 stop_kore "$tmp/kore.pid" 2>/dev/null || true
+
+# Secrets never reach the log: the demo password, the PII key, the
+# signing keys (their PEM bodies) and bearer or refresh tokens.
+leaks=0
+for secret in "$DEMO_PASSWORD" "$NGAN_PII_KEY" \
+    "$(sed -n 2p "$tmp/keys/jwt-current.pem")" \
+    "$(sed -n 2p "$tmp/keys/jwt-previous.pem")"; do
+	if [ -n "$secret" ] && grep -qF -- "$secret" "$tmp/server.log"; then
+		leaks=$((leaks + 1))
+	fi
+done
+if grep -qE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ|Bearer [A-Za-z0-9]' "$tmp/server.log"; then
+	leaks=$((leaks + 1))
+fi
+if [ "$leaks" -gt 0 ]; then
+	echo "the server log holds $leaks secret(s) or token(s)"
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+	echo "== server log: no secrets, keys or tokens"
+fi
 if [ -n "${NGAN_SANITIZE:-}" ]; then
 	if grep -qE 'runtime error|ERROR: (Address|Undefined|Leak)Sanitizer' \
 	    "$tmp/server.log" || [ -n "$(ls -A "$tmp/san")" ]; then
