@@ -59,6 +59,7 @@ KORE_SECCOMP_FILTER("ngan",
 
 int		ngan_init(int);
 void		kore_parent_configure(int, char **);
+void		kore_worker_teardown(void);
 
 static int	dispatch_step(struct http_request *, struct ngan_req *);
 static void	dispatch_done(struct http_request *, struct ngan_req *);
@@ -66,6 +67,10 @@ static void	request_free(struct http_request *);
 static void	memory_trim(void *, u_int64_t);
 
 static int	trim_pending;
+
+/* How long a stopping worker waits for the requests it has in hand. */
+#define DRAIN_MS	10000
+#define FLUSH_MS	200
 
 /* NGAN_ACCESS_LOG=0 turns the per-request line off (benchmarks). */
 static int	access_log = 1;
@@ -177,6 +182,39 @@ ngan_init(int state)
 		fatal("cannot load openapi.yaml");
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * Kore 4.1 leaves a worker's loop at SIGTERM at once and then closes every
+ * connection, requests waiting on PostgreSQL included: their clients get
+ * nothing. Kore calls this hook right after the loop; keep the loop
+ * turning until no request is left (DRAIN_MS at most), then a moment
+ * more so the last answers are written out.
+ */
+void
+kore_worker_teardown(void)
+{
+	u_int64_t	now, end, flush;
+
+	now = kore_time_ms();
+	end = now + DRAIN_MS;
+	flush = 0;
+	if (http_request_count > 0)
+		kore_log(LOG_NOTICE, "draining %u request(s)",
+		    http_request_count);
+
+	while ((now = kore_time_ms()) < end) {
+		if (http_request_count == 0) {
+			if (flush == 0)
+				flush = now + FLUSH_MS;
+			else if (now >= flush)
+				break;
+		}
+		kore_platform_event_wait(10);
+		kore_timer_run(kore_time_ms());
+		http_process();
+		kore_connection_prune(KORE_CONNECTION_PRUNE_DISCONNECT);
+	}
 }
 
 int

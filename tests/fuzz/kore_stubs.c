@@ -104,7 +104,13 @@ STUB(kore_pgsql_setup)
 STUB(kore_platform_schedule_read)
 STUB(kore_timer_add)
 STUB(kore_seccomp_filter)
+STUB(kore_time_ms)
+STUB(kore_platform_event_wait)
+STUB(kore_timer_run)
+STUB(kore_connection_prune)
+STUB(http_process)
 
 /* Kore's globals that api/ reads. */
 void	*worker;
+unsigned int	http_request_count;
 unsigned short	pgsql_conn_max = 2;
