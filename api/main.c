@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -16,12 +17,41 @@
 #include "ngan.h"
 
 /*
+ * make SANITIZE=address,undefined: the sanitizer runtimes (preloaded into
+ * kore) open their log, look up threads and signals, and abort when they
+ * report. Only in that build: production keeps the filter below.
+ */
+#if defined(NGAN_SANITIZE)
+#define SANITIZER_SYSCALLS						\
+	KORE_SYSCALL_ALLOW(sched_yield),				\
+	KORE_SYSCALL_ALLOW(gettid),					\
+	KORE_SYSCALL_ALLOW(tgkill),					\
+	KORE_SYSCALL_ALLOW(tkill),					\
+	KORE_SYSCALL_ALLOW(prctl),					\
+	KORE_SYSCALL_ALLOW(readlinkat),					\
+	KORE_SYSCALL_ALLOW(prlimit64),					\
+	KORE_SYSCALL_ALLOW(getrlimit),					\
+	KORE_SYSCALL_ALLOW(sched_getaffinity),				\
+	KORE_SYSCALL_ALLOW(getppid),					\
+	KORE_SYSCALL_ALLOW(uname),					\
+	KORE_SYSCALL_ALLOW(msync),					\
+	KORE_SYSCALL_ALLOW(pipe2),					\
+	KORE_SYSCALL_ALLOW(dup2),					\
+	KORE_SYSCALL_ALLOW(clone),					\
+	KORE_SYSCALL_ALLOW(wait4),					\
+	KORE_SYSCALL_ALLOW(execve),
+#else
+#define SANITIZER_SYSCALLS
+#endif
+
+/*
  * glibc 2.36 stats through newfstatat (libpq reads ~/.pgpass) and libpq
  * lists a directory while it sets up SSL on a new connection. glibc's
  * realloc() of a block past the mmap threshold (128 KiB) is mremap: libpq
  * growing its buffer for a CSV import's rows, for one.
  */
 KORE_SECCOMP_FILTER("ngan",
+	SANITIZER_SYSCALLS
 	KORE_SYSCALL_ALLOW(newfstatat),
 	KORE_SYSCALL_ALLOW(getrandom),
 	KORE_SYSCALL_ALLOW(getdents64),
@@ -30,6 +60,7 @@ KORE_SECCOMP_FILTER("ngan",
 
 int		ngan_init(int);
 void		kore_parent_configure(int, char **);
+void		kore_worker_teardown(void);
 
 static int	dispatch_step(struct http_request *, struct ngan_req *);
 static void	dispatch_done(struct http_request *, struct ngan_req *);
@@ -37,6 +68,10 @@ static void	request_free(struct http_request *);
 static void	memory_trim(void *, u_int64_t);
 
 static int	trim_pending;
+
+/* How long a stopping worker waits for the requests it has in hand. */
+#define DRAIN_MS	10000
+#define FLUSH_MS	200
 
 /* NGAN_ACCESS_LOG=0 turns the per-request line off (benchmarks). */
 static int	access_log = 1;
@@ -184,6 +219,50 @@ ngan_init(int state)
 	(void)docs_init();
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * Kore 4.1 leaves a worker's loop at SIGTERM at once and then closes every
+ * connection, requests waiting on PostgreSQL included: their clients get
+ * nothing. Kore calls this hook right after the loop; keep the loop
+ * turning until no request is left (DRAIN_MS at most), then a moment
+ * more so the last answers are written out.
+ */
+void
+kore_worker_teardown(void)
+{
+	u_int64_t	now, end, flush;
+
+	now = kore_time_ms();
+	end = now + DRAIN_MS;
+	flush = 0;
+	if (http_request_count > 0)
+		kore_log(LOG_NOTICE, "draining %u request(s)",
+		    http_request_count);
+
+	while ((now = kore_time_ms()) < end) {
+		if (http_request_count == 0) {
+			if (flush == 0)
+				flush = now + FLUSH_MS;
+			else if (now >= flush)
+				break;
+		}
+		kore_platform_event_wait(10);
+		kore_timer_run(kore_time_ms());
+		http_process();
+		kore_connection_prune(KORE_CONNECTION_PRUNE_DISCONNECT);
+	}
+
+#if defined(NGAN_SANITIZE)
+	/*
+	 * With the ASan runtime preloaded, exit() deadlocks in libp11-kit's
+	 * destructor (freelocale waits on glibc's locale lock): the worker
+	 * never ends and SIGTERM hangs. Sanitizers report when they find
+	 * something, not at exit (leak checks are off in the server), so
+	 * end here in that build only.
+	 */
+	_exit(0);
+#endif
 }
 
 int

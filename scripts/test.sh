@@ -6,14 +6,19 @@
 # "N passed, N failed" summing both suites; exits non-zero if any failed.
 #
 # Environment: WORKERS (2), PG_CONNS (4), NGAN_TEST_TIMEOUT (seconds for
-# the e2e suite, 1200), E2E (files or folder for node --test, tests/e2e/).
+# the e2e suite, 1200), E2E (files or folder for node --test, tests/e2e/),
+# NGAN_BUILD (build; build-san for make SANITIZE=...), NGAN_SANITIZE (the
+# sanitizers the build has: their runtimes are preloaded into kore and
+# every report they write fails the run).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd_root
 root=$PWD
+bld=${NGAN_BUILD:-build}
+export NGAN_PII_TOOL=$root/$bld/ngan-pii
 
-[ -f build/ngan.so ] && [ -x build/ngan-passwd ] ||
-    die "build/ngan.so or build/ngan-passwd missing: run make build (make test does)"
+[ -f "$bld/ngan.so" ] && [ -x "$bld/ngan-passwd" ] ||
+    die "$bld/ngan.so or $bld/ngan-passwd missing: run make build (make test does)"
 command -v node >/dev/null 2>&1 || die "node not found (run scripts/deps.sh)"
 [ -d tests/node_modules ] || die "tests/node_modules missing (run scripts/deps.sh)"
 
@@ -52,17 +57,23 @@ gen_jwt_key "$tmp/keys/jwt-previous.pem"
 # The demo participants are sealed with NGAN_PII_KEY (scripts/migrate.sh).
 export DATABASE_URL NGAN_PII_KEY DEMO_PASSWORD
 bash scripts/migrate.sh "$DATABASE_URL" \
-    --demo "$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)"
+    --demo "$(printf %s "$DEMO_PASSWORD" | "$bld/ngan-passwd")"
 
 passed=0
 failed=0
 status=0
 
+# Sanitizer reports (ASan, UBSan) from the server land in $tmp/san/;
+# the unit tests report on stderr, with leak checking on.
+mkdir -p "$tmp/san"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+
 # C unit tests print their own "N passed, N failed" line.
-if [ -x build/unit-tests ]; then
+if [ -x "$bld/unit-tests" ]; then
 	echo "== unit tests"
 	set +e
-	build/unit-tests 2>&1 | tee "$tmp/unit.log"
+	"$bld/unit-tests" 2>&1 | tee "$tmp/unit.log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$tmp/unit.log" | tail -n 1 || true)
@@ -79,7 +90,7 @@ fi
 # The server, on its own free port, in its own process group.
 api_port=$(free_port)
 render_conf conf/ngan.conf.in "$tmp/ngan.conf" "$api_port" \
-    "${WORKERS:-2}" "${PG_CONNS:-4}" "$root/build/ngan.so" 127.0.0.1 \
+    "${WORKERS:-2}" "${PG_CONNS:-4}" "$root/$bld/ngan.so" 127.0.0.1 \
     "$tmp/kore.pid"
 export NGAN_JWT_KEY=$tmp/keys/jwt-current.pem
 export NGAN_JWT_PREVIOUS_KEYS=$tmp/keys/jwt-previous.pem
@@ -92,17 +103,28 @@ export NGAN_STATS_TTL=0		# fresh numbers: tests change data between reads
 NGAN_TEST_ORIGIN_PORT=$(free_port)
 export NGAN_TEST_ORIGIN_PORT
 export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT
-# A sanitizer build (make SANITIZE=address) needs its runtime loaded first
-# by kore, which is not built with it.
-if ldd build/ngan.so 2>/dev/null | grep -q libasan; then
-	export LD_PRELOAD
-	LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)
-	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# A sanitizer build needs its runtimes loaded first by kore, which is not
+# built with them. Leak checks are off in the server: workers are forked
+# and killed, and Kore keeps its pools to the end (the unit tests and make
+# valgrind check leaks). Reports go to files that fail the run.
+export NGAN_SERVER_LOG=$tmp/server.log
+san_preload=
+if [ -n "${NGAN_SANITIZE:-}" ]; then
+	case ",$NGAN_SANITIZE," in
+	*,address,*) san_preload+="$(${CC:-cc} -print-file-name=libasan.so) " ;;
+	esac
+	case ",$NGAN_SANITIZE," in
+	*,undefined,*) san_preload+="$(${CC:-cc} -print-file-name=libubsan.so)" ;;
+	esac
+	export ASAN_OPTIONS=detect_leaks=0:log_path=$tmp/san/asan:abort_on_error=0
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$tmp/san/ubsan
 fi
-setsid stdbuf -oL kore -f -n -r -c "$tmp/ngan.conf" >"$tmp/server.log" 2>&1 &
+# Tests that start a second server (key rotation) preload the same.
+export NGAN_SAN_PRELOAD=$san_preload
+LD_PRELOAD=$san_preload setsid stdbuf -oL kore -f -n -r -c "$tmp/ngan.conf" \
+    >"$tmp/server.log" 2>&1 &
 kpid=$!
 echo "$kpid" >"$tmp/kore.pid"
-unset LD_PRELOAD
 
 server_log() {
 	echo "== last lines of the server log:"
@@ -143,6 +165,43 @@ else
 		echo "the server died during the tests"
 		server_log
 		status=1
+	fi
+fi
+
+# Stop the server now so that what it reports on its way out is counted.
+stop_kore "$tmp/kore.pid" 2>/dev/null || true
+
+# Secrets never reach the log: the demo password, the PII key, the
+# signing keys (their PEM bodies) and bearer or refresh tokens.
+leaks=0
+for secret in "$DEMO_PASSWORD" "$NGAN_PII_KEY" \
+    "$(sed -n 2p "$tmp/keys/jwt-current.pem")" \
+    "$(sed -n 2p "$tmp/keys/jwt-previous.pem")"; do
+	if [ -n "$secret" ] && grep -qF -- "$secret" "$tmp/server.log"; then
+		leaks=$((leaks + 1))
+	fi
+done
+if grep -qE 'eyJ[A-Za-z0-9_-]{10,}\.eyJ|Bearer [A-Za-z0-9]' "$tmp/server.log"; then
+	leaks=$((leaks + 1))
+fi
+if [ "$leaks" -gt 0 ]; then
+	echo "the server log holds $leaks secret(s) or token(s)"
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+	echo "== server log: no secrets, keys or tokens"
+fi
+if [ -n "${NGAN_SANITIZE:-}" ]; then
+	if grep -qE 'runtime error|ERROR: (Address|Undefined|Leak)Sanitizer' \
+	    "$tmp/server.log" || [ -n "$(ls -A "$tmp/san")" ]; then
+		echo "== sanitizer reports:"
+		for f in "$tmp/san"/*; do
+			[ -f "$f" ] && { echo "-- $f"; head -n 60 "$f"; }
+		done
+		grep -E -A20 'runtime error|Sanitizer' "$tmp/server.log" | head -n 80
+		failed=$((failed + 1))
+	else
+		echo "== sanitizers ($NGAN_SANITIZE): no reports"
 	fi
 fi
 

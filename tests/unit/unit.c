@@ -29,6 +29,7 @@ static int	passed, failed;
 } while (0)
 
 static int	h_dummy(struct http_request *, struct ngan_req *);
+static void	test_validate_long_key(void);
 
 static int
 h_dummy(struct http_request *req, struct ngan_req *r)
@@ -178,6 +179,30 @@ test_validate(void)
 	CHECK(errors_for("[1]", "", "type"));
 	CHECK(errors_for("{\"name\":\"x\",\"tags\":[\"a\",\"a\"]}", "tags.1",
 	    "duplicate"));
+	test_validate_long_key();
+}
+
+/*
+ * Regression (fuzz-json): an unknown field whose path is cut at 128 bytes
+ * inside a Thai character was dropped, so the body passed validation.
+ */
+static void
+test_validate_long_key(void)
+{
+	char		body[512], field[256];
+	size_t		i, n;
+
+	n = (size_t)snprintf(body, sizeof(body), "{\"name\":\"x\",\"");
+	field[0] = '\0';
+	for (i = 0; i < 43; i++) {
+		memcpy(body + n, "\xe0\xb8\x81", 3);
+		n += 3;
+		if (i < 42)
+			memcpy(field + i * 3, "\xe0\xb8\x81", 4);
+	}
+	(void)snprintf(body + n, sizeof(body) - n, "\":1}");
+	CHECK(errors_for(body, NULL, NULL) == 0);
+	CHECK(errors_for(body, field, "unknown"));
 }
 
 static void

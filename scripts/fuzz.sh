@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make fuzz: runs each libFuzzer target (build-fuzz/fuzz-NAME) for
+# FUZZ_SECONDS (60) from its committed seeds (tests/fuzz/corpus/NAME) with
+# its dictionary (tests/fuzz/NAME.dict). New inputs go to
+# build-fuzz/corpus/NAME (not committed); a crash is saved as
+# build-fuzz/crash-NAME-* and fails the run: turn it into a unit test
+# (tests/unit/unit.c) when fixing it.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd_root
+
+secs=${FUZZ_SECONDS:-60}
+[ $# -gt 0 ] || die "usage: fuzz.sh TARGET..."
+status=0
+for t in "$@"; do
+	bin=build-fuzz/fuzz-$t
+	[ -x "$bin" ] || die "$bin missing: run make fuzz-build"
+	mkdir -p "build-fuzz/corpus/$t"
+	dict=()
+	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+	echo "== fuzz $t (${secs}s)"
+	set +e
+	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=8192 -print_final_stats=1 "${dict[@]}" \
+	    -artifact_prefix="build-fuzz/crash-$t-" \
+	    "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
+	    >"build-fuzz/fuzz-$t.log" 2>&1
+	rc=$?
+	set -e
+	grep -E '^stat::(number_of_executed_units|new_units_added)' \
+	    "build-fuzz/fuzz-$t.log" | tr '\n' ' ' || true
+	echo
+	if [ "$rc" -ne 0 ]; then
+		echo "fuzz $t FAILED (status $rc):"
+		grep -E -A30 'ERROR|SUMMARY|runtime error|deadly signal' \
+		    "build-fuzz/fuzz-$t.log" | head -n 60
+		status=1
+	fi
+done
+exit "$status"

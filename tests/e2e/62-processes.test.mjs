@@ -1,0 +1,108 @@
+// Processes (issue 7): a worker killed with SIGKILL is replaced by Kore
+// while the other keeps serving; SIGTERM lets the requests in flight
+// finish before the server exits (api/main.c, kore_worker_teardown);
+// signing-key rotation: a server started with a new key and the old one
+// in NGAN_JWT_PREVIOUS_KEYS still accepts the old tokens and publishes
+// both keys. The last two start a second server (server-lib.mjs).
+
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { api, login, tokenFor, expectStatus, sqlInt, sleep, DATABASE_URL, JWT_KEY_PATH } from './lib.mjs';
+import { RUN_DIR, mainPid, workerPids, startServer } from './server-lib.mjs';
+
+test('a worker killed with SIGKILL is replaced; the other keeps serving', async () => {
+	const pid = mainPid();
+	assert.ok(pid > 0, 'the main server pid (scripts/test.sh writes kore.pid)');
+	const before = workerPids(pid);
+	assert.ok(before.length >= 2, `workers: ${before}`);
+	const token = await tokenFor('organizer');
+	process.kill(before[0], 'SIGKILL');
+	const t0 = Date.now();
+	for (let i = 0; i < 30; i++)
+		expectStatus(await api('GET', '/v1/me', { token, timeout: 3000 }), 200, `request ${i} after the kill`);
+	let now = [];
+	while (Date.now() - t0 < 10000) {
+		now = workerPids(pid);
+		if (now.length === before.length && !now.includes(before[0]))
+			break;
+		await sleep(100);
+	}
+	assert.equal(now.length, before.length, `a new worker replaces the killed one: ${before} -> ${now}`);
+	assert.ok(!now.includes(before[0]));
+	// The new worker serves too (enough requests to reach both).
+	const all = await Promise.all(Array.from({ length: 20 }, () => api('GET', '/v1/me', { token })));
+	for (const r of all)
+		expectStatus(r, 200, 'after the replacement');
+});
+
+test('SIGTERM: requests in flight finish before the server exits', async () => {
+	const srv = await startServer({}, 'drain');
+	try {
+		const admin = await tokenFor('admin');
+		const name = `ระบายงาน-${Date.now()}`;
+		const before = sqlInt('select count(*) from agency');
+		// Hold a lock so the insert waits in PostgreSQL for ~2 s.
+		const locker = spawn('psql', [DATABASE_URL, '-q', '-c',
+		    'begin; lock table agency in access exclusive mode; select pg_sleep(2); commit;'],
+		    { stdio: 'ignore' });
+		const unlocked = new Promise((r) => locker.on('exit', r));
+		await sleep(300);
+		const inflight = fetch(`${srv.base}/v1/agencies`, { method: 'POST',
+		    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+		    body: JSON.stringify({ name, kind: 'other' }), signal: AbortSignal.timeout(15000) })
+		    .then(async (r) => ({ status: r.status, text: await r.text() }),
+			(e) => ({ status: 0, text: String(e.cause ?? e) }));
+		await sleep(300);
+		srv.proc.kill('SIGTERM');
+		const res = await inflight;
+		await unlocked;
+		const exit = await srv.exit;
+		assert.equal(res.status, 201, `the request in flight at SIGTERM: ${res.text}`);
+		assert.equal(sqlInt('select count(*) from agency'), before + 1);
+		assert.ok(exit.code === 0 || exit.sig === null, `exit ${JSON.stringify(exit)}`);
+		// It is gone: new connections are refused.
+		await assert.rejects(fetch(`${srv.base}/healthz`, { signal: AbortSignal.timeout(2000) }));
+	} finally {
+		await srv.stop();
+	}
+});
+
+test('key rotation: old tokens verify until they expire, the JWKS lists both', async () => {
+	assert.ok(JWT_KEY_PATH);
+	const newKey = join(RUN_DIR, 'keys', 'jwt-rotated.pem');
+	const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+	writeFileSync(newKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+	const old = await login('organizer'); // signed by the main server's (old) key
+	const oldJwks = (await api('GET', '/.well-known/jwks.json')).json;
+	const srv = await startServer({ NGAN_JWT_KEY: newKey, NGAN_JWT_PREVIOUS_KEYS: JWT_KEY_PATH }, 'rotated');
+	try {
+		const get = (path, token) => fetch(srv.base + path, { headers: token ?
+		    { authorization: `Bearer ${token}` } : {} }).then(async (r) => ({ status: r.status,
+		    json: await r.json().catch(() => null), cc: r.headers.get('cache-control') }));
+		const jwks = (await get('/.well-known/jwks.json')).json;
+		assert.equal(jwks.keys.length, 2, 'the new key and the previous one');
+		assert.notEqual(jwks.keys[0].kid, oldJwks.keys[0].kid, 'the new key comes first');
+		assert.equal(jwks.keys[1].kid, oldJwks.keys[0].kid, 'the old key is still published');
+		const me = await get('/v1/me', old.access_token);
+		assert.equal(me.status, 200, 'a token signed with the previous key still verifies');
+		// New tokens are signed with the new key and verify there too.
+		const fresh = await fetch(`${srv.base}/v1/auth/token`, { method: 'POST',
+		    headers: { 'content-type': 'application/json' },
+		    body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: old.refresh_token }) })
+		    .then((r) => r.json());
+		assert.ok(fresh.access_token, JSON.stringify(fresh));
+		const hdr = JSON.parse(Buffer.from(fresh.access_token.split('.')[0], 'base64url'));
+		assert.equal(hdr.kid, jwks.keys[0].kid);
+		assert.equal((await get('/v1/me', fresh.access_token)).status, 200);
+		// The old server does not know the new key.
+		assert.equal((await api('GET', '/v1/me', { token: fresh.access_token })).status, 401);
+	} finally {
+		await srv.stop();
+	}
+	assert.ok(!srv.log().includes(execFileSync('sed', ['-n', '2p', newKey]).toString().trim()),
+	    'the new key is not logged');
+});
