@@ -247,7 +247,15 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 	(void)snprintf(name, sizeof(name), "s%d", id);
 	if (!conns[c].prepared[id]) {
 		res = PQprepare(db, name, r->query, r->nparams, NULL);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		/*
+		 * "Already exists": this connection kept its statements
+		 * through an error we took for a lost connection. Names
+		 * stand for the same query for the worker's life.
+		 */
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    (PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL &&
+		    !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+		    "42P05"));
 		if (!ok) {
 			/* Handled by db_failed() like any failed query. */
 			if (r->sql.result != NULL)
