@@ -85,12 +85,12 @@ $(BUILD)/unit-tests: tests/unit/*.c $(SRCS) $(HDRS)
 # libFuzzer targets (tests/fuzz/): make fuzz runs each for FUZZ_SECONDS.
 # Resource files are compiled through tests/fuzz/spec-<resource>.c so the
 # JSON target reaches their static field_spec tables: a new resource is
-# one spec file plus its name in FUZZ_SPECS. A new target (the image
-# sniffer, api/images.c: tests/fuzz/fuzz-image.c with corpus/image/ and
-# image.dict) is its name in FUZZ_TARGETS.
-FUZZ_TARGETS=	json csv jwt route pii
-FUZZ_SPECS=	agencies auth checkins events participants partners \
-		registrations sessions users
+# one spec file plus its name in FUZZ_SPECS. A new target
+# (tests/fuzz/fuzz-NAME.c with corpus/NAME/ and NAME.dict) is its name in
+# FUZZ_TARGETS.
+FUZZ_TARGETS=	json csv jwt route pii image
+FUZZ_SPECS=	agencies auth checkins events groups participants partners \
+		products registrations sessions users
 FUZZ_SECONDS?=	60
 FUZZ_CC?=	clang
 FUZZ_SAN=	-fsanitize=address,undefined -fno-sanitize-recover=all

@@ -55,8 +55,10 @@ const MIX = [
 		subdistrict_code: '520101', target_group: 'labour_volunteer', section40: false,
 		pdpa_consent_at: new Date(Date.now() - 3600e3).toISOString(),
 		pdpa_consent_version: '2562-1' } }, org, [201]]],
-	// [10, 'GET /v1/catalogue', () => ['GET', '/v1/products?limit=20', null, null, [200]]],
-	// [5, 'GET /v1/partner/stats', () => ['GET', '/v1/partner/stats', null, partner, [200]]],
+	[10, 'GET /v1/products', () => ['GET', '/v1/products?q=%E0%B8%9C%E0%B9%89%E0%B8%B2&limit=20',
+	    null, null, [200]]],
+	[5, 'GET /v1/stats/attendance', () => ['GET', '/v1/stats/attendance?group_by=province',
+	    null, admin, [200]]],
 ];
 const total = MIX.reduce((a, m) => a + m[0], 0);
 

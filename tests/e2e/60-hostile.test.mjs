@@ -24,12 +24,16 @@ let admin, organizer, stranger; // stranger: organiser of Phichit
 let evEtag;
 let ev, reg, participantId, checkinId, sessionId, scannerUser;
 let otherEv, otherReg; // another running Lampang event and its registration
+let group, product; // a Lampang vocational group and its product
 
 // Everything a refused request could have touched.
 function digest() {
 	return [eventDataDigest(), JSON.stringify(tableCounts()), sql(`select
 	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from checkin t) || '|' ||
-	    (select count(*) from event_scanner)`)].join('#');
+	    (select count(*) from event_scanner) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from vocational_group t) || '|' ||
+	    (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t.id)), '') from product t) || '|' ||
+	    (select count(*) from event_product) || ':' || (select count(*) from product_image)`)].join('#');
 }
 
 async function untouched(fn, msg) {
@@ -55,6 +59,11 @@ before(async () => {
 	assert.equal(res.status, 201, `check-in for the fixtures: ${res.text}`);
 	checkinId = res.json.checkin_id ?? res.json.id ?? sql(`select id from checkin
 	    where registration_id = $1::uuid limit 1`, [reg.id]);
+	group = (await api('POST', '/v1/groups', { token: organizer, body: {
+	    name: 'กลุ่มจักสานทดสอบ', category: 'handicraft', province_code: '52' } })).json;
+	product = (await api('POST', `/v1/groups/${group.id}/products`, { token: organizer,
+	    body: { name: 'ตะกร้าหวาย', price_satang: 25000, unit: 'ใบ' } })).json;
+	assert.ok(group?.id && product?.id, 'group and product fixtures');
 	sessionId = sql(`insert into event_session (event_id, title, kind, starts_at, ends_at)
 	    select id, 'ช่วงเช้า', 'lecture', starts_at, starts_at + interval '1 hour' from event
 	    where id = $1::uuid returning id`, [ev.id]);
@@ -90,8 +99,14 @@ const CROSS_AGENCY = [
 	['GET', () => `/v1/events/${ev.id}/checkins/conflicts`],
 	['GET', () => `/v1/events/${ev.id}/attendance`],
 	['GET', () => `/v1/events/${ev.id}/scanner-manifest`],
-	// issue 5/6 routes go here, e.g.
-	// ['GET', () => `/v1/groups/${group.id}`],
+	['PATCH', () => `/v1/groups/${group.id}`, { members_count: 1 }, () => ({ 'if-match': '"1"' })],
+	['POST', () => `/v1/groups/${group.id}/products`, { name: 'ยึด', price_satang: 1, unit: 'ชิ้น' }],
+	['PATCH', () => `/v1/products/${product.id}`, { price_satang: 1 }, () => ({ 'if-match': '"1"' })],
+	['DELETE', () => `/v1/products/${product.id}`],
+	['POST', () => `/v1/products/${product.id}/images/order`, { order: [] }],
+	['DELETE', () => `/v1/products/${product.id}/images/1`],
+	['PUT', () => `/v1/events/${ev.id}/products/${product.id}`],
+	['DELETE', () => `/v1/events/${ev.id}/products/${product.id}`],
 ];
 
 function send(method, path, token, body, headers) {

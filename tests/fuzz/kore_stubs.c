@@ -83,6 +83,9 @@ fatal(const char *fmt, ...)
 
 #define STUB(f)	void f(void); void f(void) { abort(); }
 STUB(http_body_read)
+STUB(http_file_lookup)
+STUB(http_file_read)
+STUB(http_populate_multipart_form)
 STUB(http_request_header)
 STUB(http_request_sleep)
 STUB(http_response)

@@ -4,5 +4,6 @@
 
 const struct fuzz_spec fuzz_specs_partners[] = {
 	{ "partner_client", partner_fields },
+	{ "partner_client_patch", partner_patch_fields },
 	{ NULL, NULL }
 };
