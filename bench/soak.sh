@@ -8,7 +8,8 @@
 #
 # Environment: SOAK_SECONDS [300], SOAK_RATE [150 req/s, what this 2-core
 # machine holds with room], WORKERS [2], PG_CONNS [4], SOAK_TICKETS [5000,
-# a multiple of 5000; scanned in turn, again once all are used].
+# a multiple of 5000; scanned in turn, again once all are used: those
+# rescans must answer 409 already_checked_in].
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd_root
