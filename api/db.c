@@ -23,6 +23,8 @@ static void	db_forget(PGconn *);
 static void	db_shrink(struct ngan_req *);
 static int	db_failed(struct http_request *, struct ngan_req *);
 static void	db_release(struct ngan_req *);
+static void	db_queue_add(struct http_request *, struct ngan_req *);
+static void	db_queue_remove(struct ngan_req *);
 
 /* Connections busy across this worker, for /metrics. */
 /*
@@ -46,6 +48,16 @@ static struct {
 
 u_int32_t	db_in_use = 0;
 u_int32_t	db_waiting = 0;
+
+/*
+ * Requests waiting for a connection, oldest first. Kore's own queue lets
+ * a new request take a connection that was just freed for a woken
+ * waiter, which then goes to the back of the queue again: under load
+ * some requests waited for seconds. Here nobody overtakes: while anyone
+ * waits, a new request queues behind, and only the oldest waiter asks
+ * Kore for a connection (so it alone sits in Kore's queue).
+ */
+static TAILQ_HEAD(, ngan_req)	db_queue = TAILQ_HEAD_INITIALIZER(db_queue);
 
 void
 db_init(const char *conninfo)
@@ -171,26 +183,28 @@ db_start(struct http_request *req, struct ngan_req *r)
 		kore_pgsql_bind_request(&r->sql, req);
 	}
 
-	if (r->db_queued) {
-		r->db_queued = 0;
-		db_waiting--;
+	if (r->db_queued ? TAILQ_FIRST(&db_queue) != r :
+	    !TAILQ_EMPTY(&db_queue)) {
+		/* Others came first. */
+		db_queue_add(req, r);
+		return (KORE_RESULT_RETRY);
 	}
 	if (!kore_pgsql_setup(&r->sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
 		/* Every connection busy: Kore queued us and wakes us. */
 		if (r->sql.state == KORE_PGSQL_STATE_INIT) {
-			if (!r->db_queued) {
-				r->db_queued = 1;
-				db_waiting++;
-			}
+			db_queue_add(req, r);
 			return (KORE_RESULT_RETRY);
 		}
 		kore_log(LOG_WARNING, "database unreachable");
+		db_queue_remove(r);
 		db_release(r);
 		r->db_state = DB_IDLE;
 		problem_retry_after(req, 503, 2,
 		    "The database is unreachable; try again shortly.");
 		return (KORE_RESULT_OK);
 	}
+	/* The next in line may find a connection free too. */
+	db_queue_remove(r);
 	db_in_use++;
 	r->db_holding = 1;
 
@@ -426,15 +440,46 @@ db_release(struct ngan_req *r)
 	memset(&r->sql, 0, sizeof(r->sql));
 }
 
+/* Puts r in line (once) and to sleep until db_queue_remove() wakes it. */
+static void
+db_queue_add(struct http_request *req, struct ngan_req *r)
+{
+	if (!r->db_queued) {
+		r->db_queued = 1;
+		r->db_req = req;
+		TAILQ_INSERT_TAIL(&db_queue, r, db_link);
+		db_waiting++;
+	}
+	http_request_sleep(req);
+}
+
+/*
+ * Takes r out of line, if it is in it. When r was first, the new first
+ * is woken to ask for a connection: nobody else would wake it.
+ */
+static void
+db_queue_remove(struct ngan_req *r)
+{
+	struct ngan_req	*next;
+	int		first;
+
+	if (!r->db_queued)
+		return;
+	first = TAILQ_FIRST(&db_queue) == r;
+	TAILQ_REMOVE(&db_queue, r, db_link);
+	r->db_queued = 0;
+	r->db_req = NULL;
+	db_waiting--;
+	if (first && (next = TAILQ_FIRST(&db_queue)) != NULL)
+		http_request_wakeup(next->db_req);
+}
+
 void
 db_request_cleanup(struct ngan_req *r)
 {
 	int		i;
 
-	if (r->db_queued) {
-		r->db_queued = 0;
-		db_waiting--;
-	}
+	db_queue_remove(r);
 	if (r->db_state != DB_IDLE || r->sql.req != NULL)
 		db_release(r);
 	r->db_state = DB_IDLE;

@@ -68,7 +68,9 @@ struct ngan_req {
 	/* Database call in flight, see db.c. */
 	int			db_state;
 	int			db_retried;
-	int			db_queued;
+	int			db_queued;	/* in db.c's wait queue */
+	struct http_request	*db_req;	/* woken from that queue */
+	TAILQ_ENTRY(ngan_req)	db_link;
 	int			db_holding;	/* counted in db_in_use */
 	PGconn			*db_conn;	/* the last connection used */
 	int			phase;		/* handler step, 0 first */

@@ -106,3 +106,55 @@ test('key rotation: old tokens verify until they expire, the JWKS lists both', a
 	assert.ok(!srv.log().includes(execFileSync('sed', ['-n', '2p', newKey]).toString().trim()),
 	    'the new key is not logged');
 });
+
+// api/db.c keeps its own queue of requests waiting for a connection:
+// oldest first, nobody overtakes, and a waiter that gives up hands its
+// turn on. With one worker and one connection, held by an insert waiting
+// on a lock, twenty requests queue; some clients give up (among them the
+// first in line, the one Kore itself would wake). The rest must be served
+// in the order they came (the access log, by X-Request-Id), and the
+// queue must not stall afterwards.
+test('one connection: waiting requests are served in order, none lost when some give up', async () => {
+	const srv = await startServer({ NGAN_ACCESS_LOG: '1' }, 'queue', { workers: 1, pgsql_conn_max: 1 });
+	const waiting = [];
+	try {
+		const admin = await tokenFor('admin');
+		const me = (id, signal) => fetch(`${srv.base}/v1/me`, { signal,
+		    headers: { authorization: `Bearer ${admin}`, 'x-request-id': id } })
+		    .then(async (r) => { await r.arrayBuffer(); return r.status; }, () => 0);
+		const name = `คิวรอ-${Date.now()}`;
+		const locker = spawn('psql', [DATABASE_URL, '-q', '-c',
+		    'begin; lock table agency in access exclusive mode; select pg_sleep(2); commit;'],
+		    { stdio: 'ignore' });
+		const unlocked = new Promise((r) => locker.on('exit', r));
+		await sleep(300);
+		const held = fetch(`${srv.base}/v1/agencies`, { method: 'POST',
+		    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+		    body: JSON.stringify({ name, kind: 'other' }), signal: AbortSignal.timeout(15000) })
+		    .then((r) => r.status, () => 0);
+		await sleep(200);
+		for (let i = 0; i < 20; i++) {
+			const ctl = new AbortController();
+			const id = `queue-${String(i).padStart(2, '0')}`;
+			waiting.push({ id, quits: i % 5 === 0, ctl, status: me(id, ctl.signal) });
+			await sleep(25);
+		}
+		for (const w of waiting.filter((x) => x.quits))
+			w.ctl.abort();
+		await unlocked;
+		assert.equal(await held, 201, 'the insert that held the connection');
+		assert.equal(sqlInt(`select count(*) from agency where name = '${name}'`), 1);
+		for (const w of waiting)
+			assert.equal(await w.status, w.quits ? 0 : 200, w.id);
+		// Not stalled: a new burst is answered at once.
+		const again = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+		    me(`again-${i}`, AbortSignal.timeout(5000))));
+		assert.deepEqual(again, Array(10).fill(200));
+	} finally {
+		await srv.stop();
+	}
+	// In the order they came (the log is whole once the server is gone).
+	const served = [...srv.log().matchAll(/GET \/v1\/me 200 \S+ (queue-\d\d)/g)].map((m) => m[1]);
+	const expected = waiting.filter((w) => !w.quits).map((w) => w.id);
+	assert.deepEqual(served, expected, srv.log().split('\n').filter((l) => /queue-/.test(l)).join('\n'));
+});

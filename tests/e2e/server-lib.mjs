@@ -45,13 +45,20 @@ function freePort() {
 	});
 }
 
-// Starts kore with env overrides; resolves {port, base, proc, log, stop()}
-// once /healthz answers.
-export async function startServer(env = {}, name = 'second') {
+// Starts kore with env overrides and Kore directives replaced (e.g.
+// { workers: 1, pgsql_conn_max: 1 }); resolves {port, base, proc, log,
+// stop()} once /healthz answers.
+export async function startServer(env = {}, name = 'second', directives = {}) {
 	const port = await freePort();
-	const conf = readFileSync(join(RUN_DIR, 'ngan.conf'), 'utf8')
+	let conf = readFileSync(join(RUN_DIR, 'ngan.conf'), 'utf8')
 	    .replace(/^(\s*bind\s+\S+\s+)\d+/m, `$1${port}`)
 	    .replace(/^pidfile\s+.*$/m, `pidfile\t\t${join(RUN_DIR, `${name}.pid`)}`);
+	for (const [k, v] of Object.entries(directives)) {
+		const re = new RegExp(`^${k}\\s+.*$`, 'm');
+		if (!re.test(conf))
+			throw new Error(`startServer: no ${k} line in ngan.conf`);
+		conf = conf.replace(re, `${k}\t\t${v}`);
+	}
 	const confPath = join(RUN_DIR, `${name}.conf`);
 	writeFileSync(confPath, conf);
 	const log = join(RUN_DIR, `${name}.log`);
