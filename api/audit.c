@@ -59,6 +59,12 @@ stats_ttl_text(char *buf, size_t len)
 	(void)snprintf(buf, len, "%d", stats_ttl);
 }
 
+int
+stats_ttl_seconds(void)
+{
+	return (stats_ttl);
+}
+
 void
 partner_rate_text(char *buf, size_t len)
 {

@@ -214,6 +214,7 @@ ngan_init(int state)
 		fatal("cannot load openapi.yaml");
 	if (!partner_init())
 		fatal("NGAN_PARTNER_RATE or NGAN_STATS_TTL: not a number");
+	stats_refresh_init();
 	if (!cors_init())
 		fatal("NGAN_CORS_ORIGINS: http(s) origins by commas, no *");
 	(void)docs_init();

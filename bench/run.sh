@@ -504,7 +504,9 @@ fi
 # Attendance statistics over a seeded year (77 provinces x STATS_EVENTS
 # x STATS_REGS, by SQL), last: 3,850 more events would slow the public
 # events list above. As an admin: counted once (cold, timed here), then
-# served from stats_cache for NGAN_STATS_TTL.
+# served from stats_cache while the server counts it again in the
+# background: with NGAN_STATS_TTL=STATS_TTL (5 s) that is every few
+# seconds of the run, so the p99 includes readers during recounts.
 if want stats; then
 	t_seed=$SECONDS
 	psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -v events="${STATS_EVENTS:-50}" \
@@ -514,12 +516,23 @@ if want stats; then
 	    join event e on e.id = r.event_id where e.fiscal_year_be = 2575")
 	log "bench: seeded $stats_regs registrations for the statistics in $((SECONDS - t_seed)) s"
 	STATS_PATH="/v1/stats/attendance?fiscal_year_be=2575&group_by=province"
+	STATS_TTL=${STATS_TTL:-5}
+	NGAN_STATS_TTL=$STATS_TTL start_server "$PG_CONNS"
 	# A fresh token: the first may be near its 15 minutes by now.
 	TOKEN=$(get_token admin) || die "could not get a token for admin"
 	auth=(-H "Authorization: Bearer $TOKEN")
 	stats_cold=$(curl -s -o "$tmp/out/stats.json" -w '%{http_code} %{time_total}' \
 	    "${auth[@]}" "$base$STATS_PATH")
+	stats_at0=$(psql -X -q -At -d "$DATABASE_URL" -c "select max(computed_at) from stats_cache")
 	BENCH_CONNS=${STATS_CONNS:-64} scenario stats "$STATS_PATH" "${auth[@]}"
+	# The recount started during the run finishes a little later.
+	for ((i = 0; i < 60; i++)); do
+		stats_recounted=$(psql -X -q -At -d "$DATABASE_URL" -c "select
+		    round(extract(epoch from max(computed_at) -
+		    '$stats_at0'::timestamptz)) from stats_cache")
+		[ "${stats_recounted:-0}" = 0 ] || break
+		sleep 1
+	done
 fi
 
 # ------------------------------------------------------------ the table
@@ -588,9 +601,10 @@ if want stats; then
 	read -r stats_code stats_s <<<"$stats_cold"
 	stats_p99=$(awk -F'\t' '$1 == "scenario" && $2 == "stats" && $6 > m { m = $6 } END { print m + 0 }' \
 	    "$tmp/results")
-	awk -v n="$stats_regs" -v p="$stats_p99" -v c="$stats_code" -v s="$stats_s" 'BEGIN {
-		printf "stats over a year of %d registrations (77 provinces, group_by=province): p99 %.2f ms (target < 200 ms): %s; counted cold in %.0f ms (HTTP %s), then kept NGAN_STATS_TTL s\n",
-		    n, p, (p > 0 && p < 200 && c == 200) ? "ok" : "MISSED", s * 1000, c
+	awk -v n="$stats_regs" -v p="$stats_p99" -v c="$stats_code" -v s="$stats_s" \
+	    -v ttl="$STATS_TTL" -v rc="${stats_recounted:-?}" 'BEGIN {
+		printf "stats over a year of %d registrations (77 provinces, group_by=province): p99 %.2f ms (target < 200 ms): %s; counted cold in %.0f ms (HTTP %s), then kept and counted again in the background (NGAN_STATS_TTL=%d: a recount began %s s after the first count)\n",
+		    n, p, (p > 0 && p < 200 && c == 200) ? "ok" : "MISSED", s * 1000, c, ttl, rc
 	}'
 fi
 if want checkin; then

@@ -8,6 +8,7 @@ import { api, tokenFor, expectStatus, expectProblem, expectBadQuery, otherOrgani
     sqlInt, DEMO, PHICHIT_AGENCY } from './lib.mjs';
 import { registered } from './checkins-lib.mjs';
 import { eventWithPeople, partner, stats } from './partner-lib.mjs';
+import { startServer } from './server-lib.mjs';
 
 let big, small, fy, admin;
 before(async () => {
@@ -179,21 +180,71 @@ test('CSV: UTF-8 with BOM, the same numbers, suppressed cells empty, a total lin
 	assert.match(prov.text.split('\r\n')[1], /^52,ลำปาง,/);
 });
 
-test('answers are kept NGAN_STATS_TTL seconds per scope and filters, then counted again', async () => {
+test('answers are kept NGAN_STATS_TTL seconds per scope and filters, refreshed in the background', async () => {
 	// The test server runs with NGAN_STATS_TTL=0; the SQL takes the TTL.
+	const filters = { fiscal_year_be: String(fy), group_by: 'event' };
 	const call = (ttl) => JSON.parse(sql(`select (api.stats_attendance($1::jsonb, $2::jsonb, 0, '/t',
 	    $3::int)).body::text`, [JSON.stringify({ sub: DEMO.admin.id, role: 'admin', kind: 'user' }),
-	    JSON.stringify({ fiscal_year_be: String(fy), group_by: 'event' }), String(ttl)]));
+	    JSON.stringify(filters), String(ttl)]));
 	const row = (body) => body.items.find((it) => it.event_id === big.event.id);
+	const entry = () => JSON.parse(sql(`select row_to_json(c)::text from stats_cache c
+	    where filters = $1::jsonb and agency is null`, [JSON.stringify(filters)]));
 	assert.equal(row(call(60)).registrations, 7);
+	assert.deepEqual(entry().filters, filters, 'kept with what counts it again');
 	await registered(big.event.id);
 	assert.equal(row(call(60)).registrations, 7, 'the kept answer');
 	assert.equal(row(call(0)).registrations, 8, 'TTL 0 counts again');
+	// Stale (61 s): still answered at once; the refresher counts it again.
 	sql(`update stats_cache set computed_at = computed_at - interval '61 seconds'`);
-	assert.equal(row(call(60)).registrations, 8, 'a stale answer is counted again');
+	await registered(big.event.id);
+	assert.equal(row(call(60)).registrations, 7, 'stale, served while the refresher catches up');
+	assert.equal(sqlInt('select api.stats_refresh(60)'), 1, 'one answer counted again');
+	assert.equal(sqlInt('select api.stats_refresh(60)'), 0, 'nothing else is stale');
+	assert.equal(row(entry().body).registrations, 9, 'the refreshed entry');
+	assert.equal(row(call(60)).registrations, 9);
+	// Twice the TTL old: nobody refreshed it, the reader counts.
+	sql(`update stats_cache set computed_at = computed_at - interval '121 seconds'`);
+	await registered(big.event.id);
+	assert.equal(row(call(60)).registrations, 10, 'too stale: counted again');
+	// Not read for 10 minutes: left to expire, not refreshed.
+	sql(`update stats_cache set computed_at = computed_at - interval '61 seconds',
+	    read_at = now() - interval '11 minutes'`);
+	assert.equal(sqlInt('select api.stats_refresh(60)'), 0, 'nobody reads it');
 	// Another scope has its own entry: an organiser of another agency.
 	const n = sqlInt('select count(*) from stats_cache');
 	sql(`select api.stats_attendance($1::jsonb, '{}', 0, '/t', 60)`,
 	    [JSON.stringify({ sub: DEMO.organizer.id, role: 'organizer', kind: 'user', agency_id: PHICHIT_AGENCY })]);
 	assert.equal(sqlInt('select count(*) from stats_cache'), n + 1);
+});
+
+// With NGAN_STATS_TTL set, each worker counts again, every second, a kept
+// answer that went stale while someone reads it (api/stats.c): here a
+// second server with a TTL of 1 s, read once, then left alone.
+test('a kept answer is counted again in the background, with no request', async () => {
+	const srv = await startServer({ NGAN_STATS_TTL: '1' }, 'stats-refresh');
+	try {
+		const filters = { fiscal_year_be: String(fy), group_by: 'province' };
+		const res = await fetch(`${srv.base}/v1/stats/attendance?fiscal_year_be=${fy}&group_by=province`,
+		    { headers: { authorization: `Bearer ${admin}` } });
+		assert.equal(res.status, 200);
+		const first = await res.json();
+		const kept = () => JSON.parse(sql(`select json_build_object('at', computed_at,
+		    'regs', body->'totals'->'registrations')::text from stats_cache
+		    where filters = $1::jsonb and agency is null`, [JSON.stringify(filters)]));
+		const before = kept();
+		assert.equal(before.regs, first.totals.registrations);
+		await registered(big.event.id);
+		let now = before;
+		for (let i = 0; i < 100 && now.regs === before.regs; i++) {
+			await new Promise((r) => setTimeout(r, 100));
+			now = kept();
+		}
+		assert.equal(now.regs, before.regs + 1, 'counted again by the server itself');
+		assert.ok(now.at > before.at);
+		const again = await fetch(`${srv.base}/v1/stats/attendance?fiscal_year_be=${fy}&group_by=province`,
+		    { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json());
+		assert.equal(again.totals.registrations, before.regs + 1);
+	} finally {
+		await srv.stop();
+	}
 });
