@@ -358,7 +358,7 @@ static int
 db_failed(struct http_request *req, struct ngan_req *r)
 {
 	const char	*state, *msg;
-	int		broken;
+	int		broken, renewed;
 
 	state = NULL;
 	msg = NULL;
@@ -389,6 +389,7 @@ db_failed(struct http_request *req, struct ngan_req *r)
 		    r->route->pattern, state ? state : "-", msg ? msg : "-");
 	}
 
+	renewed = 0;
 	if (broken && r->sql.conn != NULL) {
 		/*
 		 * libpq may have closed the socket already; Kore must not
@@ -397,14 +398,22 @@ db_failed(struct http_request *req, struct ngan_req *r)
 		 */
 		r->sql.flags &= ~KORE_PGSQL_SCHEDULED;
 		db_forget(r->sql.conn->db);
-		if (PQstatus(r->sql.conn->db) == CONNECTION_BAD)
+		if (PQstatus(r->sql.conn->db) == CONNECTION_BAD) {
 			PQreset(r->sql.conn->db);
+			renewed = PQstatus(r->sql.conn->db) == CONNECTION_OK;
+		}
 	}
 
 	db_release(r);
 
-	if (broken && !r->db_retried) {
-		r->db_retried = 1;
+	/*
+	 * Once, and again while connections left over from before a
+	 * PostgreSQL restart turn up (each is renewed as it is met; the
+	 * database is back, so the call is worth another try).
+	 */
+	if (broken && (r->db_retried == 0 ||
+	    (renewed && r->db_retried <= pgsql_conn_max))) {
+		r->db_retried++;
 		r->db_state = DB_SETUP;
 		return (DB_CONTINUE);
 	}
