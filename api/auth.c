@@ -12,7 +12,9 @@
 
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sodium.h>
@@ -26,15 +28,16 @@
 
 struct signing_key {
 	char		kid[24];
-	char		*private_pem;	/* NULL for verify-only keys */
-	size_t		private_len;
+	int		can_sign;	/* 0 for verify-only keys */
 	char		*public_pem;
 	size_t		public_len;
 	char		x[48];
 	char		y[48];
+	EVP_PKEY	*pkey;		/* parsed once, signs and verifies */
 };
 
 static int	key_load(const char *, struct signing_key *);
+static char	*es256_compact(json_t *);
 static int	token_verify(const char *, long, struct actor *);
 static int	header_check(const char *, const struct signing_key **);
 static int	grant_password(struct http_request *, struct ngan_req *);
@@ -134,7 +137,7 @@ auth_init(void)
 		kore_log(LOG_ERR, "NGAN_JWT_KEY is not set");
 		return (KORE_RESULT_ERROR);
 	}
-	if (!key_load(path, &keys[0]) || keys[0].private_pem == NULL)
+	if (!key_load(path, &keys[0]) || !keys[0].can_sign)
 		return (KORE_RESULT_ERROR);
 	nkeys = 1;
 
@@ -210,17 +213,7 @@ key_load(const char *path, struct signing_key *k)
 	}
 	in = BIO_new_fp(fp, BIO_CLOSE);
 	if ((pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) != NULL) {
-		out = BIO_new(BIO_s_mem());
-		if (!PEM_write_bio_PrivateKey(out, pkey, NULL, NULL, 0,
-		    NULL, NULL))
-			goto out;
-		len = BIO_get_mem_data(out, &mem);
-		k->private_pem = kore_malloc((size_t)len + 1);
-		memcpy(k->private_pem, mem, (size_t)len);
-		k->private_pem[len] = '\0';
-		k->private_len = (size_t)len;
-		BIO_free(out);
-		out = NULL;
+		k->can_sign = 1;
 	} else {
 		(void)BIO_reset(in);
 		pkey = PEM_read_bio_PUBKEY(in, NULL, NULL, NULL);
@@ -260,6 +253,8 @@ key_load(const char *path, struct signing_key *k)
 	hex_encode(der_hash, 8, hex);
 	kore_strlcpy(k->kid, hex, sizeof(k->kid));
 
+	k->pkey = pkey;
+	pkey = NULL;
 	ok = KORE_RESULT_OK;
 
 out:
@@ -277,41 +272,124 @@ char *
 jwt_issue(const char *sub, const char *role, const char *agency_id,
     const char *scope, const char *sid, int is_client, long now)
 {
-	jwt_t		*jwt;
+	json_t		*claims;
 	char		*token, jti[44];
 
-	if (jwt_new(&jwt) != 0)
-		return (NULL);
-
 	random_token(jti, sizeof(jti));
-	token = NULL;
-	if (jwt_add_header(jwt, "kid", keys[0].kid) != 0 ||
-	    jwt_add_grant(jwt, "iss", ISSUER) != 0 ||
-	    jwt_add_grant(jwt, "aud", AUDIENCE) != 0 ||
-	    jwt_add_grant(jwt, "sub", sub) != 0 ||
-	    jwt_add_grant(jwt, "role", role) != 0 ||
-	    jwt_add_grant(jwt, "scope", scope) != 0 ||
-	    jwt_add_grant(jwt, "jti", jti) != 0 ||
-	    jwt_add_grant(jwt, "kind", is_client ? "client" : "user") != 0 ||
-	    jwt_add_grant_int(jwt, "iat", now) != 0 ||
-	    jwt_add_grant_int(jwt, "nbf", now) != 0 ||
-	    jwt_add_grant_int(jwt, "exp", now + access_ttl) != 0)
-		goto out;
-	if (agency_id != NULL && *agency_id != '\0' &&
-	    jwt_add_grant(jwt, "agency_id", agency_id) != 0)
-		goto out;
-	if (sid != NULL && *sid != '\0' && jwt_add_grant(jwt, "sid", sid) != 0)
-		goto out;
-	if (jwt_set_alg(jwt, JWT_ALG_ES256,
-	    (const unsigned char *)keys[0].private_pem,
-	    (int)keys[0].private_len) != 0)
-		goto out;
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, "
+	    "s:I}", "iss", ISSUER, "aud", AUDIENCE, "sub", sub, "role", role,
+	    "scope", scope, "jti", jti, "kind", is_client ? "client" : "user",
+	    "iat", (json_int_t)now, "nbf", (json_int_t)now,
+	    "exp", (json_int_t)(now + access_ttl));
+	if (claims == NULL)
+		return (NULL);
+	if (agency_id != NULL && *agency_id != '\0')
+		json_object_set_new(claims, "agency_id",
+		    json_string(agency_id));
+	if (sid != NULL && *sid != '\0')
+		json_object_set_new(claims, "sid", json_string(sid));
+	token = es256_compact(claims);
+	json_decref(claims);
 
-	token = jwt_encode_str(jwt);
-
-out:
-	jwt_free(jwt);
 	return (token);
+}
+
+/*
+ * header.payload.signature, signed with the current key as parsed at
+ * start: libjwt parses the PEM key on every call (about a millisecond
+ * with OpenSSL 3, most of a ticket's cost). Both JSON parts are written
+ * as libjwt writes them (sorted keys, compact); the signature is r || s,
+ * 32 bytes each (RFC 7518 3.4). Caller must free().
+ */
+static char *
+es256_compact(json_t *claims)
+{
+	EVP_MD_CTX	*ctx;
+	ECDSA_SIG	*sig;
+	const BIGNUM	*r, *s;
+	const u_int8_t	*p;
+	json_t		*hdr;
+	char		*head, *body, *out;
+	u_int8_t	der[128], raw[64];
+	size_t		len, pos, der_len;
+	int		ok;
+
+	hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", keys[0].kid,
+	    "typ", "JWT");
+	head = hdr != NULL ? json_dumps(hdr, JSON_SORT_KEYS | JSON_COMPACT) :
+	    NULL;
+	json_decref(hdr);
+	body = json_dumps(claims, JSON_SORT_KEYS | JSON_COMPACT);
+	out = NULL;
+	if (head == NULL || body == NULL || keys[0].pkey == NULL)
+		goto done;
+
+	len = sodium_base64_ENCODED_LEN(strlen(head),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
+	    sodium_base64_ENCODED_LEN(strlen(body),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
+	    sodium_base64_ENCODED_LEN(sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if ((out = malloc(len)) == NULL)
+		goto done;
+	base64url_encode((const u_int8_t *)head, strlen(head), out, len);
+	pos = strlen(out);
+	out[pos++] = '.';
+	base64url_encode((const u_int8_t *)body, strlen(body), out + pos,
+	    len - pos);
+	pos += strlen(out + pos);
+
+	ok = 0;
+	der_len = sizeof(der);
+	if ((ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+		    keys[0].pkey) == 1 && EVP_DigestSign(ctx, der, &der_len,
+		    (const u_int8_t *)out, pos) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	p = der;
+	sig = ok ? d2i_ECDSA_SIG(NULL, &p, (long)der_len) : NULL;
+	if (sig != NULL) {
+		ECDSA_SIG_get0(sig, &r, &s);
+		ok = BN_bn2binpad(r, raw, 32) == 32 &&
+		    BN_bn2binpad(s, raw + 32, 32) == 32;
+		ECDSA_SIG_free(sig);
+	} else {
+		ok = 0;
+	}
+	if (!ok) {
+		free(out);
+		out = NULL;
+		goto done;
+	}
+	out[pos++] = '.';
+	base64url_encode(raw, sizeof(raw), out + pos, len - pos);
+
+done:
+	free(head);
+	free(body);
+	return (out);
+}
+
+/* A signing key by its id (the current or a previous one), or NULL. */
+EVP_PKEY *
+auth_key(const char *kid)
+{
+	int		i;
+
+	for (i = 0; kid != NULL && i < nkeys; i++) {
+		if (!strcmp(keys[i].kid, kid))
+			return (keys[i].pkey);
+	}
+
+	return (NULL);
+}
+
+/* The id of the key new tokens are signed with. */
+const char *
+auth_kid(void)
+{
+	return (keys[0].kid);
 }
 
 /*
@@ -386,29 +464,12 @@ jwt_verify(const char *token, const char *aud, jwt_t **out)
 	return (KORE_RESULT_OK);
 }
 
-/* Signs claims (iss added) with the current key; caller must free. */
+/* Signs claims (iss added) with the current key; caller must free(). */
 char *
 jwt_sign(json_t *claims)
 {
-	jwt_t		*jwt;
-	char		*token, *grants;
-
-	if (jwt_new(&jwt) != 0)
-		return (NULL);
-
-	token = NULL;
 	json_object_set_new(claims, "iss", json_string(ISSUER));
-	grants = json_dumps(claims, JSON_COMPACT);
-	if (grants != NULL && jwt_add_header(jwt, "kid", keys[0].kid) == 0 &&
-	    jwt_add_grants_json(jwt, grants) == 0 &&
-	    jwt_set_alg(jwt, JWT_ALG_ES256,
-	    (const unsigned char *)keys[0].private_pem,
-	    (int)keys[0].private_len) == 0)
-		token = jwt_encode_str(jwt);
-
-	free(grants);
-	jwt_free(jwt);
-	return (token);
+	return (es256_compact(claims));
 }
 
 /* Verifies signature and claims; fills actor. */

@@ -16,11 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <sodium.h>
 
 #include "ngan.h"
@@ -29,7 +24,6 @@
 #define MARGIN_DEFAULT		120	/* minutes around the event */
 #define MANIFEST_AD		"ngan-manifest-v1"
 #define MANIFEST_KEY_LABEL	"ngan-manifest-key:"
-#define TICKET_KEYS_MAX		8
 
 /* A ticket seen before: what its signature check said. */
 struct ticket_seen {
@@ -44,13 +38,6 @@ struct ticket_seen {
 static struct ticket_seen	ticket_cache[TICKET_CACHE_SIZE];
 static int			margin = -1;
 
-/* The signing keys, parsed once, to verify tickets (see ticket_check()). */
-static struct {
-	EVP_PKEY	*pkey;
-	char		kid[24];
-} ticket_keys[TICKET_KEYS_MAX];
-static int	nticket_keys = -1;	/* -1: not loaded, 0: use libjwt */
-
 static const char	*nonce_check(const char *);
 static int		scan_prepare(json_t *);
 static int		scan_respond(struct http_request *, struct ngan_req *);
@@ -60,11 +47,6 @@ static int		manifest_entry(json_t *, const char *, const u_int8_t *,
 			    json_t *);
 static int		ticket_payload(const char *, const char *, int,
 			    char *, size_t);
-static const char	*ticket_kid(void);
-static void		ticket_keys_load(void);
-static void		ticket_key_load(const char *);
-static int		ticket_check(const char *, char *, char *, int *);
-static json_t		*b64_json(const char *, size_t);
 
 static const char *const directions[] = { "in", "out", NULL };
 
@@ -227,7 +209,7 @@ scan_prepare(json_t *scan)
 	if (!t->used || memcmp(t->key, key, sizeof(key)) != 0) {
 		memcpy(t->key, key, sizeof(key));
 		t->used = 1;
-		t->valid = ticket_check(token, t->reg, t->evt, &t->version);
+		t->valid = ticket_verify(token, t->reg, t->evt, &t->version);
 	}
 
 	if (t->valid) {
@@ -538,7 +520,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 	event_id = json_string_value(json_object_get(body, "event_id"));
 	entries = json_object_get(body, "entries");
 	if (body == NULL || keys == NULL || event_id == NULL ||
-	    !json_is_array(entries) || ticket_kid() == NULL) {
+	    !json_is_array(entries) || auth_kid() == NULL) {
 		json_decref(body);
 		problem(req, 500, NULL, "Something went wrong on our side.");
 		return (KORE_RESULT_OK);
@@ -576,7 +558,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 		json_decref(revoked);
 	else
 		json_object_set_new(body, "revocations", revoked);
-	json_object_set_new(body, "kid", json_string(ticket_kid()));
+	json_object_set_new(body, "kid", json_string(auth_kid()));
 	json_object_set_new(body, "manifest_key", json_string(mkey_b64));
 	json_object_set_new(body, "derivation", json_string(
 	    "payload = the ticket's JWT payload segment (between the dots); "
@@ -655,10 +637,10 @@ manifest_entry(json_t *row, const char *evt, const u_int8_t *mkey,
 
 /*
  * The payload segment of the ticket for (registration, event, version),
- * as ticket_token() signs it, without signing: libjwt writes the claims
- * with sorted keys, compact. Checked once per worker against a real
- * signed ticket; should libjwt ever write them otherwise, every ticket is
- * signed to read its payload.
+ * as ticket_token() signs it, without signing: jwt_sign() writes the
+ * claims with sorted keys, compact. Checked once per worker against a
+ * real signed ticket; should they ever be written otherwise, every ticket
+ * is signed to read its payload.
  */
 static int
 ticket_payload(const char *reg, const char *evt, int version, char *out,
@@ -707,7 +689,7 @@ ticket_payload(const char *reg, const char *evt, int version, char *out,
 		state = strcmp(out, signed_payload) == 0 ? 1 : 2;
 		if (state == 2) {
 			kore_log(LOG_WARNING, "ticket payloads differ from "
-			    "libjwt's; the manifest signs each ticket");
+			    "the signer's; the manifest signs each ticket");
 			kore_strlcpy(out, signed_payload, len);
 		}
 	}
@@ -715,212 +697,3 @@ ticket_payload(const char *reg, const char *evt, int version, char *out,
 	return (KORE_RESULT_OK);
 }
 
-/* The key id tickets are signed with now, from a signed ticket. */
-static const char *
-ticket_kid(void)
-{
-	static char	kid[64];
-	const char	*dot;
-	u_int8_t	raw[256];
-	json_t		*hdr;
-	char		*token;
-	size_t		len;
-
-	if (kid[0] != '\0')
-		return (kid);
-
-	token = ticket_token("00000000-0000-4000-8000-000000000000",
-	    "00000000-0000-4000-8000-000000000000", 1);
-	if (token == NULL)
-		return (NULL);
-	if ((dot = strchr(token, '.')) != NULL &&
-	    base64url_decode(token, (size_t)(dot - token), raw,
-	    sizeof(raw) - 1, &len) &&
-	    (hdr = json_loadb((const char *)raw, len, 0, NULL)) != NULL) {
-		if (json_string_value(json_object_get(hdr, "kid")) != NULL)
-			kore_strlcpy(kid, json_string_value(
-			    json_object_get(hdr, "kid")), sizeof(kid));
-		json_decref(hdr);
-	}
-	free(token);
-
-	return (kid[0] != '\0' ? kid : NULL);
-}
-
-/*
- * Reads the signing keys (NGAN_JWT_KEY, NGAN_JWT_PREVIOUS_KEYS) once per
- * worker, with their key ids as auth.c makes them. Used only when the
- * current key's id matches the one tickets are signed with.
- */
-static void
-ticket_keys_load(void)
-{
-	const char	*v, *kid;
-	char		*list, *path, *next;
-	int		i;
-
-	nticket_keys = 0;
-	if ((v = getenv("NGAN_JWT_KEY")) != NULL)
-		ticket_key_load(v);
-	if ((v = getenv("NGAN_JWT_PREVIOUS_KEYS")) != NULL &&
-	    (list = strdup(v)) != NULL) {
-		for (path = list; path != NULL; path = next) {
-			if ((next = strchr(path, ':')) != NULL)
-				*next++ = '\0';
-			if (*path != '\0')
-				ticket_key_load(path);
-		}
-		free(list);
-	}
-
-	kid = ticket_kid();
-	if (nticket_keys == 0 || kid == NULL ||
-	    strcmp(ticket_keys[0].kid, kid) != 0) {
-		kore_log(LOG_WARNING, "ticket keys: falling back to libjwt");
-		for (i = 0; i < nticket_keys; i++)
-			EVP_PKEY_free(ticket_keys[i].pkey);
-		nticket_keys = 0;
-	}
-}
-
-static void
-ticket_key_load(const char *path)
-{
-	EVP_PKEY	*pkey;
-	FILE		*f;
-	u_int8_t	*der, hash[crypto_hash_sha256_BYTES];
-	int		len;
-
-	if (nticket_keys >= TICKET_KEYS_MAX || (f = fopen(path, "r")) == NULL)
-		return;
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (pkey == NULL)
-		return;
-
-	der = NULL;
-	if ((len = i2d_PUBKEY(pkey, &der)) <= 0) {
-		EVP_PKEY_free(pkey);
-		return;
-	}
-	crypto_hash_sha256(hash, der, (unsigned long long)len);
-	OPENSSL_free(der);
-	hex_encode(hash, 8, ticket_keys[nticket_keys].kid);
-	ticket_keys[nticket_keys++].pkey = pkey;
-}
-
-/* Decodes a base64url segment holding a JSON object. */
-static json_t *
-b64_json(const char *s, size_t len)
-{
-	u_int8_t	raw[1024];
-	size_t		n;
-
-	if (len == 0 || len > 1300 ||
-	    !base64url_decode(s, len, raw, sizeof(raw), &n))
-		return (NULL);
-
-	return (json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL));
-}
-
-/*
- * ticket_verify() without libjwt: libjwt parses the PEM key on every call,
- * which with OpenSSL 3 costs about a millisecond; this keeps the keys
- * parsed. The same checks: ES256 with one of our key ids, the signature
- * over header.payload, iss "ngan", aud "ngan-ticket", and sub, evt, ver.
- */
-static int
-ticket_check(const char *token, char *reg, char *evt, int *version)
-{
-	EVP_MD_CTX	*ctx;
-	ECDSA_SIG	*sig;
-	BIGNUM		*r, *s;
-	json_t		*hdr, *claims, *ver;
-	const char	*dot1, *dot2, *alg, *kid, *v;
-	u_int8_t	raw[64], *der;
-	size_t		n;
-	int		i, der_len, ok;
-
-	if (nticket_keys < 0)
-		ticket_keys_load();
-	if (nticket_keys == 0)
-		return (ticket_verify(token, reg, evt, version));
-
-	if (strlen(token) > 4096 || (dot1 = strchr(token, '.')) == NULL ||
-	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
-		return (KORE_RESULT_ERROR);
-
-	/* Header: ES256 and a key of ours. */
-	if ((hdr = b64_json(token, (size_t)(dot1 - token))) == NULL)
-		return (KORE_RESULT_ERROR);
-	alg = json_string_value(json_object_get(hdr, "alg"));
-	kid = json_string_value(json_object_get(hdr, "kid"));
-	for (i = 0; alg != NULL && kid != NULL && !strcmp(alg, "ES256") &&
-	    i < nticket_keys; i++) {
-		if (!strcmp(ticket_keys[i].kid, kid))
-			break;
-	}
-	ok = alg != NULL && kid != NULL && !strcmp(alg, "ES256") &&
-	    i < nticket_keys;
-	json_decref(hdr);
-	if (!ok)
-		return (KORE_RESULT_ERROR);
-
-	/* Signature: r || s, 32 bytes each. */
-	if (!base64url_decode(dot2 + 1, strlen(dot2 + 1), raw, sizeof(raw),
-	    &n) || n != sizeof(raw))
-		return (KORE_RESULT_ERROR);
-	sig = ECDSA_SIG_new();
-	r = BN_bin2bn(raw, 32, NULL);
-	s = BN_bin2bn(raw + 32, 32, NULL);
-	if (sig == NULL || r == NULL || s == NULL ||
-	    !ECDSA_SIG_set0(sig, r, s)) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(sig);
-		return (KORE_RESULT_ERROR);
-	}
-	der = NULL;
-	der_len = i2d_ECDSA_SIG(sig, &der);
-	ECDSA_SIG_free(sig);
-	if (der_len <= 0)
-		return (KORE_RESULT_ERROR);
-
-	ok = 0;
-	if ((ctx = EVP_MD_CTX_new()) != NULL) {
-		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-		    ticket_keys[i].pkey) == 1 &&
-		    EVP_DigestVerify(ctx, der, (size_t)der_len,
-		    (const u_int8_t *)token, (size_t)(dot2 - token)) == 1;
-		EVP_MD_CTX_free(ctx);
-	}
-	OPENSSL_free(der);
-	if (!ok)
-		return (KORE_RESULT_ERROR);
-
-	/* Claims. */
-	if ((claims = b64_json(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL)
-		return (KORE_RESULT_ERROR);
-	ok = (v = json_string_value(json_object_get(claims, "iss"))) != NULL &&
-	    !strcmp(v, "ngan") &&
-	    (v = json_string_value(json_object_get(claims, "aud"))) != NULL &&
-	    !strcmp(v, "ngan-ticket");
-	ver = json_object_get(claims, "ver");
-	if (ok && (v = json_string_value(json_object_get(claims, "sub"))) !=
-	    NULL && uuid_valid(v) && json_is_integer(ver) &&
-	    json_integer_value(ver) >= 1 && json_integer_value(ver) < 1000000) {
-		kore_strlcpy(reg, v, NGAN_UUID_LEN + 1);
-		v = json_string_value(json_object_get(claims, "evt"));
-		if (v != NULL && uuid_valid(v)) {
-			kore_strlcpy(evt, v, NGAN_UUID_LEN + 1);
-			*version = (int)json_integer_value(ver);
-		} else {
-			ok = 0;
-		}
-	} else {
-		ok = 0;
-	}
-	json_decref(claims);
-
-	return (ok ? KORE_RESULT_OK : KORE_RESULT_ERROR);
-}

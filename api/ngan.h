@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <jwt.h>
+#include <openssl/types.h>
 #include <libpq-fe.h>
 
 #include <kore/kore.h>
@@ -198,6 +199,8 @@ char	*jwt_issue(const char *, const char *, const char *, const char *,
 int	jwt_check(const char *, long, struct actor *);
 int	jwt_verify(const char *, const char *, jwt_t **);
 char	*jwt_sign(json_t *);
+EVP_PKEY *auth_key(const char *);
+const char *auth_kid(void);
 int	auth_password_hash(const char *, char *);
 
 /* users.c, agencies.c, partners.c */

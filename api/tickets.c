@@ -12,6 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
 #include <qrencode.h>
 #include <zlib.h>
 
@@ -52,37 +56,112 @@ ticket_token(const char *registration_id, const char *event_id,
 	return (token);
 }
 
+/* Decodes a base64url segment holding a JSON object. */
+static json_t *
+b64_json(const char *s, size_t len)
+{
+	u_int8_t	raw[1024];
+	size_t		n;
+
+	if (len == 0 || len > 1300 ||
+	    !base64url_decode(s, len, raw, sizeof(raw), &n))
+		return (NULL);
+
+	return (json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL));
+}
+
 /*
- * Verifies a ticket's signature and reads what it names. Pure apart from
- * the keys: check-in calls it for every scan.
+ * Verifies a ticket's signature and reads what it names: check-in calls
+ * it for every scan, so with the keys auth.c parsed once (libjwt parses
+ * the PEM on every call). ES256 with one of our key ids, the signature
+ * (r || s) over header.payload, iss "ngan", aud "ngan-ticket", and sub,
+ * evt and ver.
  */
 int
 ticket_verify(const char *token, char *registration_id, char *event_id,
     int *version)
 {
-	const char	*reg, *evt;
-	jwt_t		*jwt;
-	long		ver;
-	int		ok;
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY	*pkey;
+	ECDSA_SIG	*sig;
+	BIGNUM		*r, *s;
+	json_t		*hdr, *claims, *ver;
+	const char	*dot1, *dot2, *alg, *v;
+	u_int8_t	raw[64], *der;
+	size_t		n;
+	int		der_len, ok;
 
-	if (!jwt_verify(token, TICKET_AUDIENCE, &jwt))
+	if (strlen(token) > 4096 || (dot1 = strchr(token, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
 		return (KORE_RESULT_ERROR);
 
-	ok = KORE_RESULT_ERROR;
-	reg = jwt_get_grant(jwt, "sub");
-	evt = jwt_get_grant(jwt, "evt");
-	errno = 0;
-	ver = jwt_get_grant_int(jwt, "ver");
-	if (reg != NULL && evt != NULL && uuid_valid(reg) && uuid_valid(evt) &&
-	    errno == 0 && ver >= 1 && ver < 1000000) {
-		kore_strlcpy(registration_id, reg, NGAN_UUID_LEN + 1);
-		kore_strlcpy(event_id, evt, NGAN_UUID_LEN + 1);
-		*version = (int)ver;
-		ok = KORE_RESULT_OK;
-	}
-	jwt_free(jwt);
+	/* Header: ES256 and a key of ours. */
+	if ((hdr = b64_json(token, (size_t)(dot1 - token))) == NULL)
+		return (KORE_RESULT_ERROR);
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	pkey = alg != NULL && !strcmp(alg, "ES256") ?
+	    auth_key(json_string_value(json_object_get(hdr, "kid"))) : NULL;
+	json_decref(hdr);
+	if (pkey == NULL)
+		return (KORE_RESULT_ERROR);
 
-	return (ok);
+	/* Signature: r || s, 32 bytes each. */
+	if (!base64url_decode(dot2 + 1, strlen(dot2 + 1), raw, sizeof(raw),
+	    &n) || n != sizeof(raw))
+		return (KORE_RESULT_ERROR);
+	sig = ECDSA_SIG_new();
+	r = BN_bin2bn(raw, 32, NULL);
+	s = BN_bin2bn(raw + 32, 32, NULL);
+	if (sig == NULL || r == NULL || s == NULL ||
+	    !ECDSA_SIG_set0(sig, r, s)) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(sig);
+		return (KORE_RESULT_ERROR);
+	}
+	der = NULL;
+	der_len = i2d_ECDSA_SIG(sig, &der);
+	ECDSA_SIG_free(sig);
+	if (der_len <= 0)
+		return (KORE_RESULT_ERROR);
+
+	ok = 0;
+	if ((ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+		    pkey) == 1 &&
+		    EVP_DigestVerify(ctx, der, (size_t)der_len,
+		    (const u_int8_t *)token, (size_t)(dot2 - token)) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	OPENSSL_free(der);
+	if (!ok)
+		return (KORE_RESULT_ERROR);
+
+	/* Claims. */
+	if ((claims = b64_json(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL)
+		return (KORE_RESULT_ERROR);
+	ok = (v = json_string_value(json_object_get(claims, "iss"))) != NULL &&
+	    !strcmp(v, "ngan") &&
+	    (v = json_string_value(json_object_get(claims, "aud"))) != NULL &&
+	    !strcmp(v, TICKET_AUDIENCE);
+	ver = json_object_get(claims, "ver");
+	if (ok && (v = json_string_value(json_object_get(claims, "sub"))) !=
+	    NULL && uuid_valid(v) && json_is_integer(ver) &&
+	    json_integer_value(ver) >= 1 && json_integer_value(ver) < 1000000) {
+		kore_strlcpy(registration_id, v, NGAN_UUID_LEN + 1);
+		v = json_string_value(json_object_get(claims, "evt"));
+		if (v != NULL && uuid_valid(v)) {
+			kore_strlcpy(event_id, v, NGAN_UUID_LEN + 1);
+			*version = (int)json_integer_value(ver);
+		} else {
+			ok = 0;
+		}
+	} else {
+		ok = 0;
+	}
+	json_decref(claims);
+
+	return (ok ? KORE_RESULT_OK : KORE_RESULT_ERROR);
 }
 
 /* The participant's own link to their ticket; caller must free. */
