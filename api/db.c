@@ -7,6 +7,7 @@
  * answers 503 at once instead of hanging.
  */
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static int	db_send(struct http_request *, struct ngan_req *,
 		    const char **);
 static void	db_forget(PGconn *);
 static void	db_shrink(struct ngan_req *);
+static PGconn	*db_renew(struct ngan_req *);
 static int	db_failed(struct http_request *, struct ngan_req *);
 static void	db_release(struct ngan_req *);
 static void	db_queue_add(struct http_request *, struct ngan_req *);
@@ -41,8 +43,11 @@ static void	db_queue_remove(struct ngan_req *);
 static const char	*statements[STATEMENTS_MAX];
 static int		nstatements;
 
+static char		*db_conninfo;
+
 static struct {
 	PGconn		*db;
+	int		renew;		/* carried a big statement */
 	u_int8_t	prepared[STATEMENTS_MAX];
 } conns[CONNS_MAX];
 
@@ -64,6 +69,7 @@ db_init(const char *conninfo)
 {
 	if (!kore_pgsql_register(NGAN_DB, conninfo))
 		fatal("cannot register the database");
+	db_conninfo = kore_strdup(conninfo);
 }
 
 /* Params are text, NULL for SQL NULL; copied, so the caller keeps them. */
@@ -255,6 +261,11 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 			fatal("db_send: more connections than slots");
 		c = free_slot;
 		conns[c].db = db;
+		conns[c].renew = 0;
+		memset(conns[c].prepared, 0, sizeof(conns[c].prepared));
+	} else if (conns[c].renew && (db = db_renew(r)) != conns[c].db) {
+		conns[c].db = db;
+		conns[c].renew = 0;
 		memset(conns[c].prepared, 0, sizeof(conns[c].prepared));
 	}
 
@@ -313,16 +324,19 @@ db_connections(void)
 
 /*
  * libpq keeps a connection's buffers at the largest size they have
- * had, so a worker that once sent a 5,000-row import keeps megabytes per
- * pooled connection for good. After such a statement the connection,
- * idle in the pool again, is made anew (a blocking loopback connect,
- * rare enough).
+ * had (PQreset keeps them too), so a worker that once sent a 5,000-row
+ * import kept megabytes per pooled connection for good. Such a
+ * connection is marked here, after the call; the next call to take it
+ * from the pool makes a new one (a blocking loopback connect, rare
+ * enough) and closes the old one with its buffers (db_renew). Not at
+ * once: Kore has already taken the connection back, and may have handed
+ * it on. r->db_conn is only compared, never followed.
  */
 static void
 db_shrink(struct ngan_req *r)
 {
 	size_t		n;
-	int		i;
+	int		c, i;
 
 	if (r->db_conn == NULL)
 		return;
@@ -330,10 +344,36 @@ db_shrink(struct ngan_req *r)
 	for (i = 0; i < r->nparams; i++)
 		n += (size_t)r->lengths[i];
 	if (n > DB_BIG) {
-		db_forget(r->db_conn);
-		PQreset(r->db_conn);
+		for (c = 0; c < CONNS_MAX; c++) {
+			if (conns[c].db == r->db_conn)
+				conns[c].renew = 1;
+		}
 	}
 	r->db_conn = NULL;
+}
+
+/*
+ * Replaces the idle connection r holds by a new one, before a statement
+ * is sent on it. Returns the new PGconn, or the old one when no new one
+ * can be made (it stays, big).
+ */
+static PGconn *
+db_renew(struct ngan_req *r)
+{
+	PGconn		*fresh;
+
+	fresh = PQconnectdb(db_conninfo);
+	if (PQstatus(fresh) != CONNECTION_OK) {
+		PQfinish(fresh);
+		return (r->sql.conn->db);
+	}
+	PQfinish(r->sql.conn->db);
+	r->sql.conn->db = fresh;
+	r->db_conn = fresh;
+	/* The buffers were large: give their pages back now. */
+	(void)malloc_trim(0);
+
+	return (fresh);
 }
 
 /* A reset or closed connection has lost its prepared statements. */

@@ -185,7 +185,7 @@ kore_parent_configure(int argc, char **argv)
 int
 ngan_init(int state)
 {
-	const char	*url;
+	const char	*url, *app;
 	char		conninfo[2048];
 
 	if (state == KORE_MODULE_UNLOAD)
@@ -196,11 +196,17 @@ ngan_init(int state)
 
 	if ((url = getenv("DATABASE_URL")) == NULL || *url == '\0')
 		fatal("DATABASE_URL is not set");
-	/* A URI takes options as a query, a key=value string by a space. */
+	/*
+	 * A URI takes options as a query, a key=value string by a space.
+	 * application_name is ngan unless libpq's PGAPPNAME names it.
+	 */
+	app = getenv("PGAPPNAME");
 	(void)snprintf(conninfo, sizeof(conninfo), "%s%sconnect_timeout=3"
-	    "%sapplication_name=ngan", url,
+	    "%s%s", url,
 	    strncmp(url, "postgres", 8) ? " " : (strchr(url, '?') ? "&" : "?"),
-	    strncmp(url, "postgres", 8) ? " " : "&");
+	    app != NULL && *app != '\0' ? "" : strncmp(url, "postgres", 8) ?
+	    " " : "&", app != NULL && *app != '\0' ? "" :
+	    "application_name=ngan");
 	db_init(conninfo);
 
 	if ((url = getenv("NGAN_ACCESS_LOG")) != NULL && !strcmp(url, "0"))

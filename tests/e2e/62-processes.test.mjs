@@ -3,15 +3,18 @@
 // finish before the server exits (api/main.c, kore_worker_teardown);
 // signing-key rotation: a server started with a new key and the old one
 // in NGAN_JWT_PREVIOUS_KEYS still accepts the old tokens and publishes
-// both keys. The last two start a second server (server-lib.mjs).
+// both keys; after a statement of megabytes (an import) the pooled
+// connection that carried it is made anew, so libpq's grown buffers go.
+// The last ones start a second server (server-lib.mjs).
 
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { api, login, tokenFor, expectStatus, sql, sqlInt, sleep, DATABASE_URL, JWT_KEY_PATH } from './lib.mjs';
+import { api, login, tokenFor, expectStatus, sql, sqlInt, sleep, DATABASE_URL, JWT_KEY_PATH,
+    openEvent, nationalId, phoneNumber } from './lib.mjs';
 import { RUN_DIR, mainPid, workerPids, startServer } from './server-lib.mjs';
 
 test('a worker killed with SIGKILL is replaced; the other keeps serving', async () => {
@@ -159,3 +162,58 @@ test('one connection: waiting requests are served in order, none lost when some 
 function waiting_names(tag) {
 	return Array.from({ length: 20 }, (_, i) => `${tag}-${String(i).padStart(2, '0')}`);
 }
+
+// libpq keeps a connection's buffers at their largest, and PQreset keeps
+// them too: api/db.c replaces a connection that carried more than 1 MB
+// (parameters or result) with a new one and gives the pages back. One
+// worker, one connection, named by PGAPPNAME so its backend can be told
+// apart: a small call keeps the backend; after a 3,000-row import (over
+// 1 MB of parameters) the next call gets a new one and works (statements
+// prepared again), and the worker is no bigger than before the import.
+test('a connection that carried an import is replaced; small calls keep theirs', async () => {
+	const app = `ngan-shrink-${Date.now()}`;
+	const srv = await startServer({ PGAPPNAME: app }, 'shrink', { workers: 1, pgsql_conn_max: 1 });
+	try {
+		const organizer = await tokenFor('organizer');
+		const { event } = await openEvent({ capacity: 5000, quotas: [] });
+		const get = () => fetch(`${srv.base}/v1/events/${event.id}`,
+		    { headers: { authorization: `Bearer ${organizer}` } }).then((r) => r.status);
+		const backends = () => sql(`select coalesce(string_agg(pid::text, ' '), '')
+		    from pg_stat_activity where application_name = $1`, [app]).split(' ').filter(Boolean);
+		assert.equal(await get(), 200);
+		const first = backends();
+		assert.equal(first.length, 1, 'one pooled connection');
+		assert.equal(await get(), 200);
+		assert.deepEqual(backends(), first, 'a small call keeps the connection');
+
+		// Resident kB of the one worker (not under the sanitizers: their
+		// allocator keeps freed memory in quarantine).
+		const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(
+		    `/proc/${workerPids(srv.proc.pid)[0]}/status`, 'utf8'))[1]);
+		const rss0 = rss();
+		const rows = ['คำนำหน้า,ชื่อ,นามสกุล,เลขประจำตัวประชาชน,โทรศัพท์,ตำบล,อำเภอ,จังหวัด,กลุ่มเป้าหมาย'];
+		for (let i = 0; i < 3000; i++)
+			rows.push(`นาง,บัวคำ${i},ปัญญาดี,${nationalId()},${phoneNumber()},ริมปิง,เมืองลำพูน,ลำพูน,แรงงานนอกระบบ`);
+		const res = await fetch(`${srv.base}/v1/events/${event.id}/registrations/import`, { method: 'POST',
+		    headers: { authorization: `Bearer ${organizer}`, 'content-type': 'text/csv' },
+		    body: rows.join('\r\n') + '\r\n', signal: AbortSignal.timeout(60000) });
+		const out = await res.json();
+		assert.equal(res.status, 200, JSON.stringify(out).slice(0, 300));
+		assert.equal(out.summary.created, 3000, JSON.stringify(out.summary));
+		assert.equal(sqlInt(`select count(*) from registration where event_id = $1::uuid`, [event.id]), 3000);
+
+		// Marked after the import; made anew by the next call to take it.
+		assert.equal(await get(), 200, 'the new connection prepares its statements');
+		const after = backends();
+		assert.equal(after.length, 1, 'still one pooled connection');
+		assert.notEqual(after[0], first[0], 'the import\'s connection was made anew');
+		assert.equal(await get(), 200);
+		assert.deepEqual(backends(), after, 'and kept for small calls');
+		// PQreset alone kept libpq's 2.5 MB buffers: RSS stayed that much up.
+		await sleep(300);
+		if (!process.env.NGAN_SAN_PRELOAD)
+			assert.ok(rss() - rss0 < 1024, `worker RSS ${rss0} kB before the import, ${rss()} kB after`);
+	} finally {
+		await srv.stop();
+	}
+});
