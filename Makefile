@@ -2,8 +2,9 @@
 
 CC?=		cc
 BUILD=		build
-KORE_FEATURES!=	cat /usr/share/kore/features 2>/dev/null
-KORE_FEATURES?=	$(shell cat /usr/share/kore/features 2>/dev/null)
+# Read when a compiler runs, not when make starts: on a fresh machine
+# "deps" installs kore (and this file) after make has read the Makefile.
+KORE_FEATURES=	`cat /usr/share/kore/features`
 
 CFLAGS+=	-std=c99 -D_GNU_SOURCE -O2 -g -fPIC -fstack-protector-all
 CFLAGS+=	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
