@@ -4,13 +4,16 @@
 // signing-key rotation: a server started with a new key and the old one
 // in NGAN_JWT_PREVIOUS_KEYS still accepts the old tokens and publishes
 // both keys; after a statement of megabytes (an import) the pooled
-// connection that carried it is made anew, so libpq's grown buffers go.
+// connection that carried it is made anew, so libpq's grown buffers go;
+// the workers run at the nice value NGAN_WORKER_PRIORITY names (-10 by
+// default), where the server may raise its priority (root here), and
+// the autogroup of kore's own session gets it too.
 // The last ones start a second server (server-lib.mjs).
 
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, login, tokenFor, expectStatus, sql, sqlInt, sleep, DATABASE_URL, JWT_KEY_PATH,
@@ -216,4 +219,41 @@ test('a connection that carried an import is replaced; small calls keep theirs',
 	} finally {
 		await srv.stop();
 	}
+});
+
+// Field 19 of /proc/PID/stat, after the parenthesised command name.
+function niceOf(pid) {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+test('workers run at NGAN_WORKER_PRIORITY (-10 unless set); a bad value stops the server', async () => {
+	const root = process.getuid() === 0;
+	const main = workerPids(mainPid());
+	assert.ok(main.length >= 1, 'the suite\'s server has workers');
+	if (root)
+		assert.deepEqual(main.map(niceOf), main.map(() => -10), 'the default');
+	// scripts/test.sh starts kore in a session of its own (setsid): with
+	// the kernel's autogroups, that session's group gets the nice value.
+	const group = `/proc/${mainPid()}/autogroup`;
+	if (root && existsSync(group))
+		assert.match(readFileSync(group, 'utf8'), /nice -10$/m, group);
+
+	const srv = await startServer({ NGAN_WORKER_PRIORITY: '-3' }, 'nice');
+	try {
+		const pids = workerPids(srv.proc.pid);
+		assert.ok(pids.length >= 1);
+		if (root)
+			assert.deepEqual(pids.map(niceOf), pids.map(() => -3));
+		else
+			assert.match(srv.log(), /workers keep nice/);
+		const res = await fetch(`${srv.base}/healthz`);
+		assert.equal(res.status, 200);
+	} finally {
+		await srv.stop();
+	}
+
+	for (const bad of ['high', '-21', '20', '5x'])
+		await assert.rejects(startServer({ NGAN_WORKER_PRIORITY: bad }, 'nice-bad'),
+		    /NGAN_WORKER_PRIORITY: a nice value, -20 to 19/, bad);
 });
