@@ -18,7 +18,7 @@
 #   BENCH_WARMUP [2]        seconds of warm-up before each (not counted)
 #   BENCH_THREADS [2]       wrk threads and pgbench -j
 #   BENCH_KEEP              folder to copy the raw wrk/pgbench output into
-#   CHECKIN_TICKETS [40000] tickets the check-in scenario scans (x 5000;
+#   CHECKIN_TICKETS [60000] tickets the check-in scenario scans (x 5000;
 #                           enough that the peak and half-peak runs, the
 #                           API's and pgbench's, scan fresh tickets)
 #   CHECKIN_CONNS [64]      wrk connections for the check-in scenario
@@ -396,7 +396,7 @@ rss=$(worker_rss)
 # paced at half the peak, and checked against the database. pgbench runs
 # the same statement on a second event with copies of the registrations.
 if want checkin; then
-	CHECKIN_TICKETS=${CHECKIN_TICKETS:-40000}
+	CHECKIN_TICKETS=${CHECKIN_TICKETS:-60000}
 	CHECKIN_CONNS=${CHECKIN_CONNS:-64}
 	[ $((CHECKIN_TICKETS % 5000)) -eq 0 ] && [ "$CHECKIN_TICKETS" -gt 0 ] ||
 	    die "CHECKIN_TICKETS must be a multiple of 5000"
