@@ -400,45 +400,15 @@ if want checkin; then
 	CHECKIN_CONNS=${CHECKIN_CONNS:-64}
 	[ $((CHECKIN_TICKETS % 5000)) -eq 0 ] && [ "$CHECKIN_TICKETS" -gt 0 ] ||
 	    die "CHECKIN_TICKETS must be a multiple of 5000"
-	# checkin_event TITLE: a published event from 30 minutes ago to 3 hours
-	# from now, so scanning is open.
-	checkin_event() {
-		local id
-		id=$(curl -s -X POST "$base/v1/events" -H "Authorization: Bearer $ORG_TOKEN" \
-		    -H 'Content-Type: application/json' -d "{\"title\":\"$1\",
-		    \"kind\":\"seminar\",\"starts_at\":\"$(date -u -d '-30 min' +%FT%TZ)\",
-		    \"ends_at\":\"$(date -u -d '+3 hour' +%FT%TZ)\",
-		    \"capacity\":$((CHECKIN_TICKETS + 1000)),
-		    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
-		    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
-		    die "could not create the event $1"
-		curl -s -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: "1"' \
-		    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: application/json' \
-		    -d '{"status":"published"}'
-		echo "$id"
-	}
 	t_ck=$SECONDS
-	ck_ev=$(checkin_event "เช็กอินทดสอบความเร็ว")
-	for ((i = 1; i <= CHECKIN_TICKETS / 5000; i++)); do
-		python3 bench/import-csv.py 5000 $((4000 + i)) >"$tmp/import-ck.csv"
-		code=$(curl -s -o "$tmp/out/import-checkin-$i.json" -w '%{http_code}' \
-		    -X POST "$base/v1/events/$ck_ev/registrations/import" -H 'Expect:' \
-		    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: text/csv' \
-		    --data-binary @"$tmp/import-ck.csv")
-		[ "$code" = 200 ] || die "check-in import $i answered $code"
-	done
+	ck_ev=$(new_event "เช็กอินทดสอบความเร็ว" $((CHECKIN_TICKETS + 1000)) "$ORG_TOKEN")
+	import_people "$ck_ev" "$CHECKIN_TICKETS" 4000 "$ORG_TOKEN"
 	log "bench: RSS after the check-in imports: $(worker_rss | tr '\n' ' ')"
-	psql -X -q -At -d "$DATABASE_URL" -c "select id from registration
-	    where event_id = '$ck_ev' and status = 'confirmed' order by id" \
-	    >"$tmp/checkin-regs"
-	[ "$(wc -l <"$tmp/checkin-regs")" -eq "$CHECKIN_TICKETS" ] ||
-	    die "check-in event: $(wc -l <"$tmp/checkin-regs") confirmed registrations, not $CHECKIN_TICKETS"
 	t_tk=$SECONDS
-	python3 bench/tickets.py 127.0.0.1 "$api_port" "$TOKEN" 4 \
-	    <"$tmp/checkin-regs" >"$tmp/checkin-tokens" || die "could not fetch the tickets"
+	event_tickets "$ck_ev" "$CHECKIN_TICKETS" "$TOKEN" "$tmp/checkin-tokens"
 	log "bench: fetched $CHECKIN_TICKETS tickets in $((SECONDS - t_tk)) s"
 	# pgbench's event: the same people, registered by SQL.
-	pg_ev=$(checkin_event "เช็กอินทดสอบ pgbench")
+	pg_ev=$(new_event "เช็กอินทดสอบ pgbench" $((CHECKIN_TICKETS + 1000)) "$ORG_TOKEN")
 	psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 >/dev/null <<-SQL ||
 	insert into registration (event_id, participant_id, target_group, status, source)
 	select '$pg_ev', participant_id, target_group, 'confirmed', 'import'

@@ -56,6 +56,50 @@ api_port=$(free_port)
 base=http://127.0.0.1:$api_port
 kpid=
 
+# new_event TITLE CAPACITY TOKEN: a published seminar in Lamphun from 30
+# minutes ago to 3 hours on, so its tickets check in now; prints its id.
+new_event() {
+	local id
+	id=$(curl -fsS -X POST "$base/v1/events" -H "Authorization: Bearer $3" \
+	    -H 'Content-Type: application/json' -d "{\"title\":\"$1\",
+	    \"kind\":\"seminar\",\"starts_at\":\"$(date -u -d '-30 min' +%FT%TZ)\",
+	    \"ends_at\":\"$(date -u -d '+3 hour' +%FT%TZ)\",\"capacity\":$2,
+	    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+	    die "could not create the event $1"
+	curl -fsS -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: "1"' \
+	    -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+	    -d '{"status":"published"}' || die "could not publish $1"
+	echo "$id"
+}
+
+# import_people EVENT N SEED TOKEN: registers N generated people (a
+# multiple of 5,000) by CSV imports of 5,000, seeds SEED+1, SEED+2, ...
+import_people() {
+	local i code
+	for ((i = 1; i <= $2 / 5000; i++)); do
+		python3 bench/import-csv.py 5000 $(($3 + i)) >"$tmp/people.csv"
+		code=$(curl -s -o "$tmp/people.json" -w '%{http_code}' \
+		    -X POST "$base/v1/events/$1/registrations/import" -H 'Expect:' \
+		    -H "Authorization: Bearer $4" -H 'Content-Type: text/csv' \
+		    --data-binary @"$tmp/people.csv")
+		[ "$code" = 200 ] || die "import $i into $1 answered $code"
+	done
+}
+
+# event_tickets EVENT N TOKEN OUT: the tickets of EVENT's N confirmed
+# registrations into OUT, one token a line (dies on any other count).
+event_tickets() {
+	local n
+	psql -X -q -At -d "$DATABASE_URL" -c "select id from registration
+	    where event_id = '$1' and status = 'confirmed' order by id" \
+	    >"$tmp/regs-$1"
+	n=$(wc -l <"$tmp/regs-$1")
+	[ "$n" -eq "$2" ] || die "event $1: $n confirmed registrations, not $2"
+	python3 bench/tickets.py 127.0.0.1 "$api_port" "$3" 4 <"$tmp/regs-$1" \
+	    >"$4" || die "could not fetch the tickets of $1"
+}
+
 # start_server PG_CONNS: (re)start kore with that pool size per worker.
 start_server() {
 	stop_server

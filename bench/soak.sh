@@ -34,36 +34,10 @@ log "soak: setup $((SECONDS - t0)) s"
 ADMIN=$(get_token admin) || die "no admin token"
 ORG=$(get_token organizer) || die "no organizer token"
 
-# new_event TITLE CAPACITY: published, from 30 minutes ago to 3 hours on.
-new_event() {
-	local id
-	id=$(curl -fsS -X POST "$base/v1/events" -H "Authorization: Bearer $ORG" \
-	    -H 'Content-Type: application/json' -d "{\"title\":\"$1\",
-	    \"kind\":\"seminar\",\"starts_at\":\"$(date -u -d '-30 min' +%FT%TZ)\",
-	    \"ends_at\":\"$(date -u -d '+3 hour' +%FT%TZ)\",\"capacity\":$2,
-	    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
-	    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
-	    die "could not create the event $1"
-	curl -fsS -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: "1"' \
-	    -H "Authorization: Bearer $ORG" -H 'Content-Type: application/json' \
-	    -d '{"status":"published"}' || die "could not publish $1"
-	echo "$id"
-}
-ck_ev=$(new_event "เช็กอินทดสอบยืนนาน" $((SOAK_TICKETS + 100)))
-reg_ev=$(new_event "ลงทะเบียนทดสอบยืนนาน" 100000)
-for ((i = 1; i <= SOAK_TICKETS / 5000; i++)); do
-	python3 bench/import-csv.py 5000 $((7000 + i)) >"$tmp/import.csv"
-	code=$(curl -s -o "$tmp/import.json" -w '%{http_code}' \
-	    -X POST "$base/v1/events/$ck_ev/registrations/import" -H 'Expect:' \
-	    -H "Authorization: Bearer $ORG" -H 'Content-Type: text/csv' \
-	    --data-binary @"$tmp/import.csv")
-	[ "$code" = 200 ] || die "import $i answered $code"
-done
-psql -X -q -At -d "$DATABASE_URL" -c "select id from registration
-    where event_id = '$ck_ev' and status = 'confirmed' order by id" \
-    >"$tmp/regs"
-python3 bench/tickets.py 127.0.0.1 "$api_port" "$ADMIN" 4 <"$tmp/regs" \
-    >"$tmp/tickets" || die "could not fetch the tickets"
+ck_ev=$(new_event "เช็กอินทดสอบยืนนาน" $((SOAK_TICKETS + 100)) "$ORG")
+reg_ev=$(new_event "ลงทะเบียนทดสอบยืนนาน" 100000 "$ORG")
+import_people "$ck_ev" "$SOAK_TICKETS" 7000 "$ORG"
+event_tickets "$ck_ev" "$SOAK_TICKETS" "$ADMIN" "$tmp/tickets"
 log "soak: $(wc -l <"$tmp/tickets") tickets; setup done in $((SECONDS - t0)) s"
 
 sleep 1
