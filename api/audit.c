@@ -23,31 +23,12 @@ static int	partner_rate = 120;
  */
 static int	stats_ttl = 60;
 
-static int	env_int(const char *, int, int *);
-
-static int
-env_int(const char *name, int max, int *out)
-{
-	const char	*v;
-	char		*end;
-	long		n;
-
-	if ((v = getenv(name)) == NULL || *v == '\0')
-		return (KORE_RESULT_OK);
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < 0 || n > max)
-		return (KORE_RESULT_ERROR);
-	*out = (int)n;
-
-	return (KORE_RESULT_OK);
-}
 
 int
 partner_init(void)
 {
-	if (!env_int("NGAN_PARTNER_RATE", 1000000, &partner_rate) ||
-	    !env_int("NGAN_STATS_TTL", 86400, &stats_ttl))
+	if (!env_int("NGAN_PARTNER_RATE", 0, 1000000, &partner_rate) ||
+	    !env_int("NGAN_STATS_TTL", 0, 86400, &stats_ttl))
 		return (KORE_RESULT_ERROR);
 
 	return (KORE_RESULT_OK);

@@ -203,21 +203,15 @@ kore_parent_configure(int argc, char **argv)
 static void
 worker_priority(void)
 {
-	const char	*s;
-	char		*end, buf[16];
-	long		nice;
-	int		fd, len;
+	char		buf[16];
+	int		nice, fd, len;
 
 	nice = WORKER_PRIORITY;
-	if ((s = getenv("NGAN_WORKER_PRIORITY")) != NULL && *s != '\0') {
-		errno = 0;
-		nice = strtol(s, &end, 10);
-		if (errno != 0 || *end != '\0' || nice < -20 || nice > 19)
-			fatal("NGAN_WORKER_PRIORITY: a nice value, -20 to 19");
-	}
-	if (setpriority(PRIO_PROCESS, 0, (int)nice) == -1) {
+	if (!env_int("NGAN_WORKER_PRIORITY", -20, 19, &nice))
+		fatal("NGAN_WORKER_PRIORITY: a nice value, -20 to 19");
+	if (setpriority(PRIO_PROCESS, 0, nice) == -1) {
 		kore_log(LOG_NOTICE, "workers keep nice %d: %s "
-		    "(NGAN_WORKER_PRIORITY %ld needs CAP_SYS_NICE)",
+		    "(NGAN_WORKER_PRIORITY %d needs CAP_SYS_NICE)",
 		    getpriority(PRIO_PROCESS, 0), errno_s, nice);
 		return;
 	}
@@ -231,7 +225,7 @@ worker_priority(void)
 	if (getsid(0) != getpid() ||
 	    (fd = open("/proc/self/autogroup", O_WRONLY)) == -1)
 		return;
-	len = snprintf(buf, sizeof(buf), "%ld\n", nice);
+	len = snprintf(buf, sizeof(buf), "%d\n", nice);
 	if (write(fd, buf, (size_t)len) != len)
 		kore_log(LOG_NOTICE, "autogroup nice not set: %s", errno_s);
 	(void)close(fd);

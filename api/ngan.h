@@ -284,6 +284,7 @@ u_int64_t now_us(void);
 void	request_id_make(struct http_request *, char *, size_t);
 const char *client_address(struct http_request *, char *, size_t);
 int	if_match_version(struct http_request *, int *);
+int	env_int(const char *, int, int, int *);
 
 /* participants.c, registrations.c */
 extern const struct field_spec	participant_fields[];

@@ -1,6 +1,7 @@
 /*
  * Small helpers: hex and base64url, random tokens, request ids, the
- * client's address and If-Match parsing.
+ * client's address, If-Match parsing and whole numbers from the
+ * environment.
  */
 
 #include <arpa/inet.h>
@@ -166,4 +167,26 @@ now_us(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((u_int64_t)ts.tv_sec * 1000000 + (u_int64_t)ts.tv_nsec / 1000);
+}
+
+/*
+ * The environment variable name as a whole number from min to max into
+ * *out; unset or empty leaves *out as it is. Anything else is an error.
+ */
+int
+env_int(const char *name, int min, int max, int *out)
+{
+	const char	*v;
+	char		*end;
+	long		n;
+
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return (KORE_RESULT_OK);
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return (KORE_RESULT_ERROR);
+	*out = (int)n;
+
+	return (KORE_RESULT_OK);
 }
