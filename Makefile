@@ -13,7 +13,15 @@ CFLAGS+=	-Wsign-compare -Wtype-limits -Wno-unused-parameter
 # Spec tables leave trailing members out on purpose (they are zero).
 CFLAGS+=	-Wno-missing-field-initializers
 CFLAGS+=	$(KORE_FEATURES) -Iapi
+# Certificates (api/certificate_pdf.c): Cairo, Pango and fontconfig, read
+# when a compiler runs as KORE_FEATURES is; their headers as system ones,
+# so our warnings stay errors without theirs.
+PANGO_CFLAGS=	`pkg-config --cflags pangocairo fontconfig | \
+		    sed 's/-I/-isystem /g'`
+PANGO_LIBS=	`pkg-config --libs pangocairo fontconfig`
+CFLAGS+=	$(PANGO_CFLAGS)
 LDLIBS+=	-ljansson -ljwt -lsodium -lqrencode -lz -lcrypto -lpq
+LDLIBS+=	$(PANGO_LIBS)
 
 # make SANITIZE=address,undefined test: module, tools and unit tests built
 # with the sanitizers into build-san/ (never mixed with build/); kore
@@ -31,11 +39,15 @@ SRCS?=		$(wildcard api/*.c)
 OBJS=		$(SRCS:api/%.c=$(BUILD)/obj/%.o)
 HDRS=		$(wildcard api/*.h)
 
-# Pure code that unit tests link without Kore.
-UNIT_SRCS=	tests/unit/unit.c
+# Unit tests of the pure code, without Kore: one file a module
+# (tests/unit/test_<module>.c includes api/<module>.c), and unit.c runs
+# them all; one binary.
+UNIT_SRCS!=	ls tests/unit/*.c
+UNIT_SRCS?=	$(wildcard tests/unit/*.c)
 
 .PHONY: all build module run test stop bench lint clean deps assets \
-	valgrind fuzz fuzz-build soak
+	valgrind fuzz fuzz-build soak backup restore cluster cluster-test \
+	cluster-stop
 
 all: build
 
@@ -78,31 +90,24 @@ $(BUILD)/ngan-pii: tools/ngan-pii.c api/pii.c $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tools/ngan-pii.c api/pii.c -lsodium
 
-$(BUILD)/unit-tests: tests/unit/*.c $(SRCS) $(HDRS)
+$(BUILD)/unit-tests: $(UNIT_SRCS) tests/unit/unit.h $(SRCS) $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -DNGAN_UNIT_TEST -Itests/unit $(LDFLAGS) -o $@ \
 	    $(UNIT_SRCS) $(LDLIBS)
 
 # libFuzzer targets (tests/fuzz/): make fuzz runs each for FUZZ_SECONDS.
-# Resource files are compiled through tests/fuzz/spec-<resource>.c so the
-# JSON target reaches their static field_spec tables: a new resource is
-# one spec file plus its name in FUZZ_SPECS. A new target
-# (tests/fuzz/fuzz-NAME.c with corpus/NAME/ and NAME.dict) is its name in
-# FUZZ_TARGETS.
-FUZZ_TARGETS=	json csv jwt route pii image
-FUZZ_SPECS=	agencies auth checkins events groups participants partners \
-		products registrations sessions users
+# The JSON and route targets walk the route table (api/main.c) for the
+# body and query specs its rows name. A new target (tests/fuzz/fuzz-NAME.c
+# with corpus/NAME/ and NAME.dict) is its name in FUZZ_TARGETS.
+FUZZ_TARGETS=	json csv jwt route pii image addr oauth etag base45
 FUZZ_SECONDS?=	60
 FUZZ_CC?=	clang
 FUZZ_SAN=	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS=	-std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 		-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wno-missing-field-initializers $(KORE_FEATURES) -Iapi \
-		-Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
-		-DFUZZ_SPECS='$(foreach r,$(FUZZ_SPECS),X($(r)))'
-FUZZ_PLAIN=	$(filter-out $(FUZZ_SPECS:%=api/%.c),$(SRCS))
-FUZZ_OBJS=	$(FUZZ_PLAIN:api/%.c=build-fuzz/obj/%.o) \
-		$(FUZZ_SPECS:%=build-fuzz/obj/spec-%.o) \
+		$(PANGO_CFLAGS) -Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_OBJS=	$(SRCS:api/%.c=build-fuzz/obj/%.o) \
 		build-fuzz/obj/kore_stubs.o
 
 build-fuzz/obj/%.o: api/%.c $(HDRS)
@@ -130,14 +135,38 @@ run: deps build
 test: deps build
 	@NGAN_BUILD=$(BUILD) NGAN_SANITIZE=$(SANITIZE) bash scripts/test.sh
 
-# Unit tests under valgrind (an unsanitized build): no errors, no leaks.
+# Unit tests under valgrind (an unsanitized build): no errors, no leaks
+# (but the font caches of Pango and fontconfig: tests/unit/valgrind.supp).
 valgrind: deps build
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 	    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
-	    $(BUILD)/unit-tests
+	    --suppressions=tests/unit/valgrind.supp $(BUILD)/unit-tests
 
 stop:
 	@bash scripts/stop.sh
+
+# A base backup of make run's database (var/pg); its WAL is archived all
+# the time. make restore TO='2026-12-07 14:30' starts a copy recovered to
+# that moment on a free port (scripts/backup.sh; README, "Backups").
+backup:
+	@bash scripts/backup.sh backup
+
+restore:
+	@bash scripts/backup.sh restore "$(TO)"
+
+# Two server processes behind nginx, a primary and a hot standby for
+# partner reads, all on this machine (scripts/cluster.sh; README, "More
+# than one machine"). cluster-test runs tests/cluster/ against a new one.
+cluster: build
+	@sh scripts/deps.sh nginx
+	@bash scripts/cluster.sh run
+
+cluster-test: build
+	@sh scripts/deps.sh nginx
+	@bash scripts/cluster.sh test
+
+cluster-stop:
+	@bash scripts/cluster.sh stop
 
 bench: deps build
 	@bash bench/run.sh
@@ -147,7 +176,8 @@ bench: deps build
 soak: deps build
 	@bash bench/soak.sh
 
-lint:
+# Needs tests/node_modules (Redocly CLI, Spectral): hence deps.
+lint: deps
 	@bash scripts/lint.sh
 
 clean:

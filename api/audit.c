@@ -1,7 +1,8 @@
 /*
  * What partner reads share: the rate limit from the environment, the
  * answer with Retry-After, and GET /v1/audit, the log of partner reads
- * that the database writes in the same statement as each read.
+ * and of reveals of personal data that the database writes in the same
+ * statement as each read.
  */
 
 #include <errno.h>
@@ -15,23 +16,20 @@
  * NGAN_PARTNER_RATE: requests a minute per partner client, counted in the
  * database (partner_rate) so every worker shares one count; 0 = no limit.
  */
-static int	partner_rate = 120;
+static int	partner_rate;
 
 /*
  * NGAN_STATS_TTL: seconds a computed statistics answer is served again
  * for the same caller scope and filters (stats_cache); 0 = always count.
  */
-static int	stats_ttl = 60;
+static int	stats_ttl;
 
 
-int
+void
 partner_init(void)
 {
-	if (!env_int("NGAN_PARTNER_RATE", 0, 1000000, &partner_rate) ||
-	    !env_int("NGAN_STATS_TTL", 0, 86400, &stats_ttl))
-		return (KORE_RESULT_ERROR);
-
-	return (KORE_RESULT_OK);
+	partner_rate = config_int(CONFIG_PARTNER_RATE);
+	stats_ttl = config_int(CONFIG_STATS_TTL);
 }
 
 void
@@ -50,6 +48,13 @@ void
 partner_rate_text(char *buf, size_t len)
 {
 	(void)snprintf(buf, len, "%d", partner_rate);
+}
+
+/* NGAN_FEED_RETENTION_DAYS, as a query parameter. */
+void
+feed_keep_days_text(char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%d", config_int(CONFIG_FEED_RETENTION_DAYS));
 }
 
 /* db_respond, plus Retry-After when the database said 429. */
@@ -73,43 +78,99 @@ partner_respond(struct http_request *req, struct ngan_req *r)
 	return (db_respond(req, r));
 }
 
-/* GET /v1/audit?client=&from=&to=&limit=&cursor= (admins). */
+/*
+ * Partner reads on the replica (NGAN_READ_DATABASE_URL), in three steps
+ * (sql/api/audit.sql): the gate on the primary, the read on the
+ * replica, the audit on the primary, then the answer. r->body holds what
+ * the handler keeps across them: "what" (stats or feed) and "f", the
+ * filters the audit records. A handler runs
+ *
+ *	phase 0: partner_read_begin(); 1: partner_read_scope() and its own
+ *	query after db_on_replica(); 2: partner_read_audit(); 3: the body
+ *	of the answer is in r->scratch (JSON, status 200).
+ */
 int
-audit_list(struct http_request *req, struct ngan_req *r)
+partner_read_begin(struct http_request *req, struct ngan_req *r)
 {
-	char		*cursor, *client, *from, *to, limit_text[8];
-	int		limit;
+	char		rate[16], keep[16], *f;
+	int		ret;
 
-	if (r->phase > 0)
-		return (db_respond(req, r));
-	if (!auth_require(req, r, ROLE_ADMIN))
-		return (KORE_RESULT_OK);
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-	if (!query_string(req, "client", &client))
-		client = NULL;
-	else if (!uuid_valid(client)) {
-		query_error(req, "client", "format", "This must be a UUID.");
-		return (KORE_RESULT_OK);
-	}
-	if (!query_string(req, "from", &from))
-		from = NULL;
-	else if (time_check(from) != NULL) {
-		query_error(req, "from", "format", time_check(from));
-		return (KORE_RESULT_OK);
-	}
-	if (!query_string(req, "to", &to))
-		to = NULL;
-	else if (time_check(to) != NULL) {
-		query_error(req, "to", "format", time_check(to));
-		return (KORE_RESULT_OK);
-	}
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	http_response_header(req, "cache-control", "no-store");
+	partner_rate_text(rate, sizeof(rate));
+	f = json_dumps(json_object_get(r->body, "f"), JSON_COMPACT);
+	if (f == NULL)
+		fatal("partner_read_begin: out of memory");
+	feed_keep_days_text(keep, sizeof(keep));
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.partner_read_begin($1, $2, $3, $4, $5, $6)", 6, r->actor.json,
+	    json_string_value(json_object_get(r->body, "what")), f, rate,
+	    r->route->pattern, keep);
+	free(f);
 
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.audit_list($1, $2, $3, $4, $5, $6)", 6, r->actor.json,
-	    client, from, to, limit_text, cursor));
+	return (ret);
 }
+
+/*
+ * Step 1 done: the scope (JSON text, valid until the next query) to read
+ * in, or NULL when the gate answered (a refusal, sent here).
+ */
+const char *
+partner_read_scope(struct http_request *req, struct ngan_req *r)
+{
+	if (db_rows(r) == 1 && db_isnull(r, 0, 0) && !db_isnull(r, 0, 1))
+		return (db_value(r, 0, 1));
+	if (db_rows(r) == 1 && db_isnull(r, 0, 0)) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (NULL);
+	}
+	(void)partner_respond(req, r);
+
+	return (NULL);
+}
+
+/*
+ * Step 2 done (status, body, etag, location, rows): a refusal is sent;
+ * an answer is kept in r->scratch and its audit written on the primary.
+ */
+int
+partner_read_audit(struct http_request *req, struct ngan_req *r)
+{
+	char		*f, status[8];
+	int		ret;
+
+	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0 ||
+	    db_isnull(r, 0, 1))
+		return (partner_respond(req, r));
+	free(r->scratch);
+	if ((r->scratch = strdup(db_value(r, 0, 1))) == NULL)
+		fatal("partner_read_audit: out of memory");
+	r->scratch_len = strlen(r->scratch);
+	(void)snprintf(status, sizeof(status), "%d", 200);
+	f = json_dumps(json_object_get(r->body, "f"), JSON_COMPACT);
+	if (f == NULL)
+		fatal("partner_read_audit: out of memory");
+	ret = db_query(req, r, "SELECT api.partner_read_end($1, $2, $3, $4, "
+	    "$5)", 5, r->actor.json, r->route->pattern, f, status,
+	    db_value(r, 0, 4));
+	free(f);
+
+	return (ret);
+}
+
+/*
+ * GET /v1/audit?client=&kind=&from=&to=&limit=&cursor= (admins): partner
+ * reads and reveals of national ids and phones (kind partner_read or
+ * reveal), which SQL writes in the statement that serves them. A plain
+ * route (main.c), read on the replica when there is one.
+ */
+static const char *const audit_kinds[] = { "partner_read", "reveal", NULL };
+
+const struct field_spec audit_query[] = {
+	QUERY_LIMIT,
+	QUERY_CURSOR,
+	{ .name = "client", .type = FIELD_UUID },
+	{ .name = "kind", .type = FIELD_STRING, .choices = audit_kinds,
+	    .code = "enum", .message = "kind is partner_read or reveal." },
+	{ .name = "from", .type = FIELD_TIME },
+	{ .name = "to", .type = FIELD_TIME },
+	{ NULL }
+};

@@ -22,6 +22,7 @@
 #include "ngan.h"
 
 #define KEYS_MAX	4
+/* Tickets and ticket links; access tokens name oauth_issuer(). */
 #define ISSUER		"ngan"
 #define AUDIENCE	"ngan-api"
 #define CLOCK_SKEW	30
@@ -43,12 +44,31 @@ static int	header_check(const char *, const struct signing_key **);
 static int	grant_password(struct http_request *, struct ngan_req *);
 static int	grant_refresh(struct http_request *, struct ngan_req *);
 static int	grant_client(struct http_request *, struct ngan_req *);
+static int	grant_refuse_client(struct http_request *, struct ngan_req *);
 static void	token_answer(struct http_request *, const char *, const char *,
 		    const char *, const char *, const char *, int,
 		    const char *);
 static void	sha256_hex(const char *, char *);
 static int	grant_fields(struct http_request *, struct ngan_req *,
 		    const char *, const char *);
+static char	*scope_array(const char *);
+static int	es256_token_low_s(const char *);
+
+/*
+ * The P-256 group order n and n / 2. An ECDSA signature (r, s) verifies
+ * as (r, n - s) too; we sign and accept only s <= n / 2, so each signed
+ * token has one form and a twin cannot pass for a new token.
+ */
+static const u_int8_t	p256_n[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51
+};
+static const u_int8_t	p256_half_n[32] = {
+	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42,
+	0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8
+};
 
 /*
  * Verified tokens, per worker: ECDSA verification costs far more than the
@@ -67,8 +87,8 @@ static struct token_cache_entry	token_cache[TOKEN_CACHE_SIZE];
 
 static struct signing_key	keys[KEYS_MAX];
 static int			nkeys;
-static long			access_ttl = 900;
-static long			refresh_ttl = 30 * 24 * 3600;
+static long			access_ttl;
+static long			refresh_ttl;
 static char			*jwks_json;
 
 /* Compares with a dummy hash when the user is unknown: same timing. */
@@ -76,23 +96,6 @@ static char			dummy_hash[crypto_pwhash_STRBYTES];
 
 static const char *const grant_types[] = {
 	"password", "refresh_token", "client_credentials", NULL
-};
-
-static const struct field_spec token_fields[] = {
-	{ "grant_type", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL },
-	{ "username", FIELD_STRING, 0, 1, 64, NULL, NULL },
-	{ "password", FIELD_STRING, 0, 1, 200, NULL, NULL },
-	{ "refresh_token", FIELD_STRING, 0, 1, 4096, NULL, NULL },
-	{ "client_id", FIELD_STRING, 0, 1, 64, NULL, NULL },
-	{ "client_secret", FIELD_STRING, 0, 1, 200, NULL, NULL },
-	{ "scope", FIELD_STRING, 0, 0, 200, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL }
-};
-
-static const struct field_spec revoke_fields[] = {
-	{ "token", FIELD_STRING, FIELD_REQUIRED, 1, 4096, NULL, NULL },
-	{ "token_type_hint", FIELD_STRING, 0, 1, 64, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
 static const char *const role_names[] = {
@@ -129,19 +132,16 @@ int
 auth_init(void)
 {
 	const char	*path, *v;
-	char		*list, *p, *next, *end;
+	char		*list, *p, *next;
 	json_t		*set, *arr;
 	int		i;
 
-	if ((path = getenv("NGAN_JWT_KEY")) == NULL || *path == '\0') {
-		kore_log(LOG_ERR, "NGAN_JWT_KEY is not set");
-		return (KORE_RESULT_ERROR);
-	}
+	path = config_text(CONFIG_JWT_KEY);
 	if (!key_load(path, &keys[0]) || !keys[0].can_sign)
 		return (KORE_RESULT_ERROR);
 	nkeys = 1;
 
-	if ((v = getenv("NGAN_JWT_PREVIOUS_KEYS")) != NULL && *v != '\0') {
+	if (*(v = config_text(CONFIG_JWT_PREVIOUS_KEYS)) != '\0') {
 		list = kore_strdup(v);
 		for (p = list; p != NULL && nkeys < KEYS_MAX; p = next) {
 			if ((next = strchr(p, ':')) != NULL)
@@ -157,16 +157,8 @@ auth_init(void)
 		kore_free(list);
 	}
 
-	if ((v = getenv("NGAN_ACCESS_TTL")) != NULL) {
-		access_ttl = strtol(v, &end, 10);
-		if (*end != '\0' || access_ttl < 30 || access_ttl > 86400)
-			access_ttl = 900;
-	}
-	if ((v = getenv("NGAN_REFRESH_TTL")) != NULL) {
-		refresh_ttl = strtol(v, &end, 10);
-		if (*end != '\0' || refresh_ttl < 60)
-			refresh_ttl = 30 * 24 * 3600;
-	}
+	access_ttl = config_int(CONFIG_ACCESS_TTL);
+	refresh_ttl = config_int(CONFIG_REFRESH_TTL);
 
 	arr = json_array();
 	for (i = 0; i < nkeys; i++) {
@@ -277,10 +269,10 @@ jwt_issue(const char *sub, const char *role, const char *agency_id,
 
 	random_token(jti, sizeof(jti));
 	claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, "
-	    "s:I}", "iss", ISSUER, "aud", AUDIENCE, "sub", sub, "role", role,
-	    "scope", scope, "jti", jti, "kind", is_client ? "client" : "user",
-	    "iat", (json_int_t)now, "nbf", (json_int_t)now,
-	    "exp", (json_int_t)(now + access_ttl));
+	    "s:I}", "iss", oauth_issuer(), "aud", AUDIENCE, "sub", sub,
+	    "role", role, "scope", scope, "jti", jti, "kind",
+	    is_client ? "client" : "user", "iat", (json_int_t)now,
+	    "nbf", (json_int_t)now, "exp", (json_int_t)(now + access_ttl));
 	if (claims == NULL)
 		return (NULL);
 	if (agency_id != NULL && *agency_id != '\0')
@@ -354,6 +346,7 @@ es256_compact(json_t *claims)
 		ok = BN_bn2binpad(r, raw, 32) == 32 &&
 		    BN_bn2binpad(s, raw + 32, 32) == 32;
 		ECDSA_SIG_free(sig);
+		es256_low_s_make(raw + 32);
 	} else {
 		ok = 0;
 	}
@@ -369,6 +362,45 @@ done:
 	free(head);
 	free(body);
 	return (out);
+}
+
+/* s := n - s when s > n / 2: the low form of the same signature. */
+void
+es256_low_s_make(u_int8_t *sv)
+{
+	int		i, d, borrow;
+
+	if (es256_low_s(sv))
+		return;
+	borrow = 0;
+	for (i = 31; i >= 0; i--) {
+		d = p256_n[i] - sv[i] - borrow;
+		borrow = d < 0;
+		sv[i] = (u_int8_t)(borrow ? d + 256 : d);
+	}
+}
+
+/* Is the 32-byte big-endian s of an ES256 signature the low one? */
+int
+es256_low_s(const u_int8_t *sv)
+{
+	return (memcmp(sv, p256_half_n, sizeof(p256_half_n)) <= 0);
+}
+
+/* The token's signature part is 64 bytes with a low s. */
+static int
+es256_token_low_s(const char *token)
+{
+	const char	*sig;
+	u_int8_t	raw[64];
+	size_t		n;
+
+	if ((sig = strrchr(token, '.')) == NULL ||
+	    !base64url_decode(sig + 1, strlen(sig + 1), raw, sizeof(raw),
+	    &n) || n != sizeof(raw))
+		return (KORE_RESULT_ERROR);
+
+	return (es256_low_s(raw + 32) ? KORE_RESULT_OK : KORE_RESULT_ERROR);
 }
 
 /* A signing key by its id (the current or a previous one), or NULL. */
@@ -434,8 +466,10 @@ header_check(const char *token, const struct signing_key **key)
 }
 
 /*
- * Verifies an ES256 token of ours for audience aud: signature, issuer,
- * audience. On success *out holds the claims; caller must jwt_free().
+ * Verifies an ES256 token of ours for audience aud: signature, issuer
+ * (the public URL for access tokens, "ngan" for tickets and their
+ * links, which outlive any change of address), audience. On success
+ * *out holds the claims; caller must jwt_free().
  */
 int
 jwt_verify(const char *token, const char *aud, jwt_t **out)
@@ -445,7 +479,8 @@ jwt_verify(const char *token, const char *aud, jwt_t **out)
 	jwt_t				*jwt;
 
 	*out = NULL;
-	if (strlen(token) > 4096 || !header_check(token, &key))
+	if (strlen(token) > 4096 || !header_check(token, &key) ||
+	    !es256_token_low_s(token))
 		return (KORE_RESULT_ERROR);
 
 	jwt = NULL;
@@ -454,7 +489,8 @@ jwt_verify(const char *token, const char *aud, jwt_t **out)
 		return (KORE_RESULT_ERROR);
 
 	if (jwt_get_alg(jwt) != JWT_ALG_ES256 ||
-	    (v = jwt_get_grant(jwt, "iss")) == NULL || strcmp(v, ISSUER) ||
+	    (v = jwt_get_grant(jwt, "iss")) == NULL ||
+	    strcmp(v, strcmp(aud, AUDIENCE) ? ISSUER : oauth_issuer()) ||
 	    (v = jwt_get_grant(jwt, "aud")) == NULL || strcmp(v, aud)) {
 		jwt_free(jwt);
 		return (KORE_RESULT_ERROR);
@@ -570,22 +606,62 @@ auth_bearer(struct http_request *req, struct ngan_req *r)
 	if (!http_request_header(req, "authorization", &h))
 		return (KORE_RESULT_OK);
 
+	/* /metrics also takes NGAN_METRICS_TOKEN, which is no JWT. */
+	if (r->route != NULL && r->route->calls[0].handler == ops_metrics &&
+	    strncasecmp(h, "Bearer ", 7) == 0 && edge_metrics_token(h + 7))
+		return (KORE_RESULT_OK);
+
 	if (strncasecmp(h, "Bearer ", 7) != 0 ||
 	    !token_verify(h + 7, (long)time(NULL), &r->actor)) {
 		memset(&r->actor, 0, sizeof(r->actor));
-		problem_unauthorized(req, 1);
+		/* Audience "ngan-api" only: say why a participant's fails. */
+		if (strncasecmp(h, "Bearer ", 7) == 0 &&
+		    self_token_claims_participant(h + 7))
+			self_refuse_on_staff_route(req);
+		else
+			problem_unauthorized(req, 1);
 		return (KORE_RESULT_ERROR);
 	}
 
-	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "sub", r->actor.sub,
+	/*
+	 * A session revoked since the token was signed. The statement the
+	 * handler sends checks the rest (api.live_actor, db.c).
+	 */
+	switch (revoke_check(&r->actor)) {
+	case REVOKE_OK:
+		break;
+	case REVOKE_REFUSED:
+		memset(&r->actor, 0, sizeof(r->actor));
+		auth_refuse_revoked(req);
+		return (KORE_RESULT_ERROR);
+	default:
+		memset(&r->actor, 0, sizeof(r->actor));
+		problem_retry_after(req, 503, 2, "The database is unreachable; "
+		    "try again shortly.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	/* A client's scope: its token may hold fewer than the client has. */
+	j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "sub", r->actor.sub,
 	    "role", auth_role_name(r->actor.role), "kind",
 	    r->actor.is_client ? "client" : "user", "agency_id",
 	    r->actor.agency_id[0] ? r->actor.agency_id : NULL, "sid",
-	    r->actor.sid[0] ? r->actor.sid : NULL);
+	    r->actor.sid[0] ? r->actor.sid : NULL, "scope",
+	    r->actor.is_client ? r->actor.scope : NULL);
 	r->actor.json = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 
 	return (KORE_RESULT_OK);
+}
+
+/* A valid token whose session has ended or whose account is disabled. */
+void
+auth_refuse_revoked(struct http_request *req)
+{
+	http_response_header(req, "www-authenticate",
+	    "Bearer error=\"invalid_token\"");
+	problem(req, 401, "unauthorized", "This session has ended or the "
+	    "account is disabled; sign in again.");
 }
 
 /* 401 without a token, 403 with one of another role. */
@@ -613,73 +689,9 @@ auth_jwks(struct http_request *req, struct ngan_req *r)
 	return (KORE_RESULT_OK);
 }
 
-/* POST /v1/auth/token: the phase says how far a grant has come. */
-int
-auth_token(struct http_request *req, struct ngan_req *r)
-{
-	const char	*grant;
-	int		i;
-
-	if (r->phase == 0) {
-		/* An unknown grant is OAuth's 400 before any field check. */
-		if (!json_body_or_error(req, r, NULL))
-			return (KORE_RESULT_OK);
-		grant = json_string_value(json_object_get(r->body,
-		    "grant_type"));
-		for (i = 0; grant != NULL && grant_types[i] != NULL; i++) {
-			if (!strcmp(grant_types[i], grant))
-				break;
-		}
-		if (grant != NULL && grant_types[i] == NULL) {
-			problem_oauth(req, 400, "unsupported_grant_type",
-			    "grant_type is password, refresh_token or "
-			    "client_credentials.");
-			return (KORE_RESULT_OK);
-		}
-		if (!json_body_validate(req, r, token_fields))
-			return (KORE_RESULT_OK);
-		r->status = i;
-	}
-
-	http_response_header(req, "cache-control", "no-store");
-	http_response_header(req, "pragma", "no-cache");
-
-	switch (r->status) {
-	case 0:
-		return (grant_password(req, r));
-	case 1:
-		return (grant_refresh(req, r));
-	default:
-		return (grant_client(req, r));
-	}
-}
-
-/* Fields a grant needs; answers 422 naming the missing ones. */
-static int
-grant_fields(struct http_request *req, struct ngan_req *r,
-    const char *a, const char *b)
-{
-	json_t		*errors;
-
-	errors = json_array();
-	if (a != NULL && !json_is_string(json_object_get(r->body, a)))
-		validation_error(errors, a, "required",
-		    "This grant needs this field.");
-	if (b != NULL && !json_is_string(json_object_get(r->body, b)))
-		validation_error(errors, b, "required",
-		    "This grant needs this field.");
-	if (json_array_size(errors) > 0) {
-		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
-		return (KORE_RESULT_ERROR);
-	}
-	json_decref(errors);
-
-	return (KORE_RESULT_OK);
-}
-
 /* What a grant learns between its database steps. */
 struct grant_state {
+	struct oauth_client	client;
 	int		failed;
 	char		user_id[NGAN_UUID_LEN + 1];
 	char		role[16];
@@ -699,33 +711,126 @@ grant_state(struct ngan_req *r)
 }
 
 /*
+ * POST /v1/auth/token (RFC 6749): parameters form-encoded or JSON, the
+ * client by HTTP Basic or in the body; every refusal is 5.2 JSON. The
+ * phase says how far a grant has come; r->status names the grant.
+ */
+#define GRANT_PASSWORD		0
+#define GRANT_REFRESH		1
+#define GRANT_CLIENT		2
+#define GRANT_REFUSE_CLIENT	3
+
+int
+auth_token(struct http_request *req, struct ngan_req *r)
+{
+	struct grant_state	*g;
+	const char		*grant;
+	int			i;
+
+	if (r->phase == 0) {
+		if (!oauth_params_or_error(req, r))
+			return (KORE_RESULT_OK);
+		g = grant_state(r);
+		if (!oauth_client_or_error(req, r, &g->client))
+			return (KORE_RESULT_OK);
+		if ((grant = oauth_param(r, "grant_type")) == NULL) {
+			oauth_error(req, 400, "invalid_request",
+			    "grant_type is required.");
+			return (KORE_RESULT_OK);
+		}
+		for (i = 0; grant_types[i] != NULL; i++) {
+			if (!strcmp(grant_types[i], grant))
+				break;
+		}
+		if (grant_types[i] == NULL) {
+			oauth_error(req, 400, "unsupported_grant_type",
+			    "grant_type is password, refresh_token or "
+			    "client_credentials.");
+			return (KORE_RESULT_OK);
+		}
+		r->status = i;
+		/* Partner clients sign in by client_credentials only. */
+		if (i != GRANT_CLIENT &&
+		    g->client.method != OAUTH_CLIENT_NONE)
+			r->status = GRANT_REFUSE_CLIENT;
+	}
+
+	switch (r->status) {
+	case GRANT_PASSWORD:
+		return (grant_password(req, r));
+	case GRANT_REFRESH:
+		return (grant_refresh(req, r));
+	case GRANT_CLIENT:
+		return (grant_client(req, r));
+	default:
+		return (grant_refuse_client(req, r));
+	}
+}
+
+/* Parameters a grant needs; invalid_request names the first missing. */
+static int
+grant_fields(struct http_request *req, struct ngan_req *r,
+    const char *a, const char *b)
+{
+	char		msg[96];
+	const char	*missing;
+
+	missing = NULL;
+	if (a != NULL && oauth_param(r, a) == NULL)
+		missing = a;
+	else if (b != NULL && oauth_param(r, b) == NULL)
+		missing = b;
+	if (missing != NULL) {
+		(void)snprintf(msg, sizeof(msg), "This grant needs %s.",
+		    missing);
+		oauth_error(req, 400, "invalid_request", msg);
+		return (KORE_RESULT_ERROR);
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+/*
  * password: look the user up with the throttle state (phase 0), verify
  * the password here, then record a failure or open a session (phase 1),
- * then answer (phase 2).
+ * then answer (phase 2). The throttle counts per (username, client) and
+ * per client, the client being edge_client_key() (behind a trusted
+ * proxy, the address it names); the count per username alone holds back
+ * only clients that never signed in to the account (sql/api/auth.sql).
  */
 static int
 grant_password(struct http_request *req, struct ngan_req *r)
 {
 	struct grant_state	*g;
 	const char		*user, *pass, *hash;
-	char			addr[64], token_hash[65], ttl[24];
+	char			client[33], token_hash[65], ttl[24];
 	int			wait, good;
 
 	g = grant_state(r);
-	user = json_string_value(json_object_get(r->body, "username"));
-	pass = json_string_value(json_object_get(r->body, "password"));
-	client_address(req, addr, sizeof(addr));
+	user = oauth_param(r, "username");
+	pass = oauth_param(r, "password");
+	if (!edge_client_key(req, client, sizeof(client))) {
+		problem(req, 500, NULL, "Could not tell where the request "
+		    "came from.");
+		return (KORE_RESULT_OK);
+	}
 
 	switch (r->phase) {
 	case 0:
 		if (!grant_fields(req, r, "username", "password"))
 			return (KORE_RESULT_OK);
+		if (strlen(user) > 64 || strlen(pass) > 200) {
+			oauth_error(req, 400, "invalid_request", "username is "
+			    "at most 64 bytes, password at most 200.");
+			return (KORE_RESULT_OK);
+		}
 		return (db_query(req, r, "SELECT wait_seconds, user_id, "
 		    "password_hash, role, agency_id, active FROM "
-		    "api.login_lookup($1, $2)", 2, user, addr));
+		    "api.sign_in_lookup($1, $2)", 2, user, client));
 	case 1:
 		wait = (int)strtol(db_value(r, 0, 0), NULL, 10);
 		if (wait > 0) {
+			oauth_no_store(req);
 			problem_retry_after(req, 429, wait, "Too many failed "
 			    "sign-ins; wait before trying again.");
 			return (KORE_RESULT_OK);
@@ -735,8 +840,8 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		if (!good || db_isnull(r, 0, 1) ||
 		    strcmp(db_value(r, 0, 5), "t") != 0) {
 			g->failed = 1;
-			return (db_query(req, r, "SELECT api.login_failed($1, "
-			    "$2)", 2, user, addr));
+			return (db_query(req, r, "SELECT "
+			    "api.sign_in_failed($1, $2)", 2, user, client));
 		}
 		kore_strlcpy(g->user_id, db_value(r, 0, 1), sizeof(g->user_id));
 		kore_strlcpy(g->role, db_value(r, 0, 3), sizeof(g->role));
@@ -746,11 +851,11 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		sha256_hex(g->refresh, token_hash);
 		(void)snprintf(ttl, sizeof(ttl), "%ld", refresh_ttl);
 		return (db_query(req, r, "SELECT api.session_open($1, $2, "
-		    "decode($3, 'hex'), $4)", 4, g->user_id, user, token_hash,
-		    ttl));
+		    "decode($3, 'hex'), $4), api.sign_in_succeeded($1, $2, $5)",
+		    5, g->user_id, user, token_hash, ttl, client));
 	default:
 		if (g->failed) {
-			problem_oauth(req, 400, "invalid_grant", "The username "
+			oauth_error(req, 400, "invalid_grant", "The username "
 			    "or password is wrong, or the account is "
 			    "disabled.");
 			return (KORE_RESULT_OK);
@@ -773,8 +878,7 @@ grant_refresh(struct http_request *req, struct ngan_req *r)
 	if (r->phase == 0) {
 		if (!grant_fields(req, r, "refresh_token", NULL))
 			return (KORE_RESULT_OK);
-		old = json_string_value(json_object_get(r->body,
-		    "refresh_token"));
+		old = oauth_param(r, "refresh_token");
 		sha256_hex(old, old_hash);
 		random_token(g->refresh, sizeof(g->refresh));
 		sha256_hex(g->refresh, new_hash);
@@ -786,7 +890,7 @@ grant_refresh(struct http_request *req, struct ngan_req *r)
 	}
 
 	if (strcmp(db_value(r, 0, 0), "ok") != 0) {
-		problem_oauth(req, 400, "invalid_grant", "The refresh token "
+		oauth_error(req, 400, "invalid_grant", "The refresh token "
 		    "is unknown, expired, revoked or was already used.");
 		return (KORE_RESULT_OK);
 	}
@@ -797,34 +901,119 @@ grant_refresh(struct http_request *req, struct ngan_req *r)
 	return (KORE_RESULT_OK);
 }
 
-/* client_credentials: partner systems; no refresh token. */
+/*
+ * client_credentials (RFC 6749 4.4): partner systems; no refresh token.
+ * The token belongs to a session of the client's, so revoking it ends
+ * it at once (sql/api/auth.sql). scope, when sent, narrows the client's
+ * scopes.
+ */
 static int
 grant_client(struct http_request *req, struct ngan_req *r)
 {
-	const char	*id, *secret;
-	char		secret_hash[65];
+	struct grant_state	*g;
+	const char		*scope, *outcome;
+	char			secret_hash[65], *scopes;
+	int			ret;
 
+	g = grant_state(r);
 	if (r->phase == 0) {
-		if (!grant_fields(req, r, "client_id", "client_secret"))
+		if (g->client.method == OAUTH_CLIENT_NONE) {
+			oauth_error(req, 401, "invalid_client", "This grant "
+			    "needs client authentication: HTTP Basic or "
+			    "client_id and client_secret.");
 			return (KORE_RESULT_OK);
-		id = json_string_value(json_object_get(r->body, "client_id"));
-		secret = json_string_value(json_object_get(r->body,
-		    "client_secret"));
-		sha256_hex(secret, secret_hash);
-		return (db_query(req, r, "SELECT id, array_to_string(scopes, "
-		    "' ') FROM api.client_lookup($1, decode($2, 'hex')) "
-		    "WHERE id IS NOT NULL", 2, id, secret_hash));
+		}
+		scopes = NULL;
+		if ((scope = oauth_param(r, "scope")) != NULL) {
+			if (!oauth_scope_valid(scope, 8)) {
+				oauth_error(req, 400, "invalid_scope", "scope "
+				    "is scope names split by single spaces.");
+				return (KORE_RESULT_OK);
+			}
+			scopes = scope_array(scope);
+		}
+		sha256_hex(g->client.secret, secret_hash);
+		sodium_memzero(g->client.secret, sizeof(g->client.secret));
+		ret = db_query(req, r, "SELECT outcome, id, scope, session_id "
+		    "FROM api.client_token_open($1, decode($2, 'hex'), $3)",
+		    3, g->client.id, secret_hash, scopes);
+		free(scopes);
+		return (ret);
 	}
 
-	if (db_rows(r) != 1) {
-		problem_oauth(req, 401, "invalid_client", "The client id or "
+	outcome = db_value(r, 0, 0);
+	if (!strcmp(outcome, "invalid_scope")) {
+		oauth_error(req, 400, "invalid_scope", "The client may ask "
+		    "for its own scopes only (stats:read, feed:read as "
+		    "granted to it).");
+		return (KORE_RESULT_OK);
+	}
+	if (strcmp(outcome, "ok") != 0) {
+		oauth_error(req, 401, "invalid_client", "The client id or "
 		    "secret is wrong, or the client is disabled.");
 		return (KORE_RESULT_OK);
 	}
-	token_answer(req, db_value(r, 0, 0), "partner", NULL,
-	    db_value(r, 0, 1), NULL, 1, NULL);
+	token_answer(req, db_value(r, 0, 1), "partner", NULL,
+	    db_value(r, 0, 2), db_value(r, 0, 3), 1, NULL);
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * A password or refresh_token grant with client credentials: those are
+ * the apps' grants, and no partner client may use them. The client is
+ * authenticated first (RFC 6749 5.2 tells invalid_client from
+ * unauthorized_client).
+ */
+static int
+grant_refuse_client(struct http_request *req, struct ngan_req *r)
+{
+	struct grant_state	*g;
+	char			secret_hash[65];
+
+	g = grant_state(r);
+	if (r->phase == 0) {
+		sha256_hex(g->client.secret, secret_hash);
+		sodium_memzero(g->client.secret, sizeof(g->client.secret));
+		return (db_query(req, r, "SELECT id FROM api.client_lookup($1, "
+		    "decode($2, 'hex')) WHERE id IS NOT NULL", 2, g->client.id,
+		    secret_hash));
+	}
+
+	if (db_rows(r) != 1) {
+		oauth_error(req, 401, "invalid_client", "The client id or "
+		    "secret is wrong, or the client is disabled.");
+		return (KORE_RESULT_OK);
+	}
+	oauth_error(req, 400, "unauthorized_client", "Partner clients use "
+	    "the client_credentials grant only.");
+
+	return (KORE_RESULT_OK);
+}
+
+/* "a b" as the PostgreSQL array literal {"a","b"}; caller must free. */
+static char *
+scope_array(const char *scope)
+{
+	struct kore_buf	buf;
+	const char	*p;
+	char		*out;
+
+	kore_buf_init(&buf, 64);
+	kore_buf_append(&buf, "{\"", 2);
+	for (p = scope; *p != '\0'; p++) {
+		if (*p == ' ')
+			kore_buf_append(&buf, "\",\"", 3);
+		else
+			kore_buf_append(&buf, p, 1);
+	}
+	kore_buf_append(&buf, "\"}", 3);
+	out = strndup((const char *)buf.data, buf.offset);
+	kore_buf_cleanup(&buf);
+	if (out == NULL)
+		fatal("out of memory");
+
+	return (out);
 }
 
 static void
@@ -848,41 +1037,84 @@ token_answer(struct http_request *req, const char *sub, const char *role,
 	if (refresh != NULL)
 		json_object_set_new(body, "refresh_token",
 		    json_string(refresh));
+	oauth_no_store(req);
 	respond_json(req, 200, body);
 	json_decref(body);
 	free(access);
 }
 
 /*
- * POST /v1/auth/revoke (RFC 7009): a refresh token ends its session; an
- * access token of ours ends the session it came from. Unknown tokens are
- * answered the same, so the call reveals nothing.
+ * POST /v1/auth/revoke (RFC 7009): parameters and client authentication
+ * as at the token endpoint. A refresh token ends its session; an access
+ * token of ours ends the session it came from. The apps (no client
+ * authentication) revoke users' tokens; a partner client authenticates
+ * and revokes its own. Unknown tokens are answered 200 all the same
+ * (2.2), so the call reveals nothing about them.
  */
 int
 auth_revoke(struct http_request *req, struct ngan_req *r)
 {
-	struct actor	a;
-	const char	*token;
-	char		hash[65];
+	struct oauth_client	c;
+	struct actor		a;
+	const char		*token, *outcome;
+	char			hash[65], secret_hash[65];
+	const char		*session, *refresh;
 
 	if (r->phase == 0) {
-		if (!json_body_or_error(req, r, revoke_fields))
+		if (!oauth_params_or_error(req, r) ||
+		    !oauth_client_or_error(req, r, &c))
 			return (KORE_RESULT_OK);
-		token = json_string_value(json_object_get(r->body, "token"));
+		if ((token = oauth_param(r, "token")) == NULL) {
+			oauth_error(req, 400, "invalid_request",
+			    "token is required.");
+			return (KORE_RESULT_OK);
+		}
+		/* token_type_hint (2.1) is no help: the token tells. */
+		session = refresh = NULL;
 		memset(&a, 0, sizeof(a));
 		if (strchr(token, '.') != NULL) {
 			if (jwt_check(token, (long)time(NULL), &a) &&
 			    a.sid[0] != '\0')
-				return (db_query(req, r, "SELECT "
-				    "api.revoke_session($1)", 1, a.sid));
+				session = a.sid;
 		} else {
 			sha256_hex(token, hash);
-			return (db_query(req, r, "SELECT api.revoke_refresh("
-			    "decode($1, 'hex'))", 1, hash));
+			refresh = hash;
 		}
+		if (session == NULL && refresh == NULL) {
+			/* Not a token of ours, or one without a session. */
+			oauth_no_store(req);
+			respond_text(req, 200, "application/json", "{}", 2);
+			return (KORE_RESULT_OK);
+		}
+		if (c.method != OAUTH_CLIENT_NONE)
+			sha256_hex(c.secret, secret_hash);
+		sodium_memzero(c.secret, sizeof(c.secret));
+		return (db_query(req, r, "SELECT api.revoke_token($1, "
+		    "decode($2, 'hex'), $3, decode($4, 'hex'))", 4,
+		    c.method != OAUTH_CLIENT_NONE ? c.id : NULL,
+		    c.method != OAUTH_CLIENT_NONE ? secret_hash : NULL,
+		    session, refresh));
 	}
 
-	http_response_header(req, "cache-control", "no-store");
+	outcome = db_value(r, 0, 0);
+	if (!strcmp(outcome, "invalid_client")) {
+		oauth_error(req, 401, "invalid_client", "The client id or "
+		    "secret is wrong, or the client is disabled.");
+		return (KORE_RESULT_OK);
+	}
+	if (!strcmp(outcome, "not_yours")) {
+		if (http_request_header(req, "authorization", &token) ||
+		    oauth_param(r, "client_id") != NULL)
+			oauth_error(req, 400, "unauthorized_client", "This "
+			    "token was issued to another client.");
+		else
+			oauth_error(req, 401, "invalid_client", "A partner "
+			    "client's token is revoked by that client, "
+			    "authenticated.");
+		return (KORE_RESULT_OK);
+	}
+
+	oauth_no_store(req);
 	respond_text(req, 200, "application/json", "{}", 2);
 	return (KORE_RESULT_OK);
 }

@@ -21,7 +21,6 @@
 #include "ngan.h"
 
 #define TICKET_CACHE_SIZE	2048	/* verified tickets per worker */
-#define MARGIN_DEFAULT		120	/* minutes around the event */
 #define MANIFEST_AD		"ngan-manifest-v1"
 #define MANIFEST_KEY_LABEL	"ngan-manifest-key:"
 
@@ -36,7 +35,6 @@ struct ticket_seen {
 };
 
 static struct ticket_seen	ticket_cache[TICKET_CACHE_SIZE];
-static int			margin = -1;
 
 static const char	*nonce_check(const char *);
 static int		scan_prepare(json_t *);
@@ -68,20 +66,42 @@ static const char *const results[] = {
 	    nonce_check },						\
 	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 }
 
-static const struct field_spec scan_fields[] = {
+const struct field_spec checkin_scan_fields[] = {
 	SCAN_FIELDS,
 	{ NULL }
 };
 
-static const struct field_spec batch_fields[] = {
+const struct field_spec checkin_batch_fields[] = {
 	{ "scans", FIELD_OBJECT_ARRAY, FIELD_REQUIRED, 1, 500, NULL, NULL,
-	    scan_fields },
+	    checkin_scan_fields },
 	{ NULL }
 };
 
-static const struct field_spec annul_fields[] = {
+const struct field_spec checkin_annul_fields[] = {
 	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 },
 	{ "reason", FIELD_STRING, FIELD_NULLABLE, 0, 500 },
+	{ NULL }
+};
+
+/* GET /v1/events/{id}/checkins: the filters, passed on as one object. */
+const struct field_spec checkin_query[] = {
+	QUERY_LIMIT,
+	{ .name = "session_id", .type = FIELD_UUID, .flags = FIELD_FILTER,
+	    .message = "session_id is a UUID." },
+	{ .name = "device_id", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .min = 1, .max = 100, .code = "length",
+	    .message = "device_id is 1 to 100 characters." },
+	{ .name = "result", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = results, .code = "enum",
+	    .message = "result is one of the scan results." },
+	QUERY_CURSOR,
+	{ NULL }
+};
+
+/* GET /v1/events/{id}/checkins/conflicts */
+const struct field_spec checkin_conflict_query[] = {
+	QUERY_LIMIT,
+	QUERY_CURSOR,
 	{ NULL }
 };
 
@@ -98,30 +118,11 @@ nonce_check(const char *s)
 	return (NULL);
 }
 
-/* NGAN_CHECKIN_MARGIN_MINUTES: 0 to a week, 120 when unset or bad. */
+/* NGAN_CHECKIN_MARGIN_MINUTES: minutes around the event, 0 to a week. */
 int
 checkins_margin(void)
 {
-	const char	*v;
-	char		*end;
-	long		n;
-
-	if (margin >= 0)
-		return (margin);
-
-	margin = MARGIN_DEFAULT;
-	if ((v = getenv("NGAN_CHECKIN_MARGIN_MINUTES")) != NULL) {
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno == 0 && end != v && *end == '\0' && n >= 0 &&
-		    n <= 7 * 24 * 60)
-			margin = (int)n;
-		else
-			kore_log(LOG_WARNING, "NGAN_CHECKIN_MARGIN_MINUTES is "
-			    "not 0-10080; using %d", MARGIN_DEFAULT);
-	}
-
-	return (margin);
+	return (config_int(CONFIG_CHECKIN_MARGIN));
 }
 
 /*
@@ -177,13 +178,15 @@ checkins_lang(struct http_request *req)
 /*
  * Replaces the scan's token by what it names: ticket_registration,
  * ticket_event, ticket_version when its signature verifies, and always
- * ticket_hash, a hash of its signed part (header.payload, the same for
- * every signature of one ticket) that tells a retry from a reused nonce.
+ * ticket_hash, a hash of its signed part (header.payload, or a compact
+ * ticket's first 45 bytes: the same for every signature of one ticket)
+ * that tells a retry from a reused nonce.
  */
 static int
 scan_prepare(json_t *scan)
 {
 	struct ticket_seen	*t;
+	struct ticket_compact	compact;
 	const char		*token, *dot;
 	u_int8_t		key[16], hash[16];
 	char			hex[sizeof(hash) * 2 + 1];
@@ -194,11 +197,16 @@ scan_prepare(json_t *scan)
 		return (KORE_RESULT_ERROR);
 
 	signed_len = strlen(token);
-	if ((dot = strchr(token, '.')) != NULL &&
-	    (dot = strchr(dot + 1, '.')) != NULL)
-		signed_len = (size_t)(dot - token);
-	crypto_generichash(hash, sizeof(hash), (const u_int8_t *)token,
-	    signed_len, NULL, 0);
+	if (ticket_compact_decode(token, &compact)) {
+		crypto_generichash(hash, sizeof(hash), compact.signed_part,
+		    sizeof(compact.signed_part), NULL, 0);
+	} else {
+		if ((dot = strchr(token, '.')) != NULL &&
+		    (dot = strchr(dot + 1, '.')) != NULL)
+			signed_len = (size_t)(dot - token);
+		crypto_generichash(hash, sizeof(hash),
+		    (const u_int8_t *)token, signed_len, NULL, 0);
+	}
 	hex_encode(hash, sizeof(hash), hex);
 	json_object_set_new(scan, "ticket_hash", json_string(hex));
 
@@ -256,10 +264,6 @@ checkins_create(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (scan_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, scan_fields))
-		return (KORE_RESULT_OK);
 	http_response_header(req, "cache-control", "no-store");
 	http_response_header(req, "vary", "accept-language");
 
@@ -289,10 +293,6 @@ checkins_batch(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (scan_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, batch_fields))
-		return (KORE_RESULT_OK);
 	http_response_header(req, "cache-control", "no-store");
 	http_response_header(req, "vary", "accept-language");
 
@@ -324,15 +324,8 @@ checkins_annul(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (db_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	device = NULL;
-	if (req->http_body_length > 0) {
-		if (!json_body_or_error(req, r, annul_fields))
-			return (KORE_RESULT_OK);
-		device = json_string_value(json_object_get(r->body,
-		    "device_id"));
-	}
+	device = r->body != NULL ? json_string_value(json_object_get(r->body,
+	    "device_id")) : NULL;
 	http_response_header(req, "cache-control", "no-store");
 
 	return (db_query(req, r, "SELECT status, body, etag, location FROM "
@@ -340,120 +333,22 @@ checkins_annul(struct http_request *req, struct ngan_req *r)
 	    device));
 }
 
-int
-checkins_list(struct http_request *req, struct ngan_req *r)
-{
-	json_t		*f;
-	char		*v, *cursor, *filters, limit_text[8];
-	int		limit, ret, k;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-
-	f = json_object();
-	if (query_string(req, "session_id", &v)) {
-		if (!uuid_valid(v)) {
-			json_decref(f);
-			query_error(req, "session_id", "format",
-			    "session_id is a UUID.");
-			return (KORE_RESULT_OK);
-		}
-		json_object_set_new(f, "session_id", json_string(v));
-	}
-	if (query_string(req, "device_id", &v)) {
-		if (utf8_length(v) < 1 || utf8_length(v) > 100) {
-			json_decref(f);
-			query_error(req, "device_id", "length",
-			    "device_id is 1 to 100 characters.");
-			return (KORE_RESULT_OK);
-		}
-		json_object_set_new(f, "device_id", json_string(v));
-	}
-	if (query_string(req, "result", &v)) {
-		for (k = 0; results[k] != NULL; k++) {
-			if (!strcmp(results[k], v))
-				break;
-		}
-		if (results[k] == NULL) {
-			json_decref(f);
-			query_error(req, "result", "enum",
-			    "result is one of the scan results.");
-			return (KORE_RESULT_OK);
-		}
-		json_object_set_new(f, "result", json_string(v));
-	}
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	filters = json_dumps(f, JSON_COMPACT);
-	json_decref(f);
-	http_response_header(req, "cache-control", "no-store");
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.checkins_list($1, $2, $3, $4, $5)", 5, r->actor.json,
-	    r->params[0], filters, limit_text, cursor);
-	free(filters);
-
-	return (ret);
-}
-
-int
-checkins_conflicts(struct http_request *req, struct ngan_req *r)
-{
-	char		*cursor, limit_text[8];
-	int		limit;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	http_response_header(req, "cache-control", "no-store");
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.checkin_conflicts($1, $2, $3, $4)", 4, r->actor.json,
-	    r->params[0], limit_text, cursor));
-}
-
 /*
  * The attendance report, with an ETag: a dashboard polls it with
- * If-None-Match and gets 304 until something changed.
+ * If-None-Match and gets 304 until something changed (a plain route,
+ * main.c, answered here).
  */
 int
-checkins_attendance(struct http_request *req, struct ngan_req *r)
+attendance_respond(struct http_request *req, struct ngan_req *r)
 {
-	const char	*inm;
-
-	if (r->phase > 0) {
-		if (db_rows(r) == 1 && !db_isnull(r, 0, 0) &&
-		    !strcmp(db_value(r, 0, 0), "304")) {
-			http_response_header(req, "etag", db_value(r, 0, 2));
-			http_response(req, 304, NULL, 0);
-			return (KORE_RESULT_OK);
-		}
-		return (db_respond(req, r));
+	if (db_rows(r) == 1 && !db_isnull(r, 0, 0) &&
+	    !strcmp(db_value(r, 0, 0), "304")) {
+		header_set(req, "etag", db_value(r, 0, 2));
+		respond_not_modified(req);
+		return (KORE_RESULT_OK);
 	}
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!http_request_header(req, "if-none-match", &inm) ||
-	    strlen(inm) > 1024)
-		inm = NULL;
-	http_response_header(req, "cache-control", "no-store");
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.attendance($1, $2, $3)", 3, r->actor.json, r->params[0],
-	    inm));
+	return (db_respond(req, r));
 }
 
 /*
@@ -480,8 +375,6 @@ checkins_manifest(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (manifest_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
 	since = NULL;
 	if (query_string(req, "since", &since)) {
 		/* An unescaped '+' of the offset arrives as a space. */

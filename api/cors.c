@@ -25,8 +25,7 @@ cors_init(void)
 	size_t		len;
 
 	norigins = 0;
-	if ((v = getenv("NGAN_CORS_ORIGINS")) == NULL)
-		return (KORE_RESULT_OK);
+	v = config_text(CONFIG_CORS_ORIGINS);
 	for (p = v; *p != '\0'; p = *end ? end + 1 : end) {
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
@@ -96,5 +95,5 @@ cors_preflight(struct http_request *req, int allowed, const char *methods)
 		http_response_header(req, "access-control-max-age", "600");
 	}
 	http_response_header(req, "allow", methods);
-	http_response(req, 204, NULL, 0);
+	respond_send(req, 204, NULL, 0);
 }

@@ -4,6 +4,10 @@
  * UTF-8 byte order mark), the import file's column names in Thai or
  * English, and a small writer for exports.
  *
+ * Files saved by Thai Excel as plain "CSV" are Windows-874 (TIS-620 with a
+ * few punctuation marks added): csv_text() tells them from UTF-8 and
+ * converts them with glibc's iconv before parsing.
+ *
  * Pure functions: the unit tests call them without a server. Parsing is
  * lenient where spreadsheets are sloppy and strict where a wrong guess
  * would put a value in the wrong column: a malformed record is flagged
@@ -11,17 +15,34 @@
  * row never loses the others.
  */
 
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "ngan.h"
 
+static size_t	csv_utf8_seq(const unsigned char *, size_t);
+static size_t	csv_line_at(const char *, size_t);
 static const char	*csv_scan_field(const char *, const char *, char **,
 			    int *, int *);
 static int	csv_push_field(struct csv_table *, char *);
 static int	csv_push_record(struct csv_table *, size_t, size_t, int);
 static int	csv_buf_grow(struct csv_buf *, size_t);
+
+/*
+ * A file not all UTF-8 with this many valid multi-byte sequences or more
+ * for each byte that is not is UTF-8 with damage. Thai in Windows-874
+ * makes one now and then by chance (เขต reads as U+0835): in the
+ * country's 7,400 place names one for every 3.5 bytes that are not, and
+ * never more than 2.25 on a line.
+ */
+#define CSV_MOSTLY_UTF8		8
+
+/* Windows-874 to UTF-8, opened once by csv_text_init(). */
+static iconv_t	csv_cp874 = (iconv_t)-1;
 
 static const struct {
 	int		column;
@@ -40,6 +61,162 @@ static const struct {
 	{ IMPORT_OCCUPATION,	"occupation",	"อาชีพ" },
 	{ IMPORT_SECTION40,	"section40",	"ม.40" },
 };
+
+/*
+ * Opens the Windows-874 converter; 0 when glibc cannot. glibc loads it
+ * from a gconv module with dlopen() on iconv_open(): a Kore worker is
+ * seccomp-filtered by the time its module starts, and chrooted away from
+ * /usr/lib unless kore runs with -n. The server calls this in the parent,
+ * before the workers fork with a copy of the open converter.
+ */
+int
+csv_text_init(void)
+{
+	if (csv_cp874 == (iconv_t)-1)
+		csv_cp874 = iconv_open("UTF-8", "WINDOWS-874");
+
+	return (csv_cp874 != (iconv_t)-1);
+}
+
+/*
+ * What text a file of len bytes holds, as UTF-8 for csv_parse():
+ * CSV_TEXT_UTF8 when it is UTF-8 already, with or without a byte order
+ * mark (use data as it is); CSV_TEXT_CP874 when it is not UTF-8 and reads
+ * as Windows-874, converted into *out (*outlen bytes and a NUL; the
+ * caller must free it, after clearing it: it holds the file). Refused:
+ * CSV_TEXT_BINARY (a NUL byte: UTF-16 "Unicode Text", or no text at all),
+ * CSV_TEXT_BAD_UTF8 (UTF-8 by its byte order mark or nearly all its
+ * bytes, with some that are not: guessing Windows-874 there would store
+ * garbled names), CSV_TEXT_UNKNOWN (neither: a byte Windows-874 leaves
+ * undefined, 0x81-0x84, 0x86-0x90, 0x98-0x9F, 0xDB-0xDE or 0xFC-0xFF);
+ * for these two *line is the line of the first byte that could not be
+ * read. CSV_NOMEM when out of memory.
+ */
+int
+csv_text(const char *data, size_t len, char **out, size_t *outlen,
+    size_t *line)
+{
+	const unsigned char	*p = (const unsigned char *)data;
+	char			*buf, *in, *o;
+	size_t			i, n, multi, bad, first, high, cap;
+	size_t			inleft, oleft;
+	int			ret;
+
+	*out = NULL;
+	*outlen = 0;
+	*line = 0;
+	if (memchr(data, '\0', len) != NULL)
+		return (CSV_TEXT_BINARY);
+
+	multi = 0;
+	bad = 0;
+	first = 0;
+	for (i = 0; i < len; i += n) {
+		if ((n = csv_utf8_seq(p + i, len - i)) > 1)
+			multi++;
+		if (n == 0 && bad++ == 0)
+			first = i;
+		if (n == 0)
+			n = 1;
+	}
+	if (bad == 0)
+		return (CSV_TEXT_UTF8);
+	*line = csv_line_at(data, first);
+	if ((len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) ||
+	    multi >= CSV_MOSTLY_UTF8 * bad)
+		return (CSV_TEXT_BAD_UTF8);
+	if (csv_cp874 == (iconv_t)-1)
+		return (CSV_TEXT_UNKNOWN);
+
+	/* Each byte from 0x80 up is one BMP character: 2 or 3 bytes. */
+	for (i = 0, high = 0; i < len; i++)
+		high += p[i] >= 0x80;
+	if (len > (SIZE_MAX - 1) / 3)
+		return (CSV_NOMEM);
+	cap = len + 2 * high + 1;
+	if ((buf = malloc(cap)) == NULL)
+		return (CSV_NOMEM);
+
+	/* iconv() takes char ** for its input but does not write to it. */
+	in = (char *)(uintptr_t)data;
+	inleft = len;
+	o = buf;
+	oleft = cap - 1;
+	ret = CSV_TEXT_CP874;
+	(void)iconv(csv_cp874, NULL, NULL, NULL, NULL);
+	if (iconv(csv_cp874, &in, &inleft, &o, &oleft) == (size_t)-1) {
+		if (errno == EILSEQ || errno == EINVAL) {
+			*line = csv_line_at(data, (size_t)(in - data));
+			ret = CSV_TEXT_UNKNOWN;
+		} else {
+			ret = CSV_NOMEM;
+		}
+		explicit_bzero(buf, cap);
+		free(buf);
+		return (ret);
+	}
+	*o = '\0';
+	*out = buf;
+	*outlen = (size_t)(o - buf);
+	*line = 0;
+
+	return (ret);
+}
+
+/*
+ * The length of the strict UTF-8 sequence at p (left bytes on), as
+ * utf8_valid() reads it (no overlongs, surrogates or code points past
+ * U+10FFFF): 1 for ASCII, 0 when none starts there.
+ */
+static size_t
+csv_utf8_seq(const unsigned char *p, size_t left)
+{
+	unsigned int	cp;
+	size_t		k, n;
+
+	if (p[0] < 0x80)
+		return (1);
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = p[0] & 0x07;
+	} else {
+		return (0);
+	}
+	if (left <= n)
+		return (0);
+	for (k = 1; k <= n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[k] & 0x3f);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+	    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return (0);
+
+	return (n + 1);
+}
+
+/* The 1-based line of byte off, line ends counted as csv_parse() does. */
+static size_t
+csv_line_at(const char *data, size_t off)
+{
+	size_t		i, line;
+
+	for (i = 0, line = 1; i < off; i++) {
+		if (data[i] == '\n' ||
+		    (data[i] == '\r' && (i + 1 == off || data[i + 1] != '\n')))
+			line++;
+	}
+
+	return (line);
+}
 
 /*
  * Splits data (len bytes, need not be NUL-terminated) into records of

@@ -5,6 +5,24 @@
  * rows in r->result. A connection that went stale (PostgreSQL restarted)
  * is reset and the call retried once; a database that cannot be reached
  * answers 503 at once instead of hanging.
+ *
+ * A statement whose first parameter is the caller's claims (r->actor.json)
+ * binds it as api.live_actor: PostgreSQL checks, when it binds the
+ * parameters, that the session, user or partner client behind the token
+ * is still live, and refuses the statement otherwise (SQLSTATE NG401,
+ * answered 401). So every call that acts for someone sees a revocation
+ * committed before it (sql/api/revoke.sql).
+ *
+ * Schema api is made again when its files change (sql/api/reload.sql),
+ * maybe while this server runs: statements prepared before name types
+ * and functions that are gone, and fail when bound. The first to fail
+ * has every connection of the worker drop its statements and is prepared
+ * again and retried (db_stale).
+ *
+ * With NGAN_READ_DATABASE_URL a second pool (NGAN_DB_READ) reaches a
+ * streaming replica: a handler calls db_on_replica() before the db_query
+ * that may read there (partner reads: sql/api/audit.sql). Both
+ * pools share the wait queue, so nobody overtakes across them either.
  */
 
 #include <malloc.h>
@@ -21,36 +39,62 @@ static int	db_start(struct http_request *, struct ngan_req *);
 static int	db_send(struct http_request *, struct ngan_req *,
 		    const char **);
 static void	db_forget(PGconn *);
+static int	db_stale(const char *, const char *);
+static int	db_deallocate(struct ngan_req *, PGconn *);
+static int	db_setup_failed(struct ngan_req *, PGresult *);
 static void	db_shrink(struct ngan_req *);
 static PGconn	*db_renew(struct ngan_req *);
 static int	db_failed(struct http_request *, struct ngan_req *);
+static int	db_live_actor_type(PGconn *, struct ngan_req *);
+static void	db_event(void *, int);
 static void	db_release(struct ngan_req *);
 static void	db_queue_add(struct http_request *, struct ngan_req *);
 static void	db_queue_remove(struct ngan_req *);
+static int	db_statement(struct ngan_req *);
+static void	db_prepared_reset(int);
 
-/* Connections busy across this worker, for /metrics. */
 /*
  * Statements are prepared once per connection and then only bound and
  * executed: parsing and planning on every call was the largest database
- * cost. Queries are string literals, known by their address.
+ * cost. Each route's method keeps the few statements it sends (a plain
+ * route one, call.c), known by their text's address; each gets a number
+ * the first time it is sent, with no limit.
  */
-#define STATEMENTS_MAX	128
 #define CONNS_MAX	64
 
 /* Parameters or a result larger than this leave libpq's buffers big. */
 #define DB_BIG		(1024 * 1024)
 
-static const char	*statements[STATEMENTS_MAX];
-static int		nstatements;
+struct statements {
+	const char	**queries;
+	int		*ids;
+	int		n;
+};
+
+static struct statements	*by_call;	/* call_slot() */
+static struct statements	no_call;
+static int			nstatements;
 
 static char		*db_conninfo;
+static char		*db_read_conninfo;	/* NULL: no replica */
+
+/* What a connection has prepared of a statement: plain, live actor. */
+#define PREPARED_PLAIN	0x01
+#define PREPARED_LIVE	0x02
 
 static struct {
 	PGconn		*db;
 	int		renew;		/* carried a big statement */
-	u_int8_t	prepared[STATEMENTS_MAX];
+	int		stale;		/* prepared before schema api changed */
+	struct ngan_req	*owner;		/* the call in flight, for db_event */
+	u_int8_t	*prepared;	/* by statement number */
+	int		nprepared;
 } conns[CONNS_MAX];
 
+/* api.live_actor's type oid, the same for every connection. */
+static Oid		live_actor_oid = InvalidOid;
+
+/* Connections busy across this worker, for /metrics. */
 u_int32_t	db_in_use = 0;
 u_int32_t	db_waiting = 0;
 
@@ -64,12 +108,31 @@ u_int32_t	db_waiting = 0;
  */
 static TAILQ_HEAD(, ngan_req)	db_queue = TAILQ_HEAD_INITIALIZER(db_queue);
 
+/* read_conninfo: the replica's, or NULL to read from the primary. */
 void
-db_init(const char *conninfo)
+db_init(const char *conninfo, const char *read_conninfo)
 {
 	if (!kore_pgsql_register(NGAN_DB, conninfo))
 		fatal("cannot register the database");
 	db_conninfo = kore_strdup(conninfo);
+	if (read_conninfo != NULL) {
+		if (!kore_pgsql_register(NGAN_DB_READ, read_conninfo))
+			fatal("cannot register the read database");
+		db_read_conninfo = kore_strdup(read_conninfo);
+	}
+}
+
+int
+db_has_replica(void)
+{
+	return (db_read_conninfo != NULL);
+}
+
+/* The next db_query of r goes to the replica, if there is one. */
+void
+db_on_replica(struct ngan_req *r)
+{
+	r->db_read_next = db_read_conninfo != NULL;
 }
 
 /* Params are text, NULL for SQL NULL; copied, so the caller keeps them. */
@@ -103,6 +166,8 @@ db_query_array(struct http_request *req, struct ngan_req *r,
 		free(r->values[i]);
 
 	r->query = query;
+	r->db_name = r->db_read_next ? NGAN_DB_READ : NGAN_DB;
+	r->db_read_next = 0;
 	r->nparams = n;
 	for (i = 0; i < n; i++) {
 		r->values[i] = NULL;
@@ -122,8 +187,11 @@ db_query_array(struct http_request *req, struct ngan_req *r,
 		PQclear(r->result);
 		r->result = NULL;
 	}
+	r->db_live_actor = n > 0 && values[0] != NULL &&
+	    values[0] == r->actor.json && !r->actor_checked;
 	r->sqlstate[0] = '\0';
 	r->db_retried = 0;
+	r->db_replanned = 0;
 	r->db_state = DB_SETUP;
 
 	return (db_drive(req, r));
@@ -195,7 +263,16 @@ db_start(struct http_request *req, struct ngan_req *r)
 		db_queue_add(req, r);
 		return (KORE_RESULT_RETRY);
 	}
-	if (!kore_pgsql_setup(&r->sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
+	/*
+	 * A waiter woken by db_release() may still be in Kore's queue: out
+	 * of it first, or a second entry could outlive the request.
+	 */
+	if (r->db_queued) {
+		kore_pgsql_cleanup(&r->sql);
+		kore_pgsql_init(&r->sql);
+		kore_pgsql_bind_request(&r->sql, req);
+	}
+	if (!kore_pgsql_setup(&r->sql, r->db_name, KORE_PGSQL_ASYNC)) {
 		/* Every connection busy: Kore queued us and wakes us. */
 		if (r->sql.state == KORE_PGSQL_STATE_INIT) {
 			db_queue_add(req, r);
@@ -234,20 +311,13 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 {
 	PGconn		*db;
 	PGresult	*res;
+	Oid		types[NGAN_PARAMS_MAX];
 	char		name[16];
-	int		id, c, free_slot, ok;
+	int		id, c, free_slot, ok, variant;
 
 	db = r->sql.conn->db;
 	r->db_conn = db;
-	for (id = 0; id < nstatements; id++) {
-		if (statements[id] == r->query)
-			break;
-	}
-	if (id == nstatements) {
-		if (nstatements == STATEMENTS_MAX)
-			fatal("db_send: too many statements");
-		statements[nstatements++] = r->query;
-	}
+	id = db_statement(r);
 
 	free_slot = -1;
 	for (c = 0; c < CONNS_MAX; c++) {
@@ -262,16 +332,39 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 		c = free_slot;
 		conns[c].db = db;
 		conns[c].renew = 0;
-		memset(conns[c].prepared, 0, sizeof(conns[c].prepared));
+		conns[c].stale = 0;
+		db_prepared_reset(c);
 	} else if (conns[c].renew && (db = db_renew(r)) != conns[c].db) {
 		conns[c].db = db;
 		conns[c].renew = 0;
-		memset(conns[c].prepared, 0, sizeof(conns[c].prepared));
+		conns[c].stale = 0;
+		db_prepared_reset(c);
+	} else if (conns[c].stale) {
+		if (!db_deallocate(r, db))
+			return (KORE_RESULT_ERROR);
+		conns[c].stale = 0;
+		db_prepared_reset(c);
 	}
 
-	(void)snprintf(name, sizeof(name), "s%d", id);
-	if (!conns[c].prepared[id]) {
-		res = PQprepare(db, name, r->query, r->nparams, NULL);
+	if (id >= conns[c].nprepared) {
+		conns[c].prepared = kore_realloc(conns[c].prepared,
+		    (size_t)nstatements);
+		memset(conns[c].prepared + conns[c].nprepared, 0,
+		    (size_t)(nstatements - conns[c].nprepared));
+		conns[c].nprepared = nstatements;
+	}
+
+	variant = r->db_live_actor ? PREPARED_LIVE : PREPARED_PLAIN;
+	(void)snprintf(name, sizeof(name), "%c%d", r->db_live_actor ? 'a' :
+	    's', id);
+	if (!(conns[c].prepared[id] & variant)) {
+		memset(types, 0, sizeof(types));
+		if (r->db_live_actor) {
+			if (!db_live_actor_type(db, r))
+				return (KORE_RESULT_ERROR);
+			types[0] = live_actor_oid;
+		}
+		res = PQprepare(db, name, r->query, r->nparams, types);
 		/*
 		 * "Already exists": this connection kept its statements
 		 * through an error we took for a lost connection. Names
@@ -281,16 +374,10 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 		    (PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL &&
 		    !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
 		    "42P05"));
-		if (!ok) {
-			/* Handled by db_failed() like any failed query. */
-			if (r->sql.result != NULL)
-				PQclear(r->sql.result);
-			r->sql.result = res;
-			r->sql.state = KORE_PGSQL_STATE_ERROR;
-			return (KORE_RESULT_ERROR);
-		}
+		if (!ok)
+			return (db_setup_failed(r, res));
 		PQclear(res);
-		conns[c].prepared[id] = 1;
+		conns[c].prepared[id] |= variant;
 	}
 
 	if (!PQsendQueryPrepared(db, name, r->nparams, values, r->lengths,
@@ -300,11 +387,114 @@ db_send(struct http_request *req, struct ngan_req *r, const char **values)
 	}
 
 	kore_platform_schedule_read(PQsocket(db), r->sql.conn);
+	r->sql.conn->evt.handle = db_event;
+	conns[c].owner = r;
 	r->sql.state = KORE_PGSQL_STATE_WAIT;
 	r->sql.flags |= KORE_PGSQL_SCHEDULED;
 	http_request_sleep(req);
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * The number of r's statement: looked for among those its route's
+ * method has sent, given the next one when it is new.
+ */
+static int
+db_statement(struct ngan_req *r)
+{
+	struct statements	*st;
+	size_t			slot;
+	int			i;
+
+	if (r->route == NULL || r->call == NULL) {
+		st = &no_call;
+	} else {
+		if (by_call == NULL)
+			by_call = kore_calloc(ngan_routes_count *
+			    ROUTE_METHODS, sizeof(*by_call));
+		slot = call_slot(r);
+		st = &by_call[slot];
+	}
+	for (i = 0; i < st->n; i++) {
+		if (st->queries[i] == r->query)
+			return (st->ids[i]);
+	}
+
+	st->queries = kore_realloc(st->queries,
+	    (size_t)(st->n + 1) * sizeof(*st->queries));
+	st->ids = kore_realloc(st->ids, (size_t)(st->n + 1) *
+	    sizeof(*st->ids));
+	st->queries[st->n] = r->query;
+	st->ids[st->n] = nstatements++;
+
+	return (st->ids[st->n++]);
+}
+
+/* Connection c has prepared nothing (new, renewed or deallocated). */
+static void
+db_prepared_reset(int c)
+{
+	if (conns[c].prepared != NULL)
+		memset(conns[c].prepared, 0, (size_t)conns[c].nprepared);
+}
+
+/*
+ * In front of Kore's handler for a pooled connection's socket. Kore
+ * reads the connection whenever its socket is readable, also when the
+ * call's last result or error still waits for its request to take it
+ * (the request runs in the loop's http_process, and a turn over its time
+ * budget leaves some for the next: after a restart, blocking reconnects
+ * use it up): a later read overwrote it, a ReadyForQuery that came apart
+ * from an error (PostgreSQL sends errors at once) made the call DONE
+ * without a result, and the request answered 500 "no result row" (seen
+ * right after crash recovery, on "prepared statement does not exist").
+ * Kore reads only for a call that waits; the rest is read when the
+ * request takes its result (kore_pgsql_continue) or releases the
+ * connection. A free connection still watched (db_failed leaves it so)
+ * has no call to hand data to: Kore would follow its missing job.
+ */
+static void
+db_event(void *arg, int error)
+{
+	struct pgsql_conn	*conn = arg;
+	struct ngan_req		*r;
+	int			c;
+
+	/* Kore's read flag stays: kore_pgsql_continue() insists on it. */
+	if (!error) {
+		if (conn->job == NULL)
+			return;
+		for (r = NULL, c = 0; c < CONNS_MAX && r == NULL; c++) {
+			if (conns[c].db == conn->db)
+				r = conns[c].owner;
+		}
+		if (r != NULL && r->sql.conn == conn &&
+		    r->sql.state != KORE_PGSQL_STATE_WAIT)
+			return;
+	}
+	kore_pgsql_handle(arg, error);
+}
+
+/*
+ * Looks api.live_actor's oid up once (a blocking round trip on the
+ * worker's first such statement). A failure is handled like a failed
+ * prepare.
+ */
+static int
+db_live_actor_type(PGconn *db, struct ngan_req *r)
+{
+	PGresult	*res;
+
+	if (live_actor_oid != InvalidOid)
+		return (KORE_RESULT_OK);
+	res = PQexec(db, "SELECT 'api.live_actor'::regtype::oid");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		return (db_setup_failed(r, res));
+	live_actor_oid = (Oid)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+
+	return (live_actor_oid != InvalidOid);
 }
 
 /* Connections this worker has used and not seen fail, for /metrics. */
@@ -362,7 +552,8 @@ db_renew(struct ngan_req *r)
 {
 	PGconn		*fresh;
 
-	fresh = PQconnectdb(db_conninfo);
+	fresh = PQconnectdb(strcmp(r->db_name, NGAN_DB_READ) == 0 ?
+	    db_read_conninfo : db_conninfo);
 	if (PQstatus(fresh) != CONNECTION_OK) {
 		PQfinish(fresh);
 		return (r->sql.conn->db);
@@ -374,6 +565,61 @@ db_renew(struct ngan_req *r)
 	(void)malloc_trim(0);
 
 	return (fresh);
+}
+
+/*
+ * Errors of a statement prepared before schema api was made again: a
+ * type it was prepared with is gone (cache lookup failed, as for
+ * api.live_actor), the result type of what it calls changed (0A000,
+ * "cached plan must not change result type"), or a function or type it
+ * names is not found (42883, 42704: met when the plan was made again).
+ * All come before the statement runs, or end its transaction.
+ */
+static int
+db_stale(const char *state, const char *msg)
+{
+	if (state == NULL)
+		return (0);
+	if (!strcmp(state, "0A000") || !strcmp(state, "42883") ||
+	    !strcmp(state, "42704"))
+		return (1);
+
+	return (!strcmp(state, "XX000") && msg != NULL &&
+	    !strncmp(msg, "cache lookup failed", 19));
+}
+
+/*
+ * Drops the statements a connection prepared before schema api changed,
+ * before its next statement (one blocking round trip). A failure is
+ * handled like a failed prepare.
+ */
+static int
+db_deallocate(struct ngan_req *r, PGconn *db)
+{
+	PGresult	*res;
+
+	res = PQexec(db, "DEALLOCATE ALL");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return (db_setup_failed(r, res));
+	PQclear(res);
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * A statement that prepares the call failed (res, which it steals): the
+ * call is failed with it, and db_failed() handles it like any failed
+ * query. Returns KORE_RESULT_ERROR.
+ */
+static int
+db_setup_failed(struct ngan_req *r, PGresult *res)
+{
+	if (r->sql.result != NULL)
+		PQclear(r->sql.result);
+	r->sql.result = res;
+	r->sql.state = KORE_PGSQL_STATE_ERROR;
+
+	return (KORE_RESULT_ERROR);
 }
 
 /* A reset or closed connection has lost its prepared statements. */
@@ -398,7 +644,7 @@ static int
 db_failed(struct http_request *req, struct ngan_req *r)
 {
 	const char	*state, *msg;
-	int		broken, renewed;
+	int		broken, c, ran;
 
 	state = NULL;
 	msg = NULL;
@@ -424,42 +670,94 @@ db_failed(struct http_request *req, struct ngan_req *r)
 		broken = 1;
 	}
 
+	/*
+	 * The server has ended the statement, or the connection is gone:
+	 * nothing to cancel. Kore would open a new connection to send a
+	 * cancel for any call not DONE (blocking, a process forked by the
+	 * server). The socket may stay watched: see db_event.
+	 */
+	r->sql.flags &= ~KORE_PGSQL_SCHEDULED;
+
+	/*
+	 * Schema api was made again since the statement was prepared here:
+	 * the worker's connections drop what they prepared, api.live_actor
+	 * is looked up again (its oid changed), and the call is prepared
+	 * again and retried, once. No rows came: it did not run.
+	 */
+	if (!broken && !r->db_replanned && r->result == NULL &&
+	    db_stale(state, msg)) {
+		kore_log(LOG_NOTICE, "schema api changed (%s): preparing "
+		    "statements again", state);
+		for (c = 0; c < CONNS_MAX; c++)
+			conns[c].stale = 1;
+		live_actor_oid = InvalidOid;
+		r->db_replanned = 1;
+		db_release(r);
+		r->db_state = DB_SETUP;
+		return (DB_CONTINUE);
+	}
+
+	/* api.live_actor: the session or account behind the token ended. */
+	if (state != NULL && !strcmp(state, "NG401")) {
+		db_release(r);
+		r->db_state = DB_IDLE;
+		auth_refuse_revoked(req);
+		return (KORE_RESULT_OK);
+	}
+
+	/*
+	 * Rows came and then the connection broke before the statement's
+	 * end: it ran, and whether it committed is unknown. Not run again
+	 * (a write could be done twice): 503, and the client retries as it
+	 * would after any 503 (check-ins with their nonce). A read is.
+	 */
+	ran = broken && (r->result != NULL || (r->sql.result != NULL &&
+	    PQresultStatus(r->sql.result) == PGRES_TUPLES_OK));
+	if (ran && (req->method == HTTP_METHOD_GET ||
+	    req->method == HTTP_METHOD_HEAD))
+		ran = 0;
+
 	if (!broken && (state == NULL || strncmp(state, "23", 2) != 0)) {
 		kore_log(LOG_ERR, "query failed (%s): %s %s",
 		    r->route->pattern, state ? state : "-", msg ? msg : "-");
 	}
 
-	renewed = 0;
 	if (broken && r->sql.conn != NULL) {
 		/*
 		 * libpq may have closed the socket already; Kore must not
 		 * try to unregister it (that is fatal), and the pooled
 		 * connection is made new for whoever takes it next.
 		 */
-		r->sql.flags &= ~KORE_PGSQL_SCHEDULED;
 		db_forget(r->sql.conn->db);
-		if (PQstatus(r->sql.conn->db) == CONNECTION_BAD) {
+		/*
+		 * A server that ended this backend (57P01 after a restart)
+		 * may leave the socket looking fine: reset it as well.
+		 */
+		if (PQstatus(r->sql.conn->db) == CONNECTION_BAD ||
+		    (state != NULL && (!strncmp(state, "57P", 3) ||
+		    !strncmp(state, "08", 2))))
 			PQreset(r->sql.conn->db);
-			renewed = PQstatus(r->sql.conn->db) == CONNECTION_OK;
-		}
 	}
 
 	db_release(r);
 
 	/*
-	 * Once, and again while connections left over from before a
-	 * PostgreSQL restart turn up (each is renewed as it is met; the
-	 * database is back, so the call is worth another try).
+	 * The call did not run: try again, once per pooled connection at
+	 * most, since after a PostgreSQL restart each connection left over
+	 * is found broken once (renewed or forgotten as it is met). If the
+	 * database is still down, the next setup says so.
 	 */
-	if (broken && (r->db_retried == 0 ||
-	    (renewed && r->db_retried <= pgsql_conn_max))) {
+	if (broken && !ran && r->db_retried <= pgsql_conn_max) {
 		r->db_retried++;
 		r->db_state = DB_SETUP;
 		return (DB_CONTINUE);
 	}
 
 	r->db_state = DB_IDLE;
-	if (broken) {
+	if (ran) {
+		problem_retry_after(req, 503, 1, "The database went away "
+		    "while answering; try again.");
+	} else if (broken) {
 		problem_retry_after(req, 503, 2,
 		    "The database is unreachable; try again shortly.");
 	} else if (r->sqlstate[0] != '\0' && (!strcmp(r->sqlstate, "40001") ||
@@ -480,6 +778,22 @@ db_failed(struct http_request *req, struct ngan_req *r)
 static void
 db_release(struct ngan_req *r)
 {
+	struct ngan_req	*first;
+	int		c, gone;
+
+	for (c = 0; c < CONNS_MAX; c++) {
+		if (conns[c].owner == r)
+			conns[c].owner = NULL;
+	}
+	/*
+	 * Kore destroys a connection that failed under a call (its socket
+	 * hung up) without waking its queue: the first in line slept until
+	 * another connection came free, and with none left in use, until
+	 * its client gave up (seen after a crash: no answer for 15 s). It
+	 * may open a new one now.
+	 */
+	gone = r->db_holding && r->sql.conn == NULL &&
+	    r->sql.state != KORE_PGSQL_STATE_COMPLETE;
 	if (r->db_holding) {
 		r->db_holding = 0;
 		db_in_use--;
@@ -487,6 +801,8 @@ db_release(struct ngan_req *r)
 	if (r->sql.req != NULL)
 		kore_pgsql_cleanup(&r->sql);
 	memset(&r->sql, 0, sizeof(r->sql));
+	if (gone && (first = TAILQ_FIRST(&db_queue)) != NULL)
+		http_request_wakeup(first->db_req);
 }
 
 /* Puts r in line (once) and to sleep until db_queue_remove() wakes it. */
@@ -589,7 +905,7 @@ db_respond(struct http_request *req, struct ngan_req *r)
 	}
 
 	if (status == 204) {
-		http_response(req, 204, NULL, 0);
+		respond_send(req, 204, NULL, 0);
 		return (KORE_RESULT_OK);
 	}
 	if (status < 400) {

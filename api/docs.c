@@ -40,8 +40,7 @@ docs_init(void)
 	long		len;
 	size_t		i;
 
-	if ((dir = getenv("NGAN_ASSETS")) == NULL || *dir == '\0')
-		dir = "assets";
+	dir = config_text(CONFIG_ASSETS);
 	for (i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
 		(void)snprintf(path, sizeof(path), "%s/%s", dir,
 		    assets[i].file);
@@ -73,10 +72,15 @@ asset_send(struct http_request *req, size_t i)
 	}
 	http_response_header(req, "cache-control", "public, max-age=300");
 	http_response_header(req, "x-content-type-options", "nosniff");
+	/*
+	 * "Try it out" calls this same origin (servers: "/" in openapi.yaml),
+	 * so connect-src 'self' is all the page may reach.
+	 */
 	if (i == 0)
 		http_response_header(req, "content-security-policy",
-		    "default-src 'self'; img-src 'self' data:; "
-		    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+		    "default-src 'self'; connect-src 'self'; "
+		    "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+		    "frame-ancestors 'none'");
 	respond_text(req, 200, assets[i].type, assets[i].data,
 	    assets[i].len);
 

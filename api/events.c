@@ -1,10 +1,9 @@
 /*
  * /v1/events: seminars, trainings, workshops and meetings, and
- * /v1/target-groups, the kinds of people they are for.
+ * /v1/target-groups, the kinds of people they are for. Plain routes
+ * (main.c): what their requests may hold.
  */
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ngan.h"
@@ -13,7 +12,8 @@ static const char	*digits_check(const char *, size_t);
 static const char	*province_check(const char *);
 static const char	*district_check(const char *);
 static const char	*subdistrict_check(const char *);
-static int		filters_or_422(struct http_request *, json_t *);
+static void		events_keep(struct http_request *, struct ngan_req *,
+		    int);
 
 static const char *const event_kinds[] = {
 	"seminar", "training", "workshop", "meeting", NULL
@@ -45,6 +45,15 @@ static const struct field_spec quota_fields[] = {
 	{ NULL }
 };
 
+/* Who may register themselves, and when (self.c, issue 18). */
+static const struct field_spec public_fields[] = {
+	{ "opens_at", FIELD_TIME, FIELD_NULLABLE },
+	{ "closes_at", FIELD_TIME, FIELD_NULLABLE },
+	{ "target_groups", FIELD_STRING_ARRAY, FIELD_REQUIRED | FIELD_UNIQUE,
+	    1, 20 },
+	{ NULL }
+};
+
 /* Create and patch share the fields; create requires some of them. */
 #define EVENT_FIELDS(req)						\
 	{ "title", FIELD_STRING, req, 1, 500 },				\
@@ -64,23 +73,48 @@ static const struct field_spec quota_fields[] = {
 	{ "registration_opens_at", FIELD_TIME, FIELD_NULLABLE },	\
 	{ "registration_closes_at", FIELD_TIME, FIELD_NULLABLE },	\
 	{ "min_sessions", FIELD_INT, FIELD_NULLABLE, 1, 1000 },		\
-	{ "min_minutes", FIELD_INT, FIELD_NULLABLE, 1, 100000 }
+	{ "min_minutes", FIELD_INT, FIELD_NULLABLE, 1, 100000 },	\
+	{ "public_registration", FIELD_OBJECT, FIELD_NULLABLE, 0, 0,	\
+	    NULL, NULL, public_fields }
 
 static const char	*uuid_check(const char *);
 
-static const struct field_spec event_create_fields[] = {
+const struct field_spec event_create_fields[] = {
 	EVENT_FIELDS(FIELD_REQUIRED),
 	{ NULL }
 };
 
-static const struct field_spec event_patch_fields[] = {
+const struct field_spec event_patch_fields[] = {
 	EVENT_FIELDS(0),
 	{ "status", FIELD_STRING, 0, 1, 16, patch_statuses },
 	{ NULL }
 };
 
-static const struct field_spec cancel_fields[] = {
+const struct field_spec event_cancel_fields[] = {
 	{ "reason", FIELD_STRING, FIELD_NULLABLE, 0, 1000 },
+	{ NULL }
+};
+
+/* GET /v1/events: the list's filters, passed on as one object. */
+const struct field_spec event_query[] = {
+	QUERY_LIMIT,
+	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .check = province_check },
+	{ .name = "district", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .check = district_check },
+	{ .name = "from", .type = FIELD_DATE, .flags = FIELD_FILTER },
+	{ .name = "to", .type = FIELD_DATE, .flags = FIELD_FILTER },
+	{ .name = "status", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = event_statuses },
+	{ .name = "kind", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = event_kinds },
+	{ .name = "fiscal_year_be", .type = FIELD_INT, .flags = FIELD_FILTER,
+	    .min = 2400, .max = 2800,
+	    .message = "A Buddhist Era year such as 2563." },
+	{ .name = "agency", .type = FIELD_UUID, .flags = FIELD_FILTER },
+	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
+	    .max = 200, .message = "Search for 1 to 200 characters." },
+	QUERY_CURSOR,
 	{ NULL }
 };
 
@@ -125,178 +159,49 @@ uuid_check(const char *s)
 }
 
 /*
- * Reads the list filters into f (names as in the query). Answers 422
- * naming the first bad one and returns KORE_RESULT_ERROR.
+ * Anonymous reads of events: the answer kept in this worker when there is
+ * one (api/cache.c), else the row's call; a 200 it answers is kept.
  */
-static int
-filters_or_422(struct http_request *req, json_t *f)
+int
+events_get_cached(struct http_request *req, struct ngan_req *r)
 {
-	static const struct {
-		const char		*name;
-		const char		*(*check)(const char *);
-		const char *const	*choices;
-	} filters[] = {
-		{ "province", province_check, NULL },
-		{ "district", district_check, NULL },
-		{ "from", date_check, NULL },
-		{ "to", date_check, NULL },
-		{ "status", NULL, event_statuses },
-		{ "kind", NULL, event_kinds },
-		{ "fiscal_year_be", NULL, NULL },
-		{ "agency", uuid_check, NULL },
-		{ "q", NULL, NULL },
-	};
-	const char	*why;
-	char		*v, *end;
-	long		n;
-	size_t		i;
-	int		k;
-
-	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-		if (!query_string(req, filters[i].name, &v))
-			continue;
-		why = NULL;
-		if (filters[i].check != NULL) {
-			why = filters[i].check(v);
-		} else if (filters[i].choices != NULL) {
-			for (k = 0; filters[i].choices[k] != NULL; k++) {
-				if (!strcmp(filters[i].choices[k], v))
-					break;
-			}
-			if (filters[i].choices[k] == NULL)
-				why = "This value is not one of the choices.";
-		} else if (!strcmp(filters[i].name, "fiscal_year_be")) {
-			errno = 0;
-			n = strtol(v, &end, 10);
-			if (errno != 0 || end == v || *end != '\0' ||
-			    n < 2400 || n > 2800)
-				why = "A Buddhist Era year such as 2563.";
-		} else if (utf8_length(v) < 1 || utf8_length(v) > 200) {
-			why = "Search for 1 to 200 characters.";
-		}
-		if (why != NULL) {
-			query_error(req, filters[i].name, "format", why);
-			return (KORE_RESULT_ERROR);
-		}
-		json_object_set_new(f, filters[i].name, json_string(v));
-	}
-
-	return (KORE_RESULT_OK);
+	if (r->phase == 0 && cache_serve(req, r, CACHE_EVENT))
+		return (KORE_RESULT_OK);
+	return (call_plain(req, r));
 }
 
 int
-events_list(struct http_request *req, struct ngan_req *r)
+events_get_respond(struct http_request *req, struct ngan_req *r)
 {
-	char		*cursor, *filters, limit_text[8];
-	json_t		*f;
-	int		limit, ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	f = json_object();
-	if (!filters_or_422(req, f)) {
-		json_decref(f);
-		return (KORE_RESULT_OK);
-	}
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	filters = json_dumps(f, JSON_COMPACT);
-	json_decref(f);
-
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.events_list($1, $2, $3, $4)", 4, r->actor.json, filters,
-	    limit_text, cursor);
-	free(filters);
-
-	return (ret);
+	events_keep(req, r, CACHE_EVENT);
+	return (db_respond(req, r));
 }
 
 int
-events_get(struct http_request *req, struct ngan_req *r)
+events_list_cached(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_get($1, $2)", 2, r->actor.json, r->params[0]));
+	if (r->phase == 0 && cache_serve(req, r, CACHE_EVENTS))
+		return (KORE_RESULT_OK);
+	return (call_plain(req, r));
 }
 
 int
-events_create(struct http_request *req, struct ngan_req *r)
+events_list_respond(struct http_request *req, struct ngan_req *r)
 {
-	char		*body;
-	int		ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, event_create_fields))
-		return (KORE_RESULT_OK);
-
-	body = json_dumps(r->body, JSON_COMPACT);
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_create($1, $2)", 2, r->actor.json, body);
-	free(body);
-
-	return (ret);
+	events_keep(req, r, CACHE_EVENTS);
+	return (db_respond(req, r));
 }
 
-int
-events_patch(struct http_request *req, struct ngan_req *r)
+/* An anonymous 200 is kept for the next caller. */
+static void
+events_keep(struct http_request *req, struct ngan_req *r, int kind)
 {
-	char		*body, version_text[16];
-	int		version, ret;
+	const char	*body;
 
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!if_match_version(req, &version))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, event_patch_fields))
-		return (KORE_RESULT_OK);
-
-	(void)snprintf(version_text, sizeof(version_text), "%d", version);
-	body = json_dumps(r->body, JSON_COMPACT);
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_patch($1, $2, $3, $4)", 4, r->actor.json, r->params[0],
-	    version_text, body);
-	free(body);
-
-	return (ret);
-}
-
-/* The body is optional: an empty one cancels without a reason. */
-int
-events_cancel(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (req->http_body_length > 0 &&
-	    !json_body_or_error(req, r, cancel_fields))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_cancel($1, $2)", 2, r->actor.json, r->params[0]));
-}
-
-int
-target_groups_list(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "public, max-age=300");
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.target_groups()", 0));
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
+	    strcmp(db_value(r, 0, 0), "200") != 0)
+		return;
+	body = db_value(r, 0, 1);
+	cache_keep(req, r, kind, body, strlen(body),
+	    db_isnull(r, 0, 2) ? NULL : db_value(r, 0, 2));
 }

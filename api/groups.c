@@ -19,8 +19,7 @@ static const char	*subdistrict_check(const char *);
 static const char	*category_check(const char *);
 static json_t		*group_seal(json_t *, json_t *);
 static void		phone_open(json_t *);
-static int		groups_respond(struct http_request *,
-			    struct ngan_req *);
+static const char	*category_filter_check(const char *);
 
 static const struct field_spec contact_fields[] = {
 	{ "name", FIELD_STRING, FIELD_NULLABLE, 1, 200 },
@@ -44,13 +43,27 @@ static const struct field_spec contact_fields[] = {
 	{ "agency_id", FIELD_UUID, FIELD_NULLABLE },			\
 	{ "is_community_enterprise", FIELD_BOOL, 0 }
 
-static const struct field_spec group_create_fields[] = {
+const struct field_spec group_create_fields[] = {
 	GROUP_FIELDS(FIELD_REQUIRED),
 	{ NULL }
 };
 
-static const struct field_spec group_patch_fields[] = {
+const struct field_spec group_patch_fields[] = {
 	GROUP_FIELDS(0),
+	{ NULL }
+};
+
+/* GET /v1/groups: the list's filters, passed on as one object. */
+const struct field_spec group_query[] = {
+	QUERY_LIMIT,
+	{ .name = "category", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .check = category_filter_check },
+	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .check = province_check },
+	{ .name = "agency", .type = FIELD_UUID, .flags = FIELD_FILTER },
+	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
+	    .max = 200, .message = "Search for 1 to 200 characters." },
+	QUERY_CURSOR,
 	{ NULL }
 };
 
@@ -101,6 +114,15 @@ category_check(const char *s)
 	}
 
 	return (NULL);
+}
+
+static const char *
+category_filter_check(const char *s)
+{
+	if (*s == '\0')
+		return ("This filter may not be empty.");
+
+	return (category_check(s));
 }
 
 /*
@@ -170,7 +192,8 @@ phone_open(json_t *g)
 	sodium_memzero(phone, sizeof(phone));
 }
 
-static int
+/* The api.result row with each group's phone opened where SQL says. */
+int
 groups_respond(struct http_request *req, struct ngan_req *r)
 {
 	json_t		*body, *items, *item;
@@ -203,73 +226,6 @@ groups_respond(struct http_request *req, struct ngan_req *r)
 }
 
 int
-groups_list(struct http_request *req, struct ngan_req *r)
-{
-	static const struct {
-		const char	*name;
-		const char	*(*check)(const char *);
-	} filters[] = {
-		{ "category", category_check },
-		{ "province", province_check },
-		{ "agency", NULL },
-		{ "q", NULL },
-	};
-	const char	*why;
-	char		*v, *cursor, *text, limit_text[8];
-	json_t		*f;
-	size_t		i;
-	int		limit, ret;
-
-	if (r->phase > 0)
-		return (groups_respond(req, r));
-
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	f = json_object();
-	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-		if (!query_string(req, filters[i].name, &v))
-			continue;
-		if (filters[i].check != NULL)
-			why = filters[i].check(v);
-		else if (!strcmp(filters[i].name, "agency"))
-			why = uuid_valid(v) ? NULL : "This must be a UUID.";
-		else
-			why = utf8_length(v) < 1 || utf8_length(v) > 200 ?
-			    "Search for 1 to 200 characters." : NULL;
-		if (why == NULL && *v == '\0')
-			why = "This filter may not be empty.";
-		if (why != NULL) {
-			query_error(req, filters[i].name, "format", why);
-			json_decref(f);
-			return (KORE_RESULT_OK);
-		}
-		json_object_set_new(f, filters[i].name, json_string(v));
-	}
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	text = json_dumps(f, JSON_COMPACT);
-	json_decref(f);
-
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.groups_list($1, $2, $3, $4)", 4, r->actor.json, text,
-	    limit_text, cursor);
-	free(text);
-
-	return (ret);
-}
-
-int
-groups_get(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (groups_respond(req, r));
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.group_get($1, $2)", 2, r->actor.json, r->params[0]));
-}
-
-int
 groups_create(struct http_request *req, struct ngan_req *r)
 {
 	json_t		*errors, *sealed;
@@ -279,10 +235,6 @@ groups_create(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (groups_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, group_create_fields))
-		return (KORE_RESULT_OK);
 
 	errors = json_array();
 	if ((sealed = group_seal(r->body, errors)) == NULL) {
@@ -306,17 +258,11 @@ groups_patch(struct http_request *req, struct ngan_req *r)
 {
 	json_t		*errors, *sealed;
 	char		*body, version_text[16];
-	int		version, ret;
+	int		ret;
 
 	if (r->phase > 0)
 		return (groups_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!if_match_version(req, &version))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, group_patch_fields))
-		return (KORE_RESULT_OK);
 
 	errors = json_array();
 	if ((sealed = group_seal(r->body, errors)) == NULL) {
@@ -326,7 +272,7 @@ groups_patch(struct http_request *req, struct ngan_req *r)
 	}
 	json_decref(errors);
 
-	(void)snprintf(version_text, sizeof(version_text), "%d", version);
+	(void)snprintf(version_text, sizeof(version_text), "%d", r->version);
 	body = json_dumps(sealed, JSON_COMPACT);
 	json_decref(sealed);
 	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
@@ -335,15 +281,4 @@ groups_patch(struct http_request *req, struct ngan_req *r)
 	free(body);
 
 	return (ret);
-}
-
-int
-group_categories_list(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "public, max-age=300");
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.group_categories()", 0));
 }

@@ -516,7 +516,103 @@ bad:
 	return (-1);
 }
 
+/*
+ * One query parameter's value against its spec row, the rows bodies use:
+ * NULL when it will do, else why (the row's own message, when it has
+ * one). Strings are checked by check(), or against the choices, or for
+ * their length in characters when max is set.
+ */
+const char *
+query_value_check(const struct field_spec *s, const char *v)
+{
+	const char	*why;
+	char		*end;
+	long long	n;
+	size_t		len;
+	int		k;
+
+	why = NULL;
+	switch (s->type) {
+	case FIELD_INT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < s->min ||
+		    n > s->max)
+			why = "This must be a whole number in range.";
+		break;
+	case FIELD_UUID:
+		if (!uuid_valid(v))
+			why = "This must be a UUID.";
+		break;
+	case FIELD_DATE:
+		why = date_check(v);
+		break;
+	case FIELD_TIME:
+		why = time_check(v);
+		break;
+	default:
+		if (s->check != NULL) {
+			why = s->check(v);
+		} else if (s->choices != NULL) {
+			for (k = 0; s->choices[k] != NULL; k++) {
+				if (!strcmp(s->choices[k], v))
+					break;
+			}
+			if (s->choices[k] == NULL)
+				why = "This value is not one of the choices.";
+		} else if (s->max > 0) {
+			len = utf8_length(v);
+			if ((long long)len < s->min || (long long)len > s->max)
+				why = "The value is too short or too long.";
+		}
+		break;
+	}
+	if (why != NULL && s->message != NULL)
+		why = s->message;
+
+	return (why);
+}
+
 #if !defined(NGAN_UNIT_TEST)
+/* A decoded query parameter, NULL when absent. */
+const char *
+query_value(struct ngan_req *r, const char *name)
+{
+	int		i;
+
+	for (i = 0; i < r->nquery; i++) {
+		if (!strcmp(r->qnames[i], name))
+			return (r->qvalues[i]);
+	}
+
+	return (NULL);
+}
+
+/*
+ * Checks the query parameters specs names, in their order: the first
+ * that will not do is answered 422 (its row's code, "format" unless
+ * named) and KORE_RESULT_ERROR returned. Others are not looked at.
+ */
+int
+query_or_422(struct http_request *req, struct ngan_req *r,
+    const struct field_spec *specs)
+{
+	const struct field_spec	*s;
+	const char		*v, *why;
+
+	for (s = specs; s->name != NULL; s++) {
+		if ((v = query_value(r, s->name)) == NULL)
+			continue;
+		if ((why = query_value_check(s, v)) != NULL) {
+			query_error(req, s->name, s->code != NULL ? s->code :
+			    "format", why);
+			return (KORE_RESULT_ERROR);
+		}
+	}
+
+	return (KORE_RESULT_OK);
+}
+
 /*
  * Reads, parses and validates a JSON body into r->body (specs NULL: only
  * that it is an object). Answers the error

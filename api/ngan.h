@@ -21,6 +21,8 @@
 #include <kore/pgsql.h>
 
 #define NGAN_DB			"db"
+/* The streaming replica of NGAN_READ_DATABASE_URL, when one is named. */
+#define NGAN_DB_READ		"db_read"
 #define NGAN_JSON_BODY_MAX	(1024 * 1024)
 #define NGAN_PARAMS_MAX		12
 #define NGAN_REQUEST_ID_LEN	64
@@ -48,33 +50,102 @@ struct actor {
 };
 
 struct ngan_req;
+struct field_spec;
 typedef int (*ngan_handler)(struct http_request *, struct ngan_req *);
 
-struct route {
-	const char	*pattern;	/* "/v1/users/{id}" */
-	ngan_handler	handlers[8];	/* indexed by route_method_index() */
+/*
+ * What a plain route passes its SQL function, in order (route_call.args,
+ * ended by ARG_END): ARG_QUERY + i is the value of .query[i] (its
+ * fallback, or NULL, when absent).
+ */
+#define ARG_END			0
+#define ARG_ACTOR		1	/* the caller's claims, r->actor.json */
+#define ARG_PATH0		2	/* the path's first {param} */
+#define ARG_PATH1		3
+#define ARG_PATH2		4
+#define ARG_BODY		5	/* the validated body, compact JSON */
+#define ARG_NULL		6
+#define ARG_VERSION		7	/* If-Match's row version, as text */
+#define ARG_VERSION_SET		8	/* the same, NULL unless above 0 */
+#define ARG_FILTERS		9	/* FIELD_FILTER parameters, an object */
+#define ARG_IF_NONE_MATCH	10	/* the header; NULL for a long one */
+#define ARG_QUERY		16
+
+/* route_call.flags */
+#define CALL_BODY_OPTIONAL	0x01	/* an empty body is no body */
+#define CALL_IF_MATCH		0x02	/* If-Match names a version: 428, 412 */
+#define CALL_IF_MATCH_CHECK	0x04	/* If-Match, when sent, must match */
+#define CALL_ACTOR_CHECKED	0x08	/* the function checks the session */
+#define CALL_CACHE_FIRST	0x10	/* .cache on refusals too */
+#define CALL_REPLICA		0x20	/* a read the replica may serve */
+
+/*
+ * One method of a route. Before the call (plain) or the handler runs, the
+ * dispatcher checks the caller's role (roles 0: anyone), the query and
+ * the body against their specs. A plain route names the SQL function
+ * returning api.result and its arguments; a handler does work in C.
+ */
+struct route_call {
+	ngan_handler		handler;
+	int			roles;
+	int			flags;
+	const struct field_spec	*query;
+	const struct field_spec	*body;
+	const char		*function;	/* "api.agency_get" */
+	u_int8_t		args[NGAN_PARAMS_MAX];
+	const char		*cache;		/* Cache-Control */
+	ngan_handler		respond;	/* else db_respond() */
 };
+
+#define ROUTE_METHODS		7	/* route_method_index() */
+
+struct route {
+	const char		*pattern;	/* "/v1/users/{id}" */
+	struct route_call	calls[ROUTE_METHODS];
+	int			flags;
+};
+
+/* The ETag the database makes stands (conditional.c). */
+#define ROUTE_TAG_SQL		0x01
+/* A participant's route: the handler reads its own token (self.c). */
+#define ROUTE_PARTICIPANT	0x02
+
+/* '"', 32 hex digits, '"' (conditional.c). */
+#define ETAG_LEN		34
+
+/* If-Match before a PATCH, PUT or DELETE (main.c, conditional.c). */
+#define PRECOND_NONE		0
+#define PRECOND_CAPTURE		1	/* the route's GET is running */
+#define PRECOND_DONE		2	/* evaluated: pre_version */
 
 #define ROUTE_PARAMS_MAX	3
 
 /* Per-request state, kept across the handler's database round trips. */
 struct ngan_req {
 	const struct route	*route;
+	const struct route_call	*call;		/* the method running */
 	char			request_id[NGAN_REQUEST_ID_LEN + 1];
 	char			params[ROUTE_PARAMS_MAX][NGAN_UUID_LEN + 1];
 	struct actor		actor;
+	int			actor_checked;	/* the SQL checks the session */
 	u_int64_t		started;	/* microseconds, monotonic */
 	size_t			body_length;	/* as received */
 
 	/* Database call in flight, see db.c. */
 	int			db_state;
 	int			db_retried;
+	int			db_replanned;	/* after a schema api reload */
+	int			db_live_actor;	/* $1 bound as api.live_actor */
 	int			db_queued;	/* in db.c's wait queue */
 	struct http_request	*db_req;	/* woken from that queue */
 	TAILQ_ENTRY(ngan_req)	db_link;
 	int			db_holding;	/* counted in db_in_use */
 	PGconn			*db_conn;	/* the last connection used */
+	const char		*db_name;	/* NGAN_DB or NGAN_DB_READ */
+	int			db_read_next;	/* next call on the replica */
 	int			phase;		/* handler step, 0 first */
+	int			checked;	/* call_checks() passed */
+	int			version;	/* If-Match's, CALL_IF_MATCH */
 	struct kore_pgsql	sql;
 	const char		*query;
 	int			nparams;
@@ -88,6 +159,19 @@ struct ngan_req {
 	void			*scratch;
 	size_t			scratch_len;
 	int			status;
+
+	/*
+	 * If-Match: the route's GET ran first (PRECOND_CAPTURE) and left its
+	 * status, the tag of its representation and the database's version
+	 * tag; pre_version is that version when the list matched, else 0.
+	 */
+	int			precond;
+	int			pre_status;
+	int			pre_match;
+	int			pre_version;
+	char			pre_etag[128];	/* images: 66 */
+	char			pre_version_tag[32];
+	struct http_header	*pre_mark;	/* last header before it */
 
 	/* Decoded query parameters, owned. */
 	int			nquery;
@@ -103,20 +187,36 @@ int	route_method_index(int);
 const struct route *route_find(const struct route *, size_t, const char *,
 	    char [ROUTE_PARAMS_MAX][NGAN_UUID_LEN + 1], int *);
 int	route_allow_header(const struct route *, char *, size_t);
+int	route_has(const struct route *, int);
 extern const struct route	ngan_routes[];
 extern const size_t		ngan_routes_count;
+
+/* call.c: the checks every route has, and the call of a plain route. */
+int	call_checks(struct http_request *, struct ngan_req *);
+int	call_plain(struct http_request *, struct ngan_req *);
+size_t	call_slot(const struct ngan_req *);
 
 /* problem.c */
 void	problem(struct http_request *, int, const char *, const char *);
 void	problem_errors(struct http_request *, int, const char *,
 	    const char *, json_t *);
-void	problem_oauth(struct http_request *, int, const char *,
-	    const char *);
 void	problem_unauthorized(struct http_request *, int);
 void	problem_retry_after(struct http_request *, int, int, const char *);
 void	respond_json(struct http_request *, int, json_t *);
 void	respond_text(struct http_request *, int, const char *, const char *,
 	    size_t);
+
+/* etag.c (pure), conditional.c */
+void	etag_of(const void *, size_t, char *);
+int	etag_list_match(const char *, const char *, int);
+int	etag_list_version(const char *);
+void	header_set(struct http_request *, const char *, const char *);
+void	header_vary(struct http_request *, const char *);
+struct http_header *headers_last(struct http_request *);
+void	headers_drop_after(struct http_request *, struct http_header *);
+void	respond_not_modified(struct http_request *);
+void	respond_send(struct http_request *, int, const void *, size_t);
+int	if_match_check(struct http_request *, struct ngan_req *);
 
 /* json.c: pure body validation. */
 #define FIELD_STRING		1
@@ -133,6 +233,7 @@ void	respond_text(struct http_request *, int, const char *, const char *,
 #define FIELD_REQUIRED		0x01
 #define FIELD_NULLABLE		0x02
 #define FIELD_UNIQUE		0x04	/* array items may not repeat */
+#define FIELD_FILTER		0x08	/* query: one of ARG_FILTERS */
 
 struct field_spec {
 	const char		*name;
@@ -144,6 +245,10 @@ struct field_spec {
 	/* NULL, or why the value will not do. */
 	const char		*(*check)(const char *);
 	const struct field_spec	*sub;	/* FIELD_OBJECT(_ARRAY) members */
+	/* Query parameters: the error's code and message, the default. */
+	const char		*code;		/* "format" */
+	const char		*message;
+	const char		*fallback;
 };
 
 void	validation_error(json_t *, const char *, const char *, const char *);
@@ -157,6 +262,18 @@ int	json_body_or_error(struct http_request *, struct ngan_req *,
 int	json_body_validate(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
+const char *query_value_check(const struct field_spec *, const char *);
+const char *query_value(struct ngan_req *, const char *);
+int	query_or_422(struct http_request *, struct ngan_req *,
+	    const struct field_spec *);
+
+/* The query rows most lists share: ?limit= (1 to 200, 50) and ?cursor=. */
+#define QUERY_LIMIT							\
+	{ .name = "limit", .type = FIELD_INT, .min = 1, .max = 200,	\
+	    .code = "range", .fallback = "50",				\
+	    .message = "limit is a whole number from 1 to 200." }
+#define QUERY_CURSOR							\
+	{ .name = "cursor", .type = FIELD_STRING }
 int	query_string(struct http_request *, const char *, char **);
 void	query_error(struct http_request *, const char *, const char *,
 	    const char *);
@@ -175,7 +292,9 @@ int	db_respond(struct http_request *, struct ngan_req *);
 const char *db_value(struct ngan_req *, int, int);
 int	db_isnull(struct ngan_req *, int, int);
 int	db_rows(struct ngan_req *);
-void	db_init(const char *);
+void	db_init(const char *, const char *);
+int	db_has_replica(void);
+void	db_on_replica(struct ngan_req *);
 extern u_int32_t	db_in_use;
 extern u_int32_t	db_waiting;
 u_int32_t db_connections(void);
@@ -184,6 +303,30 @@ u_int32_t db_connections(void);
 #define DB_SETUP	1
 #define DB_WAIT		2
 #define DB_DONE		100
+
+/* notify.c: LISTEN/NOTIFY on one connection per worker. */
+typedef void	(*notify_message_fn)(const char *, void *);
+typedef int	(*notify_sync_fn)(PGconn *, void *);
+void	notify_init(const char *);
+void	notify_subscribe(const char *, notify_message_fn, notify_sync_fn,
+	    void *);
+void	notify_start(void);
+int	notify_ready(void);
+
+/* revoke.c: sessions revoked, per worker, kept fresh by notify.c. */
+#define REVOKE_OK		0
+#define REVOKE_REFUSED		1
+#define REVOKE_UNKNOWN		2	/* not listening: maybe stale */
+void	revoke_init(void);
+int	revoke_check(const struct actor *);
+
+/* cache.c: public event reads kept rendered, kept fresh by notify.c. */
+#define CACHE_EVENT		1	/* GET /v1/events/{id} */
+#define CACHE_EVENTS		2	/* GET /v1/events */
+void	cache_init(void);
+int	cache_serve(struct http_request *, struct ngan_req *, int);
+void	cache_keep(struct http_request *, struct ngan_req *, int,
+	    const char *, size_t, const char *);
 
 /* auth.c */
 int	auth_init(void);
@@ -194,6 +337,7 @@ const char *auth_role_name(int);
 int	auth_token(struct http_request *, struct ngan_req *);
 int	auth_revoke(struct http_request *, struct ngan_req *);
 int	auth_jwks(struct http_request *, struct ngan_req *);
+void	auth_refuse_revoked(struct http_request *);
 char	*jwt_issue(const char *, const char *, const char *, const char *,
 	    const char *, int, long);
 int	jwt_check(const char *, long, struct actor *);
@@ -203,39 +347,89 @@ EVP_PKEY *auth_key(const char *);
 const char *auth_kid(void);
 int	auth_password_hash(const char *, char *);
 
+/* oauth.c: RFC 6749 parameters, client authentication and errors; RFC 8414 */
+#define OAUTH_BODY_MAX		16384
+#define OAUTH_CLIENT_NONE	0
+#define OAUTH_CLIENT_BASIC	1	/* client_secret_basic */
+#define OAUTH_CLIENT_POST	2	/* client_secret_post */
+
+struct oauth_client {
+	int		method;
+	char		id[65];
+	char		secret[201];
+};
+
+int	oauth_form_parse(const char *, size_t, json_t **, const char **);
+int	oauth_params_check(json_t *, const char **);
+int	oauth_basic_parse(const char *, char *, size_t, char *, size_t);
+int	oauth_scope_valid(const char *, int);
+int	oauth_public_url_check(const char *, char *, size_t, const char **);
+int	oauth_issuer_init(char *, size_t);
+int	oauth_init(void);
+const char *oauth_issuer(void);
+int	oauth_metadata(struct http_request *, struct ngan_req *);
+void	oauth_error(struct http_request *, int, const char *, const char *);
+void	oauth_no_store(struct http_request *);
+int	oauth_params_or_error(struct http_request *, struct ngan_req *);
+const char *oauth_param(struct ngan_req *, const char *);
+int	oauth_client_or_error(struct http_request *, struct ngan_req *,
+	    struct oauth_client *);
+int	es256_low_s(const u_int8_t *);
+void	es256_low_s_make(u_int8_t *);
+
 /* users.c, agencies.c, partners.c */
-int	users_me(struct http_request *, struct ngan_req *);
-int	users_list(struct http_request *, struct ngan_req *);
-int	users_get(struct http_request *, struct ngan_req *);
+extern const struct field_spec	user_create_fields[], user_patch_fields[];
+extern const struct field_spec	user_query[];
 int	users_create(struct http_request *, struct ngan_req *);
 int	users_patch(struct http_request *, struct ngan_req *);
-int	agencies_list(struct http_request *, struct ngan_req *);
-int	agencies_get(struct http_request *, struct ngan_req *);
-int	agencies_create(struct http_request *, struct ngan_req *);
+extern const struct field_spec	agency_fields[], agency_query[];
+extern const struct field_spec	partner_fields[], partner_patch_fields[];
+extern const struct field_spec	partner_query[];
 int	partners_create(struct http_request *, struct ngan_req *);
 
-/* events.c, sessions.c */
-int	events_list(struct http_request *, struct ngan_req *);
-int	events_get(struct http_request *, struct ngan_req *);
-int	events_create(struct http_request *, struct ngan_req *);
-int	events_patch(struct http_request *, struct ngan_req *);
-int	events_cancel(struct http_request *, struct ngan_req *);
-int	target_groups_list(struct http_request *, struct ngan_req *);
-int	sessions_list(struct http_request *, struct ngan_req *);
-int	sessions_create(struct http_request *, struct ngan_req *);
-int	sessions_patch(struct http_request *, struct ngan_req *);
-int	sessions_delete(struct http_request *, struct ngan_req *);
+/* events.c, sessions.c: plain routes, their specs; cached reads */
+int	events_get_cached(struct http_request *, struct ngan_req *);
+int	events_get_respond(struct http_request *, struct ngan_req *);
+int	events_list_cached(struct http_request *, struct ngan_req *);
+int	events_list_respond(struct http_request *, struct ngan_req *);
+extern const struct field_spec	event_create_fields[], event_patch_fields[];
+extern const struct field_spec	event_cancel_fields[], event_query[];
+extern const struct field_spec	session_create_fields[];
+extern const struct field_spec	session_patch_fields[];
 
-/* tickets.c, scanners.c */
+/* tickets.c */
 char	*ticket_token(const char *, const char *, int);
 int	ticket_verify(const char *, char *, char *, int *);
 int	tickets_get(struct http_request *, struct ngan_req *);
 int	tickets_qr_svg(struct http_request *, struct ngan_req *);
 int	tickets_qr_png(struct http_request *, struct ngan_req *);
 int	tickets_reissue(struct http_request *, struct ngan_req *);
-int	scanners_list(struct http_request *, struct ngan_req *);
-int	scanners_assign(struct http_request *, struct ngan_req *);
-int	scanners_unassign(struct http_request *, struct ngan_req *);
+char	*ticket_compact(const char *, const char *, int);
+
+/* base45.c, ticket_compact.c: pure, the compact ticket (openapi.yaml). */
+#define BASE45_LEN(n)		((n) / 2 * 3 + (n) % 2 * 2)
+#define TICKET_COMPACT_PREFIX	"NG1:"
+#define TICKET_COMPACT_FORMAT	0x01
+#define TICKET_COMPACT_SIGNED	45	/* format, ids, version, key id */
+#define TICKET_COMPACT_BYTES	(TICKET_COMPACT_SIGNED + 64)
+#define TICKET_COMPACT_LEN	\
+	(sizeof(TICKET_COMPACT_PREFIX) - 1 + BASE45_LEN(TICKET_COMPACT_BYTES))
+#define TICKET_KID_LEN		16	/* hex digits of a JWKS kid */
+
+struct ticket_compact {
+	char		reg[NGAN_UUID_LEN + 1];
+	char		evt[NGAN_UUID_LEN + 1];
+	int		version;
+	char		kid[TICKET_KID_LEN + 1];
+	u_int8_t	signed_part[TICKET_COMPACT_SIGNED];
+	u_int8_t	sig[64];
+};
+
+int	base45_encode(const u_int8_t *, size_t, char *, size_t);
+int	base45_decode(const char *, size_t, u_int8_t *, size_t, size_t *);
+int	ticket_compact_signed(struct ticket_compact *);
+int	ticket_compact_encode(const struct ticket_compact *, char *, size_t);
+int	ticket_compact_decode(const char *, struct ticket_compact *);
 
 /* ops.c */
 int	ops_init(void);
@@ -245,20 +439,21 @@ int	ops_metrics(struct http_request *, struct ngan_req *);
 int	ops_openapi(struct http_request *, struct ngan_req *);
 
 /* partners.c, stats.c, feed.c, audit.c, cors.c, docs.c: partner data */
-int	partners_list(struct http_request *, struct ngan_req *);
-int	partners_get(struct http_request *, struct ngan_req *);
-int	partners_patch(struct http_request *, struct ngan_req *);
 int	partners_rotate(struct http_request *, struct ngan_req *);
 int	stats_attendance(struct http_request *, struct ngan_req *);
 int	stats_attendance_csv(struct http_request *, struct ngan_req *);
 void	stats_refresh_init(void);
 int	feed_registrations(struct http_request *, struct ngan_req *);
-int	partner_init(void);
+void	partner_init(void);
 void	partner_rate_text(char *, size_t);
+void	feed_keep_days_text(char *, size_t);
 void	stats_ttl_text(char *, size_t);
 int	stats_ttl_seconds(void);
 int	partner_respond(struct http_request *, struct ngan_req *);
-int	audit_list(struct http_request *, struct ngan_req *);
+int	partner_read_begin(struct http_request *, struct ngan_req *);
+const char *partner_read_scope(struct http_request *, struct ngan_req *);
+int	partner_read_audit(struct http_request *, struct ngan_req *);
+extern const struct field_spec	audit_query[];
 int	cors_init(void);
 int	cors_apply(struct http_request *);
 void	cors_preflight(struct http_request *, int, const char *);
@@ -282,9 +477,76 @@ int	base64url_decode(const char *, size_t, u_int8_t *, size_t, size_t *);
 void	random_token(char *, size_t);
 u_int64_t now_us(void);
 void	request_id_make(struct http_request *, char *, size_t);
-const char *client_address(struct http_request *, char *, size_t);
-int	if_match_version(struct http_request *, int *);
-int	env_int(const char *, int, int, int *);
+int	if_match_version(struct http_request *, struct ngan_req *, int *);
+
+/* config.c: every environment variable, read once in the parent. */
+enum config_id {
+	CONFIG_DATABASE_URL,
+	CONFIG_READ_DATABASE_URL,
+	CONFIG_PGPASSWORD,
+	CONFIG_PGAPPNAME,
+	CONFIG_JWT_KEY,
+	CONFIG_JWT_PREVIOUS_KEYS,
+	CONFIG_ACCESS_TTL,
+	CONFIG_REFRESH_TTL,
+	CONFIG_PII_KEY,
+	CONFIG_METRICS_TOKEN,
+	CONFIG_TRUSTED_PROXIES,
+	CONFIG_CONN_PER_ADDR,
+	CONFIG_BODY_MIN_RATE,
+	CONFIG_CORS_ORIGINS,
+	CONFIG_PARTNER_RATE,
+	CONFIG_STATS_TTL,
+	CONFIG_FEED_RETENTION_DAYS,
+	CONFIG_CHECKIN_MARGIN,
+	CONFIG_TICKET_LINK_DAYS,
+	CONFIG_WORKER_PRIORITY,
+	CONFIG_ACCESS_LOG,
+	CONFIG_OPENAPI,
+	CONFIG_ASSETS,
+	CONFIG_PUBLIC_URL,
+	CONFIG_MESSAGES,
+	CONFIG_COUNT
+};
+
+int		config_load(char *, size_t);
+int		config_int(enum config_id);
+const char	*config_text(enum config_id);
+const char	*config_name(enum config_id);
+const char	*config_takes(enum config_id);
+
+/* addr.c: pure, client addresses and the trusted proxies. */
+#define ADDR_LIST_MAX		32
+#define ADDR_KEY_LEN		64
+
+struct addr {
+	int		family;		/* AF_INET or AF_INET6 */
+	u_int8_t	bytes[16];	/* network order; 4 used for IPv4 */
+};
+
+struct addr_list {
+	int		n;
+	struct {
+		struct addr	net;
+		int		bits;
+	}		items[ADDR_LIST_MAX];
+};
+
+int	addr_parse(const char *, size_t, struct addr *);
+void	addr_unmap(struct addr *);
+int	addr_list_parse(const char *, struct addr_list *, char *, size_t);
+int	addr_in_list(const struct addr_list *, const struct addr *);
+void	addr_client(const struct addr_list *, const struct addr *,
+	    const char *, const char *, struct addr *);
+void	addr_key(const struct addr *, char *, size_t);
+size_t	addr_header_filter(u_int8_t *, size_t);
+
+/* edge.c: connections before they are requests, the client address. */
+int	edge_init(char *, size_t);
+void	ngan_connect(struct connection *);
+void	kore_worker_configure(void);
+int	edge_client_key(struct http_request *, char *, size_t);
+int	edge_metrics_token(const char *);
 
 /* participants.c, registrations.c */
 extern const struct field_spec	participant_fields[];
@@ -293,20 +555,39 @@ int	participants_respond(struct http_request *, struct ngan_req *);
 int	participants_create(struct http_request *, struct ngan_req *);
 int	participants_get(struct http_request *, struct ngan_req *);
 int	participants_list(struct http_request *, struct ngan_req *);
+int	reveal_query_or_422(struct http_request *, char *, size_t, char **);
+extern const struct field_spec	registration_fields[], registration_query[];
 int	registrations_create(struct http_request *, struct ngan_req *);
-int	registrations_get(struct http_request *, struct ngan_req *);
-int	registrations_cancel(struct http_request *, struct ngan_req *);
-int	registrations_list(struct http_request *, struct ngan_req *);
 int	registrations_export(struct http_request *, struct ngan_req *);
 int	registrations_import(struct http_request *, struct ngan_req *);
+
+/* messages.c: what goes to a participant's phone (issue 18, item 6). */
+#define MESSAGE_CODE		0	/* args: "code" */
+#define MESSAGE_REGISTERED	1	/* args: "event_title", "status" */
+#define MESSAGE_REGISTERED_AGAIN 2	/* args: "event_title" */
+#define MESSAGE_PROMOTED	3	/* args: "event_title" */
+
+int	messages_init(void);
+int	message_send(int, const char *, const char *, json_t *);
+
+/* self.c: the participants' own way in (issue 18). */
+int	self_consent(struct http_request *, struct ngan_req *);
+int	self_register(struct http_request *, struct ngan_req *);
+int	self_code(struct http_request *, struct ngan_req *);
+int	self_token(struct http_request *, struct ngan_req *);
+int	self_registrations(struct http_request *, struct ngan_req *);
+int	self_cancel(struct http_request *, struct ngan_req *);
+int	self_token_claims_participant(const char *);
+void	self_refuse_on_staff_route(struct http_request *);
 
 /* checkins.c */
 int	checkins_create(struct http_request *, struct ngan_req *);
 int	checkins_batch(struct http_request *, struct ngan_req *);
 int	checkins_annul(struct http_request *, struct ngan_req *);
-int	checkins_list(struct http_request *, struct ngan_req *);
-int	checkins_conflicts(struct http_request *, struct ngan_req *);
-int	checkins_attendance(struct http_request *, struct ngan_req *);
+extern const struct field_spec	checkin_scan_fields[], checkin_batch_fields[];
+extern const struct field_spec	checkin_annul_fields[], checkin_query[];
+extern const struct field_spec	checkin_conflict_query[];
+int	attendance_respond(struct http_request *, struct ngan_req *);
 int	checkins_manifest(struct http_request *, struct ngan_req *);
 int	checkins_margin(void);
 const char	*checkins_lang(struct http_request *);
@@ -323,6 +604,11 @@ const char	*checkins_lang(struct http_request *);
 #define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
 #define PII_AD_NID		"nid"
 #define PII_AD_PHONE		"phone"
+#define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
+#define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
+#define PII_PURPOSE_MIN		5	/* characters of ?purpose= */
+#define PII_PURPOSE_MAX		200
+#define PII_PURPOSE_DIGITS	9	/* a run this long is a number */
 
 struct pii_keys {
 	u_int8_t	hmac[32];
@@ -338,7 +624,7 @@ struct pii_sealed {
 	char		phone_last4[5];				/* or "" */
 };
 
-int	pii_init(void);
+int	pii_init(const char *);
 const struct pii_keys *pii_worker_keys(void);
 int	pii_keys_from_hex(const char *, struct pii_keys *);
 int	pii_national_id(const char *, char [PII_NID_LEN + 1]);
@@ -351,6 +637,8 @@ int	pii_decrypt_hex(const struct pii_keys *, const char *, const char *,
 	    char *, size_t);
 int	pii_seal(const struct pii_keys *, const char *, const char *,
 	    struct pii_sealed *);
+const char *pii_reveal_fields(const char *, int *);
+const char *pii_purpose_check(const char *);
 
 /* csv.c: pure. */
 #define CSV_OK			0
@@ -358,6 +646,11 @@ int	pii_seal(const struct pii_keys *, const char *, const char *,
 #define CSV_NOMEM		2
 #define CSV_BAD_QUOTE		1	/* text after a closing quote */
 #define CSV_BAD_UNTERMINATED	2	/* a quote still open at the end */
+#define CSV_TEXT_UTF8		0	/* csv_text(): UTF-8 as it came */
+#define CSV_TEXT_CP874		1	/* Windows-874, converted */
+#define CSV_TEXT_BINARY		3	/* a NUL byte */
+#define CSV_TEXT_BAD_UTF8	4	/* UTF-8 (BOM, most bytes), damaged */
+#define CSV_TEXT_UNKNOWN	5	/* neither UTF-8 nor Windows-874 */
 
 struct csv_record {
 	size_t		first;		/* index of its first field */
@@ -397,6 +690,8 @@ struct csv_buf {
 #define IMPORT_SECTION40	10
 #define IMPORT_COLUMNS		11
 
+int	csv_text_init(void);
+int	csv_text(const char *, size_t, char **, size_t *, size_t *);
 int	csv_parse(const char *, size_t, size_t, struct csv_table *);
 const char *csv_field(const struct csv_table *, size_t, size_t);
 void	csv_free(struct csv_table *);
@@ -408,7 +703,10 @@ int	csv_buf_append(struct csv_buf *, const char *, size_t);
 int	csv_buf_field(struct csv_buf *, const char *, int);
 void	csv_buf_free(struct csv_buf *);
 
-/* images.c: pure, what an uploaded file is by its bytes. */
+/*
+ * images.c: pure, what an uploaded file is by its bytes, and the file
+ * rewritten with nothing after its end and no metadata.
+ */
 #define IMAGE_OK		0
 #define IMAGE_UNKNOWN		1	/* not JPEG, PNG nor WebP: 415 */
 #define IMAGE_CORRUPT		2	/* starts like one, no size: 422 */
@@ -424,26 +722,21 @@ struct image_info {
 };
 
 int	image_sniff(const u_int8_t *, size_t, struct image_info *);
+int	image_clean(const u_int8_t *, size_t, u_int8_t *, size_t *,
+	    struct image_info *);
 const char *image_content_type(int);
 
 /* groups.c, products.c */
-int	groups_list(struct http_request *, struct ngan_req *);
-int	groups_get(struct http_request *, struct ngan_req *);
+extern const struct field_spec	group_create_fields[], group_patch_fields[];
+extern const struct field_spec	group_query[];
+int	groups_respond(struct http_request *, struct ngan_req *);
 int	groups_create(struct http_request *, struct ngan_req *);
 int	groups_patch(struct http_request *, struct ngan_req *);
-int	group_categories_list(struct http_request *, struct ngan_req *);
-int	group_products_list(struct http_request *, struct ngan_req *);
-int	group_products_create(struct http_request *, struct ngan_req *);
-int	products_list(struct http_request *, struct ngan_req *);
-int	products_get(struct http_request *, struct ngan_req *);
-int	products_patch(struct http_request *, struct ngan_req *);
-int	products_delete(struct http_request *, struct ngan_req *);
+extern const struct field_spec	product_create_fields[];
+extern const struct field_spec	product_patch_fields[];
+extern const struct field_spec	product_query[], image_order_fields[];
 int	product_images_create(struct http_request *, struct ngan_req *);
 int	product_images_order(struct http_request *, struct ngan_req *);
 int	product_images_get(struct http_request *, struct ngan_req *);
-int	product_images_delete(struct http_request *, struct ngan_req *);
-int	event_products_list(struct http_request *, struct ngan_req *);
-int	event_products_put(struct http_request *, struct ngan_req *);
-int	event_products_delete(struct http_request *, struct ngan_req *);
 
 #endif /* !NGAN_H */

@@ -20,8 +20,7 @@ ops_init(void)
 	FILE		*fp;
 	long		len;
 
-	if ((path = getenv("NGAN_OPENAPI")) == NULL || *path == '\0')
-		path = "openapi.yaml";
+	path = config_text(CONFIG_OPENAPI);
 	if ((fp = fopen(path, "r")) == NULL) {
 		kore_log(LOG_ERR, "cannot open %s: %s", path, strerror(errno));
 		return (KORE_RESULT_ERROR);
@@ -64,10 +63,27 @@ ops_readyz(struct http_request *req, struct ngan_req *r)
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * The metrics tell load and error rates per route: for the scraper
+ * (NGAN_METRICS_TOKEN as a bearer token, which auth_bearer lets through
+ * on this route only) and admins.
+ */
 int
 ops_metrics(struct http_request *req, struct ngan_req *r)
 {
 	struct kore_buf		*buf;
+	const char		*h;
+
+	if (!r->actor.authenticated) {
+		if (!http_request_header(req, "authorization", &h) ||
+		    strncasecmp(h, "Bearer ", 7) != 0 ||
+		    !edge_metrics_token(h + 7)) {
+			problem_unauthorized(req, 0);
+			return (KORE_RESULT_OK);
+		}
+	} else if (!auth_require(req, r, ROLE_ADMIN)) {
+		return (KORE_RESULT_OK);
+	}
 
 	metrics_db(worker->id, db_connections(), db_in_use, db_waiting);
 	buf = kore_buf_alloc(8192);

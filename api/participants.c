@@ -1,9 +1,11 @@
 /*
  * /v1/participants: the people who register. Their national id and
  * phone are checked and sealed here (pii.c) before the body goes to SQL,
- * so the database, its logs and its dumps never hold them in clear; on
- * the way out a phone is opened again only for roles that may see it.
- * Every answer is Cache-Control: no-store.
+ * so the database, its logs and its dumps never hold them in clear. On
+ * the way out both are masked; one is opened again only on an explicit
+ * reveal (?reveal=...&purpose=..., audited by SQL in the same statement
+ * as the read). Who reads whom is SQL's business
+ * (sql/api/participants.sql). Every answer is Cache-Control: no-store.
  */
 
 #include <stdlib.h>
@@ -17,7 +19,8 @@ static const char	*code_check(const char *, size_t, const char *);
 static const char	*province_check(const char *);
 static const char	*district_check(const char *);
 static const char	*subdistrict_check(const char *);
-static void		phone_open(json_t *);
+static void		sealed_open(json_t *, const char *, const char *,
+			    const char *);
 
 const struct field_spec participant_fields[] = {
 	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
@@ -155,32 +158,94 @@ out:
 }
 
 /*
- * SQL marks a participant whose phone the caller may read with
- * "_phone_enc" (hex): open it into "phone" and drop the marker. A phone
- * that does not open (another NGAN_PII_KEY) stays null.
+ * SQL marks a value the caller asked to reveal with a key such as
+ * "_phone_enc" (hex): open it into key out (which SQL set to null) and
+ * drop the marker. A value that does not open (another NGAN_PII_KEY)
+ * stays null.
  */
 static void
-phone_open(json_t *p)
+sealed_open(json_t *p, const char *marker, const char *ad, const char *out)
 {
 	const char	*hex;
-	char		phone[PII_PHONE_MAX + 1];
+	char		clear[PII_PLAIN_MAX + 1];
 
-	if ((hex = json_string_value(json_object_get(p, "_phone_enc"))) ==
-	    NULL)
+	if ((hex = json_string_value(json_object_get(p, marker))) == NULL)
 		return;
 
-	if (pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
-	    sizeof(phone)))
-		json_object_set_new(p, "phone", json_string(phone));
+	if (pii_decrypt_hex(pii_worker_keys(), hex, ad, clear, sizeof(clear)))
+		json_object_set_new(p, out, json_string(clear));
 	else
-		kore_log(LOG_WARNING, "a sealed phone did not open");
-	json_object_del(p, "_phone_enc");
-	sodium_memzero(phone, sizeof(phone));
+		kore_log(LOG_WARNING, "a sealed %s did not open", ad);
+	json_object_del(p, marker);
+	sodium_memzero(clear, sizeof(clear));
+}
+
+/*
+ * ?reveal=national_id,phone&purpose=...: writes the fields asked for as
+ * a SQL array to fields ("{national_id,phone}"; "" when nothing is to be
+ * revealed) and points purpose at its text (NULL when none). Answers 422
+ * itself, naming reveal or purpose, and returns KORE_RESULT_ERROR. Who
+ * may reveal is checked by SQL.
+ */
+int
+reveal_query_or_422(struct http_request *req, char *fields, size_t len,
+    char **purpose)
+{
+	json_t		*errors;
+	const char	*code;
+	char		*reveal;
+	int		bits;
+
+	fields[0] = '\0';
+	bits = 0;
+	errors = json_array();
+	if (!query_string(req, "purpose", purpose))
+		*purpose = NULL;
+
+	if (query_string(req, "reveal", &reveal)) {
+		code = pii_reveal_fields(reveal, &bits);
+		if (code != NULL && !strcmp(code, "duplicate"))
+			validation_error(errors, "reveal", code,
+			    "reveal names each field once.");
+		else if (code != NULL)
+			validation_error(errors, "reveal", code, "reveal is "
+			    "national_id, phone or both, with a comma.");
+		if (*purpose == NULL) {
+			validation_error(errors, "purpose", "required", "A "
+			    "reveal states its purpose, e.g. paying travel "
+			    "allowances (5 to 200 characters).");
+		} else if ((code = pii_purpose_check(*purpose)) != NULL) {
+			validation_error(errors, "purpose", code,
+			    !strcmp(code, "length") ? "purpose is 5 to 200 "
+			    "characters." : !strcmp(code, "format") ?
+			    "purpose is text without control characters." :
+			    "purpose must not hold a national id or a phone "
+			    "number: it is kept in the audit.");
+		}
+	} else if (*purpose != NULL) {
+		validation_error(errors, "purpose", "unexpected",
+		    "purpose goes with reveal.");
+	}
+
+	if (json_array_size(errors) > 0) {
+		problem_errors(req, 422, "validation",
+		    "A query parameter is invalid.", errors);
+		return (KORE_RESULT_ERROR);
+	}
+	json_decref(errors);
+
+	if (bits != 0)
+		(void)snprintf(fields, len, "{%s%s%s}",
+		    bits & PII_REVEAL_NID ? "national_id" : "",
+		    bits == (PII_REVEAL_NID | PII_REVEAL_PHONE) ? "," : "",
+		    bits & PII_REVEAL_PHONE ? "phone" : "");
+
+	return (KORE_RESULT_OK);
 }
 
 /*
  * Like db_respond(), but a success body (one participant, or a list of
- * them under "items") has its readable phones opened first.
+ * them under "items") has the values it reveals opened first.
  */
 int
 participants_respond(struct http_request *req, struct ngan_req *r)
@@ -199,10 +264,15 @@ participants_respond(struct http_request *req, struct ngan_req *r)
 	}
 
 	if ((items = json_object_get(body, "items")) != NULL) {
-		json_array_foreach(items, i, item)
-			phone_open(item);
+		json_array_foreach(items, i, item) {
+			sealed_open(item, "_national_id_enc", PII_AD_NID,
+			    "national_id");
+			sealed_open(item, "_phone_enc", PII_AD_PHONE, "phone");
+		}
 	} else {
-		phone_open(body);
+		sealed_open(body, "_national_id_enc", PII_AD_NID,
+		    "national_id");
+		sealed_open(body, "_phone_enc", PII_AD_PHONE, "phone");
 	}
 
 	if (!db_isnull(r, 0, 2))
@@ -223,13 +293,7 @@ participants_create(struct http_request *req, struct ngan_req *r)
 	int		ret;
 
 	if (r->phase > 0)
-		return (participants_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, participant_fields))
-		return (KORE_RESULT_OK);
+		return (db_respond(req, r));
 
 	errors = json_array();
 	if ((sealed = participant_seal(r->body, "", errors)) == NULL) {
@@ -248,15 +312,22 @@ participants_create(struct http_request *req, struct ngan_req *r)
 	return (ret);
 }
 
+/* Scanners read no participant record: a scan result says enough. */
 int
 participants_get(struct http_request *req, struct ngan_req *r)
 {
+	char		fields[32], *purpose;
+
 	if (r->phase > 0)
 		return (participants_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
+	if (!reveal_query_or_422(req, fields, sizeof(fields), &purpose))
 		return (KORE_RESULT_OK);
+
+	if (fields[0] != '\0')
+		return (db_query(req, r, "SELECT status, body, etag, location "
+		    "FROM api.participant_reveal($1, $2, $3, $4)", 4,
+		    r->actor.json, r->params[0], fields, purpose));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
 	    "FROM api.participant_get($1, $2)", 2, r->actor.json,
@@ -265,7 +336,7 @@ participants_get(struct http_request *req, struct ngan_req *r)
 
 /*
  * ?q= is a part of a name, or a whole national id: then only its keyed
- * hash goes to SQL, never the number.
+ * hash goes to SQL, never the number. A list never reveals.
  */
 int
 participants_list(struct http_request *req, struct ngan_req *r)
@@ -277,11 +348,14 @@ participants_list(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (participants_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
 	if (!query_limit_or_422(req, &limit))
 		return (KORE_RESULT_OK);
+	if (query_string(req, "reveal", &q) ||
+	    query_string(req, "purpose", &q)) {
+		query_error(req, "reveal", "unsupported", "A list shows masks "
+		    "only; reveal one participant, or in the export.");
+		return (KORE_RESULT_OK);
+	}
 	if (!query_string(req, "cursor", &cursor))
 		cursor = NULL;
 	if (!query_string(req, "q", &q))

@@ -2,6 +2,10 @@
  * /v1/partner-clients: systems such as ThaiHealth's that pull statistics
  * with client credentials. The secret is shown once and kept hashed;
  * admins list, change, disable and re-enable clients and rotate secrets.
+ * The partner accounts (users with the partner role) that act for a
+ * client are held to its scopes, provinces, rate limit and active flag
+ * (api.partner_gate). Admins only. The secret is made here; the rest are
+ * plain routes (main.c).
  */
 
 #include <stdlib.h>
@@ -20,7 +24,7 @@ static void		secret_make(struct ngan_req *, char *);
 static int		secret_respond(struct http_request *,
 			    struct ngan_req *, int);
 
-static const struct field_spec partner_fields[] = {
+const struct field_spec partner_fields[] = {
 	{ "name", FIELD_STRING, FIELD_REQUIRED, 1, 200, NULL, NULL },
 	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED | FIELD_UNIQUE, 1, 2,
 	    partner_scopes, NULL },
@@ -29,7 +33,7 @@ static const struct field_spec partner_fields[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-static const struct field_spec partner_patch_fields[] = {
+const struct field_spec partner_patch_fields[] = {
 	{ "name", FIELD_STRING, 0, 1, 200, NULL, NULL },
 	{ "scopes", FIELD_STRING_ARRAY, FIELD_UNIQUE, 1, 2, partner_scopes,
 	    NULL },
@@ -37,6 +41,13 @@ static const struct field_spec partner_patch_fields[] = {
 	    province_check },
 	{ "active", FIELD_BOOL, 0, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+/* GET /v1/partner-clients */
+const struct field_spec partner_query[] = {
+	QUERY_LIMIT,
+	QUERY_CURSOR,
+	{ NULL }
 };
 
 static const char *
@@ -102,11 +113,6 @@ partners_create(struct http_request *req, struct ngan_req *r)
 	int		ret;
 
 	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ADMIN))
-			return (KORE_RESULT_OK);
-		if (!json_body_or_error(req, r, partner_fields))
-			return (KORE_RESULT_OK);
-
 		randombytes_buf(raw, sizeof(raw));
 		hex_encode(raw, sizeof(raw), hex);
 		(void)snprintf(client_id, sizeof(client_id), "pc_%s", hex);
@@ -124,74 +130,6 @@ partners_create(struct http_request *req, struct ngan_req *r)
 	return (secret_respond(req, r, 201));
 }
 
-int
-partners_list(struct http_request *req, struct ngan_req *r)
-{
-	char		*cursor, limit_text[8];
-	int		limit;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-	if (!auth_require(req, r, ROLE_ADMIN))
-		return (KORE_RESULT_OK);
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.partner_clients_list($1, $2, $3)", 3, r->actor.json,
-	    limit_text, cursor));
-}
-
-int
-partners_get(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-	if (!auth_require(req, r, ROLE_ADMIN))
-		return (KORE_RESULT_OK);
-	if (!uuid_valid(r->params[0])) {
-		problem(req, 404, NULL, "No partner client with that id.");
-		return (KORE_RESULT_OK);
-	}
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.partner_client_get($1, $2)", 2, r->actor.json,
-	    r->params[0]));
-}
-
-/* PATCH with If-Match: "active": false disables the client at once. */
-int
-partners_patch(struct http_request *req, struct ngan_req *r)
-{
-	char		*body, version_text[16];
-	int		version, ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-	if (!auth_require(req, r, ROLE_ADMIN))
-		return (KORE_RESULT_OK);
-	if (!uuid_valid(r->params[0])) {
-		problem(req, 404, NULL, "No partner client with that id.");
-		return (KORE_RESULT_OK);
-	}
-	if (!if_match_version(req, &version))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, partner_patch_fields))
-		return (KORE_RESULT_OK);
-
-	(void)snprintf(version_text, sizeof(version_text), "%d", version);
-	body = json_dumps(r->body, JSON_COMPACT);
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.partner_client_patch($1, $2, $3, $4)", 4, r->actor.json,
-	    r->params[0], version_text, body);
-	free(body);
-
-	return (ret);
-}
-
 /* POST /v1/partner-clients/{id}/secret: a new secret, shown once. */
 int
 partners_rotate(struct http_request *req, struct ngan_req *r)
@@ -199,13 +137,6 @@ partners_rotate(struct http_request *req, struct ngan_req *r)
 	char		secret_hash[65];
 
 	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ADMIN))
-			return (KORE_RESULT_OK);
-		if (!uuid_valid(r->params[0])) {
-			problem(req, 404, NULL, "No partner client with "
-			    "that id.");
-			return (KORE_RESULT_OK);
-		}
 		secret_make(r, secret_hash);
 		return (db_query(req, r, "SELECT status, body, etag, location "
 		    "FROM api.partner_client_rotate($1, $2, "

@@ -43,13 +43,9 @@ static int		worker_keys_set;
  * refuses to start rather than store personal data it cannot read back.
  */
 int
-pii_init(void)
+pii_init(const char *hex)
 {
-	const char	*hex;
-
-	if ((hex = getenv("NGAN_PII_KEY")) == NULL)
-		return (KORE_RESULT_ERROR);
-	if (!pii_keys_from_hex(hex, &worker_keys))
+	if (hex == NULL || !pii_keys_from_hex(hex, &worker_keys))
 		return (KORE_RESULT_ERROR);
 	worker_keys_set = 1;
 
@@ -270,4 +266,89 @@ pii_seal(const struct pii_keys *keys, const char *nid, const char *phone,
 	}
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * ?reveal=: the fields a caller asks to see in clear, "national_id",
+ * "phone" or both, separated by a comma, each once. Sets bits to
+ * PII_REVEAL_* and returns NULL, or returns why not ("enum" for a name
+ * it does not know or an empty one, "duplicate") with bits 0.
+ */
+const char *
+pii_reveal_fields(const char *s, int *bits)
+{
+	const char	*end;
+	size_t		len;
+	int		bit;
+
+	*bits = 0;
+	for (;;) {
+		end = strchr(s, ',');
+		len = end != NULL ? (size_t)(end - s) : strlen(s);
+		if (len == 11 && !strncmp(s, "national_id", len))
+			bit = PII_REVEAL_NID;
+		else if (len == 5 && !strncmp(s, "phone", len))
+			bit = PII_REVEAL_PHONE;
+		else
+			break;
+		if (*bits & bit) {
+			*bits = 0;
+			return ("duplicate");
+		}
+		*bits |= bit;
+		if (end == NULL)
+			return (NULL);
+		s = end + 1;
+	}
+
+	*bits = 0;
+	return ("enum");
+}
+
+/*
+ * ?purpose= of a reveal (valid UTF-8, as the query parser left it): why
+ * the clear values are needed, PII_PURPOSE_MIN to PII_PURPOSE_MAX
+ * characters, no control characters, and no national id or phone number
+ * in it: it goes into the audit, which holds no personal data. A run of
+ * PII_PURPOSE_DIGITS digits or more (Thai digits too, spaces and dashes
+ * between them) looks like one. Returns NULL, or why not ("format",
+ * "length", "personal_data").
+ */
+const char *
+pii_purpose_check(const char *s)
+{
+	const unsigned char	*p;
+	size_t			chars, run;
+	int			number;
+
+	chars = 0;
+	run = 0;
+	number = 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p & 0xc0) != 0x80)
+			chars++;
+		/* C0 controls, DEL, and C1 controls (U+0080..U+009F). */
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 &&
+		    p[1] >= 0x80 && p[1] <= 0x9f))
+			return ("format");
+		if (*p >= '0' && *p <= '9') {
+			run++;
+		} else if (p[0] == 0xe0 && p[1] == 0xb9 && p[2] >= 0x90 &&
+		    p[2] <= 0x99) {
+			/* Thai digits, U+0E50..U+0E59. */
+			run++;
+			p += 2;
+		} else if (*p != ' ' && *p != '-') {
+			run = 0;
+		}
+		if (run >= PII_PURPOSE_DIGITS)
+			number = 1;
+	}
+
+	if (chars < PII_PURPOSE_MIN || chars > PII_PURPOSE_MAX)
+		return ("length");
+	if (number)
+		return ("personal_data");
+
+	return (NULL);
 }

@@ -57,22 +57,6 @@ problem_errors(struct http_request *req, int status, const char *slug,
 	json_decref(body);
 }
 
-/* OAuth 2 token errors keep their RFC 6749 code beside the problem. */
-void
-problem_oauth(struct http_request *req, int status, const char *error,
-    const char *detail)
-{
-	json_t		*body;
-
-	body = problem_body(req, status,
-	    status == 401 ? "unauthorized" : "bad-request", detail);
-	json_object_set_new(body, "error", json_string(error));
-	if (status == 401)
-		http_response_header(req, "www-authenticate", "Basic");
-	respond_json(req, status, body);
-	json_decref(body);
-}
-
 /* 401 with the challenge RFC 6750 asks for; bad says a token was sent. */
 void
 problem_unauthorized(struct http_request *req, int bad)
@@ -105,20 +89,18 @@ respond_json(struct http_request *req, int status, json_t *body)
 
 	text = json_dumps(body, JSON_COMPACT);
 	if (text == NULL) {
-		http_response_header(req, "content-type",
-		    "application/problem+json");
+		header_set(req, "content-type", "application/problem+json");
 		text = strdup("{\"type\":\"urn:ngan:problem:internal\","
 		    "\"title\":\"Internal error\",\"status\":500}");
 		status = 500;
 	} else if (status >= 400) {
-		http_response_header(req, "content-type",
-		    "application/problem+json");
+		header_set(req, "content-type", "application/problem+json");
 	} else {
-		http_response_header(req, "content-type", "application/json");
+		header_set(req, "content-type", "application/json");
 	}
 
 	len = text != NULL ? strlen(text) : 0;
-	http_response(req, status, text, len);
+	respond_send(req, status, text, len);
 	free(text);
 }
 
@@ -126,8 +108,8 @@ void
 respond_text(struct http_request *req, int status, const char *type,
     const char *data, size_t len)
 {
-	http_response_header(req, "content-type", type);
-	http_response(req, status, data, len);
+	header_set(req, "content-type", type);
+	respond_send(req, status, data, len);
 }
 
 static json_t *

@@ -15,6 +15,7 @@
 
 static const char	*tag_check(const char *);
 static const char	*price_check(const char *);
+static const char	*province_check(const char *);
 static int		image_bytes(struct http_request *, u_int8_t **,
 			    size_t *);
 
@@ -35,20 +36,51 @@ static const char *const sorts[] = {
 	{ "tags", FIELD_STRING_ARRAY, FIELD_UNIQUE, 0, 10, NULL,	\
 	    tag_check }
 
-static const struct field_spec product_create_fields[] = {
+const struct field_spec product_create_fields[] = {
 	PRODUCT_FIELDS(FIELD_REQUIRED),
 	{ NULL }
 };
 
-static const struct field_spec product_patch_fields[] = {
+const struct field_spec product_patch_fields[] = {
 	PRODUCT_FIELDS(0),
 	{ NULL }
 };
 
-static const struct field_spec order_fields[] = {
+const struct field_spec image_order_fields[] = {
 	{ "order", FIELD_ARRAY, FIELD_REQUIRED, 0, 8 },
 	{ NULL }
 };
+
+/* GET /v1/products: the catalogue's filters, passed on as one object. */
+const struct field_spec product_query[] = {
+	QUERY_LIMIT,
+	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
+	    .max = 200, .message = "1 to 200 characters." },
+	{ .name = "category", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .min = 1, .max = 200, .message = "1 to 200 characters." },
+	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .check = province_check },
+	{ .name = "group", .type = FIELD_UUID, .flags = FIELD_FILTER },
+	{ .name = "event", .type = FIELD_UUID, .flags = FIELD_FILTER },
+	{ .name = "min_price_satang", .type = FIELD_STRING,
+	    .flags = FIELD_FILTER, .check = price_check },
+	{ .name = "max_price_satang", .type = FIELD_STRING,
+	    .flags = FIELD_FILTER, .check = price_check },
+	{ .name = "sort", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = sorts },
+	QUERY_CURSOR,
+	{ NULL }
+};
+
+static const char *
+province_check(const char *s)
+{
+	if (utf8_length(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
+	    s[1] > '9')
+		return ("A province code is 2 digits.");
+
+	return (NULL);
+}
 
 static const char *
 tag_check(const char *s)
@@ -80,163 +112,6 @@ price_check(const char *s)
 		return ("A price in whole satang, 0 to 10000000000.");
 
 	return (NULL);
-}
-
-int
-group_products_list(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.group_products($1, $2)", 2, r->actor.json, r->params[0]));
-}
-
-int
-group_products_create(struct http_request *req, struct ngan_req *r)
-{
-	char		*body;
-	int		ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, product_create_fields))
-		return (KORE_RESULT_OK);
-
-	body = json_dumps(r->body, JSON_COMPACT);
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.product_create($1, $2, $3)", 3, r->actor.json, r->params[0],
-	    body);
-	free(body);
-
-	return (ret);
-}
-
-int
-products_list(struct http_request *req, struct ngan_req *r)
-{
-	static const struct {
-		const char		*name;
-		const char		*(*check)(const char *);
-		const char *const	*choices;
-	} filters[] = {
-		{ "q", NULL, NULL },
-		{ "category", NULL, NULL },
-		{ "province", NULL, NULL },
-		{ "group", NULL, NULL },
-		{ "event", NULL, NULL },
-		{ "min_price_satang", price_check, NULL },
-		{ "max_price_satang", price_check, NULL },
-		{ "sort", NULL, sorts },
-	};
-	const char	*why;
-	char		*v, *cursor, *text, limit_text[8];
-	json_t		*f;
-	size_t		i, n;
-	int		k, limit, ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-	f = json_object();
-	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-		if (!query_string(req, filters[i].name, &v))
-			continue;
-		why = NULL;
-		n = utf8_length(v);
-		if (filters[i].check != NULL) {
-			why = filters[i].check(v);
-		} else if (filters[i].choices != NULL) {
-			for (k = 0; filters[i].choices[k] != NULL; k++) {
-				if (!strcmp(filters[i].choices[k], v))
-					break;
-			}
-			if (filters[i].choices[k] == NULL)
-				why = "This value is not one of the choices.";
-		} else if (!strcmp(filters[i].name, "group") ||
-		    !strcmp(filters[i].name, "event")) {
-			if (!uuid_valid(v))
-				why = "This must be a UUID.";
-		} else if (!strcmp(filters[i].name, "province")) {
-			if (n != 2 || v[0] < '0' || v[0] > '9' ||
-			    v[1] < '0' || v[1] > '9')
-				why = "A province code is 2 digits.";
-		} else if (n < 1 || n > 200) {
-			why = "1 to 200 characters.";
-		}
-		if (why != NULL) {
-			query_error(req, filters[i].name, "format", why);
-			json_decref(f);
-			return (KORE_RESULT_OK);
-		}
-		json_object_set_new(f, filters[i].name, json_string(v));
-	}
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	text = json_dumps(f, JSON_COMPACT);
-	json_decref(f);
-
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.products_list($1, $2, $3, $4)", 4, r->actor.json, text,
-	    limit_text, cursor);
-	free(text);
-
-	return (ret);
-}
-
-int
-products_get(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.product_get($1, $2)", 2, r->actor.json, r->params[0]));
-}
-
-int
-products_patch(struct http_request *req, struct ngan_req *r)
-{
-	char		*body, version_text[16];
-	int		version, ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!if_match_version(req, &version))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, product_patch_fields))
-		return (KORE_RESULT_OK);
-
-	(void)snprintf(version_text, sizeof(version_text), "%d", version);
-	body = json_dumps(r->body, JSON_COMPACT);
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.product_patch($1, $2, $3, $4)", 4, r->actor.json,
-	    r->params[0], version_text, body);
-	free(body);
-
-	return (ret);
-}
-
-int
-products_delete(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.product_delete($1, $2)", 2, r->actor.json, r->params[0]));
 }
 
 /*
@@ -308,12 +183,16 @@ image_bytes(struct http_request *req, u_int8_t **out, size_t *len)
 	return (KORE_RESULT_OK);
 }
 
+/*
+ * Stores the image rewritten by image_clean() (images.c): nothing after
+ * its end, no metadata. The ETag and size are those of what is stored.
+ */
 int
 product_images_create(struct http_request *req, struct ngan_req *r)
 {
 	struct image_info	info;
 	const char		*values[6];
-	u_int8_t		*buf;
+	u_int8_t		*buf, *clean;
 	char			*hex, w[16], h[16];
 	size_t			len;
 	int			ret;
@@ -321,30 +200,31 @@ product_images_create(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (db_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
 	if (!image_bytes(req, &buf, &len))
 		return (KORE_RESULT_OK);
 
-	switch (image_sniff(buf, len, &info)) {
+	clean = kore_malloc(len);
+	ret = image_clean(buf, len, clean, &len, &info);
+	kore_free(buf);
+	switch (ret) {
 	case IMAGE_OK:
 		break;
 	case IMAGE_CORRUPT:
-		kore_free(buf);
+		kore_free(clean);
 		problem(req, 422, "image-unreadable", "The image is "
-		    "truncated or damaged: "
-		    "its width and height cannot be read.");
+		    "truncated or damaged: its size cannot be read, or it "
+		    "does not end as its format says.");
 		return (KORE_RESULT_OK);
 	default:
-		kore_free(buf);
+		kore_free(clean);
 		problem(req, 415, NULL, "Only JPEG, PNG and WebP images are "
 		    "taken (told by the file's bytes, not its name).");
 		return (KORE_RESULT_OK);
 	}
 
 	hex = kore_malloc(len * 2 + 1);
-	hex_encode(buf, len, hex);
-	kore_free(buf);
+	hex_encode(clean, len, hex);
+	kore_free(clean);
 	(void)snprintf(w, sizeof(w), "%u", info.width);
 	(void)snprintf(h, sizeof(h), "%u", info.height);
 	values[0] = r->actor.json;
@@ -372,10 +252,6 @@ product_images_order(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (db_respond(req, r));
 
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, order_fields))
-		return (KORE_RESULT_OK);
 	order = json_object_get(r->body, "order");
 	json_array_foreach(order, i, item) {
 		if (!json_is_integer(item) || json_integer_value(item) < 1 ||
@@ -398,37 +274,28 @@ product_images_order(struct http_request *req, struct ngan_req *r)
 	return (ret);
 }
 
-int
-product_images_delete(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.product_image_delete($1, $2, $3)", 3, r->actor.json,
-	    r->params[0], r->params[1]));
-}
-
 /*
  * The bytes, with their type and a strong ETag (SHA-256 of the bytes).
  * A URL with ?v= naming the current ETag's first 16 hex digits (as the
  * product's JSON gives it) never changes: cached for a year. Without it
  * the number n may name another image after a reorder: an hour.
+ * The bytes go through image_clean() again on the way out, so an image
+ * stored before uploads were cleaned is served clean too, and a browser
+ * told to open one as a page gets an empty sandbox (CSP) and no sniffing.
  */
 int
 product_images_get(struct http_request *req, struct ngan_req *r)
 {
-	const char	*inm, *etag, *hex;
-	u_int8_t	*buf;
-	char		*v;
-	size_t		len;
-	int		status;
+	struct image_info	info;
+	const char		*inm, *etag, *hex;
+	u_int8_t		*buf, *clean;
+	char			*v;
+	size_t			len, clean_len;
+	int			status;
 
 	if (r->phase == 0) {
-		if (!http_request_header(req, "if-none-match", &inm))
+		if (!http_request_header(req, "if-none-match", &inm) ||
+		    r->precond == PRECOND_CAPTURE)
 			inm = NULL;
 		return (db_query(req, r, "SELECT status, content_type, etag, "
 		    "data FROM api.product_image_get($1, $2, $3)", 3,
@@ -455,7 +322,7 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 		http_response_header(req, "cache-control",
 		    "public, max-age=3600");
 	if (status == 304) {
-		http_response(req, 304, NULL, 0);
+		respond_not_modified(req);
 		return (KORE_RESULT_OK);
 	}
 
@@ -472,48 +339,24 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 		problem(req, 500, NULL, "Something went wrong on our side.");
 		return (KORE_RESULT_OK);
 	}
-	http_response_header(req, "content-type", db_value(r, 0, 1));
-	http_response_header(req, "x-content-type-options", "nosniff");
-	http_response(req, 200, buf, len);
+	clean = kore_malloc(len + 1);
+	if (image_clean(buf, len, clean, &clean_len, &info) != IMAGE_OK ||
+	    strcmp(image_content_type(info.type), db_value(r, 0, 1)) != 0) {
+		kore_free(buf);
+		kore_free(clean);
+		kore_log(LOG_WARNING, "a stored product image is not one");
+		problem(req, 404, NULL, "No image with that number.");
+		return (KORE_RESULT_OK);
+	}
 	kore_free(buf);
+	http_response_header(req, "content-type",
+	    image_content_type(info.type));
+	http_response_header(req, "x-content-type-options", "nosniff");
+	http_response_header(req, "content-security-policy",
+	    "default-src 'none'; sandbox");
+	http_response_header(req, "content-disposition", "inline");
+	respond_send(req, 200, clean, clean_len);
+	kore_free(clean);
 
 	return (KORE_RESULT_OK);
-}
-
-int
-event_products_list(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_products($1, $2)", 2, r->actor.json, r->params[0]));
-}
-
-int
-event_products_put(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_product_put($1, $2, $3)", 3, r->actor.json,
-	    r->params[0], r->params[1]));
-}
-
-int
-event_products_delete(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.event_product_delete($1, $2, $3)", 3, r->actor.json,
-	    r->params[0], r->params[1]));
 }

@@ -21,20 +21,42 @@ static json_t	*import_row(const struct csv_table *, size_t, const int *,
 		    size_t);
 static void	import_error(json_t *, int, const char *, const char *);
 static int	import_body(struct http_request *, struct ngan_req *);
+static int	import_text(struct http_request *, const char *, size_t,
+		    char **, size_t *);
 static int	export_csv(struct http_request *, struct ngan_req *);
 static int	export_cell(struct csv_buf *, json_t *, size_t);
+static const char *target_group_check(const char *);
 
 static const char *const registration_statuses[] = {
 	"confirmed", "waitlisted", "cancelled", NULL
 };
 
-static const struct field_spec registration_fields[] = {
+const struct field_spec registration_fields[] = {
 	{ "participant_id", FIELD_UUID, 0 },
 	{ "participant", FIELD_OBJECT, 0, 0, 0, NULL, NULL,
 	    participant_fields },
 	{ "target_group", FIELD_STRING, FIELD_NULLABLE, 1, 40 },
 	{ "check_in", FIELD_BOOL, 0 },
 	{ "device_id", FIELD_STRING, FIELD_NULLABLE, 1, 100 },
+	{ NULL }
+};
+
+/* GET /v1/events/{id}/registrations: the filters, passed on as one. */
+static const char *const true_false[] = { "true", "false", NULL };
+
+const struct field_spec registration_query[] = {
+	QUERY_LIMIT,
+	{ .name = "status", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = registration_statuses, .code = "enum",
+	    .message = "status is confirmed, waitlisted or cancelled." },
+	{ .name = "target_group", .type = FIELD_STRING,
+	    .flags = FIELD_FILTER, .check = target_group_check },
+	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
+	    .max = 200, .code = "length",
+	    .message = "q is 1 to 200 characters." },
+	{ .name = "checked_in", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = true_false, .message = "checked_in is true or false." },
+	QUERY_CURSOR,
 	{ NULL }
 };
 
@@ -61,6 +83,21 @@ static const struct {
 
 #define EXPORT_COLUMNS	(sizeof(export_columns) / sizeof(export_columns[0]))
 
+/* A target group's code, as the list's filter takes it. */
+static const char *
+target_group_check(const char *v)
+{
+	size_t		i;
+
+	for (i = 0; (v[i] >= 'a' && v[i] <= 'z') || v[i] == '_' ||
+	    (i > 0 && v[i] >= '0' && v[i] <= '9'); i++)
+		;
+	if (i < 2 || i > 40 || v[i] != '\0')
+		return ("target_group is a code such as labour_volunteer.");
+
+	return (NULL);
+}
+
 /*
  * Body: {"participant_id"} or {"participant": {...}} (a participant as
  * POST /v1/participants takes it, sealed here like there), and
@@ -76,12 +113,6 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 
 	if (r->phase > 0)
 		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER | ROLE_SCANNER))
-		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, registration_fields))
-		return (KORE_RESULT_OK);
 
 	errors = json_array();
 	inline_p = json_object_get(r->body, "participant");
@@ -123,133 +154,32 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 	return (ret);
 }
 
-int
-registrations_get(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.registration_get($1, $2)", 2, r->actor.json,
-	    r->params[0]));
-}
-
-/* Any body is ignored: there is nothing to say about a cancellation. */
-int
-registrations_cancel(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-
-	return (db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.registration_cancel($1, $2)", 2, r->actor.json,
-	    r->params[0]));
-}
-
-/* Filters status, target_group, q, checked_in; 422 naming a bad one. */
-int
-registrations_list(struct http_request *req, struct ngan_req *r)
-{
-	char		*v, *cursor, *filters, limit_text[8];
-	json_t		*f;
-	size_t		i;
-	int		limit, k, ret;
-
-	if (r->phase > 0)
-		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
-	if (!query_limit_or_422(req, &limit))
-		return (KORE_RESULT_OK);
-
-	f = json_object();
-	if (query_string(req, "status", &v)) {
-		for (k = 0; registration_statuses[k] != NULL; k++) {
-			if (!strcmp(registration_statuses[k], v))
-				break;
-		}
-		if (registration_statuses[k] == NULL) {
-			query_error(req, "status", "enum", "status is "
-			    "confirmed, waitlisted or cancelled.");
-			goto bad;
-		}
-		json_object_set_new(f, "status", json_string(v));
-	}
-	if (query_string(req, "target_group", &v)) {
-		for (i = 0; (v[i] >= 'a' && v[i] <= 'z') || v[i] == '_' ||
-		    (i > 0 && v[i] >= '0' && v[i] <= '9'); i++)
-			;
-		if (i < 2 || i > 40 || v[i] != '\0') {
-			query_error(req, "target_group", "format",
-			    "target_group is a code such as labour_volunteer.");
-			goto bad;
-		}
-		json_object_set_new(f, "target_group", json_string(v));
-	}
-	if (query_string(req, "q", &v)) {
-		if (utf8_length(v) < 1 || utf8_length(v) > 200) {
-			query_error(req, "q", "length",
-			    "q is 1 to 200 characters.");
-			goto bad;
-		}
-		json_object_set_new(f, "q", json_string(v));
-	}
-	if (query_string(req, "checked_in", &v)) {
-		if (strcmp(v, "true") && strcmp(v, "false")) {
-			query_error(req, "checked_in", "format",
-			    "checked_in is true or false.");
-			goto bad;
-		}
-		json_object_set_new(f, "checked_in", json_string(v));
-	}
-	if (!query_string(req, "cursor", &cursor))
-		cursor = NULL;
-
-	filters = json_dumps(f, JSON_COMPACT);
-	json_decref(f);
-	(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	ret = db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.registrations_list($1, $2, $3, $4, $5)", 5,
-	    r->actor.json, r->params[0], filters, limit_text, cursor);
-	free(filters);
-
-	return (ret);
-
-bad:
-	json_decref(f);
-	return (KORE_RESULT_OK);
-}
-
-/* GET /v1/events/{id}/registrations.csv */
+/*
+ * GET /v1/events/{id}/registrations.csv, national ids and phones masked;
+ * ?reveal=...&purpose=... asks for them in clear (SQL checks who may,
+ * and audits the reveal in the statement that reads the rows).
+ */
 int
 registrations_export(struct http_request *req, struct ngan_req *r)
 {
+	char		fields[32], *purpose;
+
 	if (r->phase > 0)
 		return (export_csv(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
+	if (!reveal_query_or_422(req, fields, sizeof(fields), &purpose))
 		return (KORE_RESULT_OK);
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.registrations_export($1, $2)", 2, r->actor.json,
-	    r->params[0]));
+	    "FROM api.registrations_export($1, $2, $3, $4)", 4, r->actor.json,
+	    r->params[0], fields[0] != '\0' ? fields : NULL,
+	    fields[0] != '\0' ? purpose : NULL));
 }
 
 /*
  * Writes the rows SQL gave as CSV, with a byte order mark so that
  * spreadsheet programs read the Thai as UTF-8. Sealed national ids and
- * phones (only present for staff) are opened here; otherwise the masks.
+ * phones (present only when revealed) are opened here; otherwise masks.
  */
 static int
 export_csv(struct http_request *req, struct ngan_req *r)
@@ -324,20 +254,18 @@ export_cell(struct csv_buf *b, json_t *row, size_t k)
 }
 
 /*
- * POST /v1/events/{id}/registrations/import[?dry_run=true], text/csv.
- * C parses the file, checks each row's cells and seals its national id
- * and phone; SQL resolves places and target groups and stores the rows,
- * all in one call (api.registrations_import).
+ * POST /v1/events/{id}/registrations/import[?dry_run=true], text/csv in
+ * UTF-8 or Windows-874 (Thai Excel's plain "CSV"). C converts and parses
+ * the file, checks each row's cells and seals its national id and phone;
+ * SQL resolves places (suggesting official names for unknown ones) and
+ * target groups and stores the rows, all in one call
+ * (api.registrations_import).
  */
 int
 registrations_import(struct http_request *req, struct ngan_req *r)
 {
 	if (r->phase > 0)
 		return (db_respond(req, r));
-
-	http_response_header(req, "cache-control", "no-store");
-	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-		return (KORE_RESULT_OK);
 
 	return (import_body(req, r));
 }
@@ -347,10 +275,10 @@ static int
 import_body(struct http_request *req, struct ngan_req *r)
 {
 	struct csv_table	t;
-	const char		*type;
-	char			*dry, *buf, *rows_text;
+	const char		*type, *data;
+	char			*dry, *buf, *text, *rows_text;
 	json_t			*rows, *errors;
-	size_t			len, off, rec;
+	size_t			len, off, rec, text_len;
 	ssize_t			n;
 	int			*map, ret, dry_run;
 
@@ -358,6 +286,8 @@ import_body(struct http_request *req, struct ngan_req *r)
 	len = 0;
 	off = 0;
 	buf = NULL;
+	text = NULL;
+	text_len = 0;
 	map = NULL;
 	rows = NULL;
 	memset(&t, 0, sizeof(t));
@@ -391,16 +321,17 @@ import_body(struct http_request *req, struct ngan_req *r)
 		problem(req, 400, NULL, "The file could not be read whole.");
 		goto out;
 	}
-	if (memchr(buf, '\0', off) != NULL || !utf8_valid(buf)) {
-		errors = json_array();
-		validation_error(errors, "", "format", "The file is not UTF-8 "
-		    "text; save it as \"CSV UTF-8\".");
-		problem_errors(req, 422, "validation",
-		    "The file cannot be read.", errors);
+	if (!import_text(req, buf, off, &text, &text_len))
 		goto out;
+
+	if (text == NULL) {
+		text_len = off;
+		data = buf;
+	} else {
+		data = text;
 	}
 
-	switch (csv_parse(buf, off, IMPORT_ROWS_MAX, &t)) {
+	switch (csv_parse(data, text_len, IMPORT_ROWS_MAX, &t)) {
 	case CSV_OK:
 		break;
 	case CSV_TOO_MANY:
@@ -438,16 +369,64 @@ import_body(struct http_request *req, struct ngan_req *r)
 out:
 	json_decref(rows);
 	kore_free(map);
-	/* buf and t hold the file's national ids in clear. */
+	/* buf, text and t hold the file's national ids in clear. */
 	if (buf != NULL) {
 		sodium_memzero(buf, len + 1);
 		kore_free(buf);
 	}
+	if (text != NULL) {
+		sodium_memzero(text, text_len + 1);
+		free(text);
+	}
 	if (t.text != NULL)
-		sodium_memzero(t.text, off + 1);
+		sodium_memzero(t.text, text_len + 1);
 	csv_free(&t);
 
 	return (ret);
+}
+
+/*
+ * The file as UTF-8: as it came, or converted from Windows-874 (what Thai
+ * Excel writes for plain "CSV") into *text, which the caller clears and
+ * frees. Answers 422 itself for a file in neither.
+ */
+static int
+import_text(struct http_request *req, const char *buf, size_t len,
+    char **text, size_t *text_len)
+{
+	json_t		*errors;
+	char		msg[200];
+	size_t		line;
+
+	switch (csv_text(buf, len, text, text_len, &line)) {
+	case CSV_TEXT_UTF8:
+	case CSV_TEXT_CP874:
+		return (KORE_RESULT_OK);
+	case CSV_TEXT_BINARY:
+		(void)snprintf(msg, sizeof(msg), "The file is not text (it "
+		    "holds NUL bytes, as \"Unicode Text\" does); save it as "
+		    "\"CSV UTF-8\".");
+		break;
+	case CSV_TEXT_BAD_UTF8:
+		(void)snprintf(msg, sizeof(msg), "The file is UTF-8 but line "
+		    "%zu is not; save it again as \"CSV UTF-8\".", line);
+		break;
+	case CSV_TEXT_UNKNOWN:
+		(void)snprintf(msg, sizeof(msg), "Line %zu is neither UTF-8 "
+		    "nor Thai Windows-874 text; save the file as \"CSV "
+		    "UTF-8\".", line);
+		break;
+	default:
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	errors = json_array();
+	validation_error(errors, "", "format", msg);
+	problem_errors(req, 422, "validation", "The file cannot be read.",
+	    errors);
+
+	return (KORE_RESULT_ERROR);
 }
 
 /*

@@ -99,17 +99,34 @@ route_find(const struct route *routes, size_t n, const char *path,
 	return (NULL);
 }
 
-/* Writes "GET, POST" for the route's methods; returns 0 when it is cut. */
+/* Whether the route answers the method (route_method_index()). */
+int
+route_has(const struct route *r, int idx)
+{
+	if (idx < 0 || idx >= ROUTE_METHODS)
+		return (0);
+
+	return (r->calls[idx].handler != NULL ||
+	    r->calls[idx].function != NULL);
+}
+
+/*
+ * Writes "GET, HEAD, POST" for the route's methods (HEAD wherever GET is:
+ * api_dispatch answers it with the GET handler); returns 0 when it is cut.
+ */
 int
 route_allow_header(const struct route *r, char *out, size_t len)
 {
 	size_t		i, off;
-	int		w;
+	int		w, get;
 
 	off = 0;
 	out[0] = '\0';
+	get = route_method_index(HTTP_METHOD_GET);
 	for (i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
-		if (r->handlers[i] == NULL)
+		if (!route_has(r, (int)i) &&
+		    !(method_names[i].method == HTTP_METHOD_HEAD &&
+		    route_has(r, get)))
 			continue;
 		w = snprintf(out + off, len - off, "%s%s",
 		    off > 0 ? ", " : "", method_names[i].name);

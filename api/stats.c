@@ -1,7 +1,8 @@
 /*
  * GET /v1/stats/attendance and its CSV twin: counts of events,
  * registrations, check-ins, unique participants and section-40 members,
- * grouped one way; small cells suppressed (api.stats_attendance).
+ * grouped one way; people counts under consistent random rounding to
+ * base 5 (api.stats_compute, sql/api/stats.sql).
  * Answers are kept NGAN_STATS_TTL seconds (stats_cache) and counted again
  * in the background while they are being read (stats_refresh_tick).
  */
@@ -33,6 +34,8 @@ static const char *const stats_keys[][3] = {
 
 static int	stats_query(struct http_request *, struct ngan_req *);
 static int	stats_csv(struct http_request *, struct ngan_req *);
+static int	stats_csv_send(struct http_request *, const char *);
+static int	stats_on_replica(struct http_request *, struct ngan_req *);
 static int	stats_csv_row(struct csv_buf *, json_t *, const char *,
 		    const char *, const char *);
 static void	stats_refresh_tick(void *, u_int64_t);
@@ -137,6 +140,8 @@ stats_refresh_step(struct kore_pgsql *sql, void *arg)
 int
 stats_attendance(struct http_request *req, struct ngan_req *r)
 {
+	if (r->phase > 0 && db_has_replica())
+		return (stats_on_replica(req, r));
 	if (r->phase > 0)
 		return (partner_respond(req, r));
 
@@ -146,6 +151,8 @@ stats_attendance(struct http_request *req, struct ngan_req *r)
 int
 stats_attendance_csv(struct http_request *req, struct ngan_req *r)
 {
+	if (r->phase > 0 && db_has_replica())
+		return (stats_on_replica(req, r));
 	if (r->phase > 0)
 		return (stats_csv(req, r));
 
@@ -204,6 +211,13 @@ stats_query(struct http_request *req, struct ngan_req *r)
 		json_object_set_new(f, names[i], json_string(v));
 	}
 
+	if (db_has_replica()) {
+		/* Counted on the replica, each time (no cache there). */
+		r->body = json_pack("{s:s, s:o}", "what", "stats", "f", f);
+		if (r->body == NULL)
+			fatal("stats_query: out of memory");
+		return (partner_read_begin(req, r));
+	}
 	partner_rate_text(rate, sizeof(rate));
 	stats_ttl_text(ttl, sizeof(ttl));
 	filters = json_dumps(f, JSON_COMPACT);
@@ -216,9 +230,54 @@ stats_query(struct http_request *req, struct ngan_req *r)
 	return (ret);
 }
 
+/*
+ * With a replica: counted there between the gate and the audit on the
+ * primary (api/audit.c, sql/api/audit.sql).
+ */
+static int
+stats_on_replica(struct http_request *req, struct ngan_req *r)
+{
+	const char	*scope;
+	char		*f;
+	int		ret;
+
+	switch (r->phase) {
+	case 1:
+		if ((scope = partner_read_scope(req, r)) == NULL)
+			return (KORE_RESULT_OK);
+		f = json_dumps(json_object_get(r->body, "f"), JSON_COMPACT);
+		if (f == NULL)
+			fatal("stats_on_replica: out of memory");
+		db_on_replica(r);
+		ret = db_query(req, r, "SELECT 200, s.body, NULL, NULL, "
+		    "s.nrows FROM api.stats_read($1, $2) s", 2, scope, f);
+		free(f);
+		return (ret);
+	case 2:
+		return (partner_read_audit(req, r));
+	default:
+		if (r->call->handler == stats_attendance_csv)
+			return (stats_csv_send(req, r->scratch));
+		http_response_header(req, "cache-control", "no-store");
+		respond_text(req, 200, "application/json", r->scratch,
+		    r->scratch_len);
+		return (KORE_RESULT_OK);
+	}
+}
+
 /* The same answer as CSV, UTF-8 with a BOM so spreadsheets read Thai. */
 static int
 stats_csv(struct http_request *req, struct ngan_req *r)
+{
+	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
+		return (partner_respond(req, r));
+
+	return (stats_csv_send(req, db_value(r, 0, 1)));
+}
+
+/* text: the JSON answer of GET /v1/stats/attendance. */
+static int
+stats_csv_send(struct http_request *req, const char *text)
 {
 	struct csv_buf	b;
 	json_t		*body, *items, *row;
@@ -226,11 +285,8 @@ stats_csv(struct http_request *req, struct ngan_req *r)
 	size_t		i, k;
 	int		ok;
 
-	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
-		return (partner_respond(req, r));
-
 	memset(&b, 0, sizeof(b));
-	body = json_loads(db_value(r, 0, 1), 0, NULL);
+	body = json_loads(text, 0, NULL);
 	grp = json_string_value(json_object_get(body, "group_by"));
 	key = name = NULL;
 	for (k = 0; grp != NULL && k < sizeof(stats_keys) /
@@ -247,8 +303,7 @@ stats_csv(struct http_request *req, struct ngan_req *r)
 		ok = csv_buf_field(&b, name, 0);
 	for (k = 0; ok && stats_counts[k] != NULL; k++)
 		ok = csv_buf_field(&b, stats_counts[k], 0);
-	ok = ok && csv_buf_field(&b, "suppressed", 0) &&
-	    csv_buf_append(&b, "\r\n", 2);
+	ok = ok && csv_buf_append(&b, "\r\n", 2);
 
 	items = json_object_get(body, "items");
 	for (i = 0; ok && i < json_array_size(items); i++) {
@@ -274,7 +329,7 @@ stats_csv(struct http_request *req, struct ngan_req *r)
 	return (KORE_RESULT_OK);
 }
 
-/* One line; a suppressed count is an empty cell. */
+/* One line; every count is a number (people counts rounded to 5). */
 static int
 stats_csv_row(struct csv_buf *b, json_t *row, const char *key,
     const char *name, const char *label)
@@ -300,8 +355,6 @@ stats_csv_row(struct csv_buf *b, json_t *row, const char *key,
 			    (long long)json_integer_value(v));
 		ok = csv_buf_field(b, num, 0);
 	}
-	ok = ok && csv_buf_field(b, json_is_true(json_object_get(row,
-	    "suppressed")) ? "yes" : "no", 0);
 
 	return (ok && csv_buf_append(b, "\r\n", 2));
 }

@@ -2,7 +2,9 @@
  * Tickets: a signed token per confirmed registration (ES256, the JWKS key,
  * so a scanner app verifies it offline), shown as JSON or as a QR code
  * (libqrencode; SVG, or PNG through zlib). The participant fetches their
- * own with a link token; staff of the event need no link.
+ * own with a link token; staff of the event need no link. A link names the
+ * ticket version it was given for: a reissue or a cancellation revokes it,
+ * and it ends NGAN_TICKET_LINK_DAYS after the event (api.ticket_for).
  */
 
 #include <arpa/inet.h>
@@ -23,7 +25,6 @@
 
 #define TICKET_AUDIENCE		"ngan-ticket"
 #define LINK_AUDIENCE		"ngan-ticket-link"
-#define LINK_TTL		(400 * 24 * 3600)
 #define QR_QUIET		4	/* modules of white around the code */
 
 #define FORMAT_JSON		0
@@ -31,8 +32,16 @@
 #define FORMAT_PNG		2
 
 static int	ticket_answer(struct http_request *, struct ngan_req *, int);
-static int	link_check(struct http_request *, struct ngan_req *, int *);
+static int	link_check(struct http_request *, struct ngan_req *, int *,
+		    int *);
+static char	*link_token(const char *, int);
+static void	link_days_text(char *, size_t);
+static int	es256_verify(EVP_PKEY *, const u_int8_t *, const u_int8_t *,
+		    size_t);
+static int	ticket_compact_verify(const char *, char *, char *, int *);
 static int	qr_size(struct http_request *, int, int *);
+static int	qr_compact(struct http_request *, int *);
+static QRcode	*qr_alphanumeric(const char *);
 static void	qr_svg(struct http_request *, QRcode *, int);
 static void	qr_png(struct http_request *, QRcode *, int);
 static void	png_chunk(struct kore_buf *, const char *, const u_int8_t *,
@@ -70,26 +79,147 @@ b64_json(const char *s, size_t len)
 	return (json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL));
 }
 
+/* Does raw (r || s, low s) sign msg with pkey (ES256)? */
+static int
+es256_verify(EVP_PKEY *pkey, const u_int8_t *raw, const u_int8_t *msg,
+    size_t len)
+{
+	EVP_MD_CTX	*ctx;
+	ECDSA_SIG	*sig;
+	BIGNUM		*r, *s;
+	u_int8_t	*der;
+	int		der_len, ok;
+
+	if (!es256_low_s(raw + 32))
+		return (0);
+	sig = ECDSA_SIG_new();
+	r = BN_bin2bn(raw, 32, NULL);
+	s = BN_bin2bn(raw + 32, 32, NULL);
+	if (sig == NULL || r == NULL || s == NULL ||
+	    !ECDSA_SIG_set0(sig, r, s)) {
+		BN_free(r);
+		BN_free(s);
+		ECDSA_SIG_free(sig);
+		return (0);
+	}
+	der = NULL;
+	der_len = i2d_ECDSA_SIG(sig, &der);
+	ECDSA_SIG_free(sig);
+	if (der_len <= 0)
+		return (0);
+
+	ok = 0;
+	if ((ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+		    pkey) == 1 &&
+		    EVP_DigestVerify(ctx, der, (size_t)der_len, msg, len) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	OPENSSL_free(der);
+
+	return (ok);
+}
+
+/*
+ * The compact form of the ticket ticket_token() signs (ticket_compact.c),
+ * signed with the current key; caller must free.
+ */
+char *
+ticket_compact(const char *registration_id, const char *event_id,
+    int version)
+{
+	struct ticket_compact	t;
+	EVP_MD_CTX		*ctx;
+	ECDSA_SIG		*sig;
+	const BIGNUM		*r, *s;
+	const u_int8_t		*p;
+	EVP_PKEY		*pkey;
+	u_int8_t		der[128];
+	size_t			der_len;
+	char			*out;
+	int			ok;
+
+	memset(&t, 0, sizeof(t));
+	if (registration_id == NULL || event_id == NULL)
+		return (NULL);
+	kore_strlcpy(t.reg, registration_id, sizeof(t.reg));
+	kore_strlcpy(t.evt, event_id, sizeof(t.evt));
+	kore_strlcpy(t.kid, auth_kid(), sizeof(t.kid));
+	t.version = version;
+	if ((pkey = auth_key(t.kid)) == NULL || !ticket_compact_signed(&t))
+		return (NULL);
+
+	ok = 0;
+	der_len = sizeof(der);
+	if ((ctx = EVP_MD_CTX_new()) != NULL) {
+		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+		    pkey) == 1 && EVP_DigestSign(ctx, der, &der_len,
+		    t.signed_part, sizeof(t.signed_part)) == 1;
+		EVP_MD_CTX_free(ctx);
+	}
+	p = der;
+	if (!ok || (sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len)) == NULL)
+		return (NULL);
+	ECDSA_SIG_get0(sig, &r, &s);
+	ok = BN_bn2binpad(r, t.sig, 32) == 32 &&
+	    BN_bn2binpad(s, t.sig + 32, 32) == 32;
+	ECDSA_SIG_free(sig);
+	if (!ok)
+		return (NULL);
+	es256_low_s_make(t.sig + 32);
+
+	if ((out = malloc(TICKET_COMPACT_LEN + 1)) == NULL)
+		return (NULL);
+	if (!ticket_compact_encode(&t, out, TICKET_COMPACT_LEN + 1)) {
+		free(out);
+		return (NULL);
+	}
+
+	return (out);
+}
+
+/* A compact ticket (TICKET_COMPACT_PREFIX) as ticket_verify() reads one. */
+static int
+ticket_compact_verify(const char *token, char *registration_id,
+    char *event_id, int *version)
+{
+	struct ticket_compact	t;
+	EVP_PKEY		*pkey;
+
+	if (!ticket_compact_decode(token, &t) ||
+	    (pkey = auth_key(t.kid)) == NULL ||
+	    !es256_verify(pkey, t.sig, t.signed_part, sizeof(t.signed_part)))
+		return (KORE_RESULT_ERROR);
+
+	kore_strlcpy(registration_id, t.reg, NGAN_UUID_LEN + 1);
+	kore_strlcpy(event_id, t.evt, NGAN_UUID_LEN + 1);
+	*version = t.version;
+
+	return (KORE_RESULT_OK);
+}
+
 /*
  * Verifies a ticket's signature and reads what it names: check-in calls
  * it for every scan, so with the keys auth.c parsed once (libjwt parses
  * the PEM on every call). ES256 with one of our key ids, the signature
  * (r || s) over header.payload, iss "ngan", aud "ngan-ticket", and sub,
- * evt and ver.
+ * evt and ver. The compact form (ticket_compact.c) says the same.
  */
 int
 ticket_verify(const char *token, char *registration_id, char *event_id,
     int *version)
 {
-	EVP_MD_CTX	*ctx;
 	EVP_PKEY	*pkey;
-	ECDSA_SIG	*sig;
-	BIGNUM		*r, *s;
 	json_t		*hdr, *claims, *ver;
 	const char	*dot1, *dot2, *alg, *v;
-	u_int8_t	raw[64], *der;
+	u_int8_t	raw[64];
 	size_t		n;
-	int		der_len, ok;
+	int		ok;
+
+	if (!strncmp(token, TICKET_COMPACT_PREFIX,
+	    sizeof(TICKET_COMPACT_PREFIX) - 1))
+		return (ticket_compact_verify(token, registration_id, event_id,
+		    version));
 
 	if (strlen(token) > 4096 || (dot1 = strchr(token, '.')) == NULL ||
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
@@ -105,36 +235,11 @@ ticket_verify(const char *token, char *registration_id, char *event_id,
 	if (pkey == NULL)
 		return (KORE_RESULT_ERROR);
 
-	/* Signature: r || s, 32 bytes each. */
+	/* Signature: r || s, 32 bytes each, s low (auth.c). */
 	if (!base64url_decode(dot2 + 1, strlen(dot2 + 1), raw, sizeof(raw),
-	    &n) || n != sizeof(raw))
-		return (KORE_RESULT_ERROR);
-	sig = ECDSA_SIG_new();
-	r = BN_bin2bn(raw, 32, NULL);
-	s = BN_bin2bn(raw + 32, 32, NULL);
-	if (sig == NULL || r == NULL || s == NULL ||
-	    !ECDSA_SIG_set0(sig, r, s)) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(sig);
-		return (KORE_RESULT_ERROR);
-	}
-	der = NULL;
-	der_len = i2d_ECDSA_SIG(sig, &der);
-	ECDSA_SIG_free(sig);
-	if (der_len <= 0)
-		return (KORE_RESULT_ERROR);
-
-	ok = 0;
-	if ((ctx = EVP_MD_CTX_new()) != NULL) {
-		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-		    pkey) == 1 &&
-		    EVP_DigestVerify(ctx, der, (size_t)der_len,
-		    (const u_int8_t *)token, (size_t)(dot2 - token)) == 1;
-		EVP_MD_CTX_free(ctx);
-	}
-	OPENSSL_free(der);
-	if (!ok)
+	    &n) || n != sizeof(raw) ||
+	    !es256_verify(pkey, raw, (const u_int8_t *)token,
+	    (size_t)(dot2 - token)))
 		return (KORE_RESULT_ERROR);
 
 	/* Claims. */
@@ -164,17 +269,27 @@ ticket_verify(const char *token, char *registration_id, char *event_id,
 	return (ok ? KORE_RESULT_OK : KORE_RESULT_ERROR);
 }
 
-/* The participant's own link to their ticket; caller must free. */
+/* NGAN_TICKET_LINK_DAYS: days after the event that a link still works. */
+static void
+link_days_text(char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%d", config_int(CONFIG_TICKET_LINK_DAYS));
+}
+
+/*
+ * The participant's own link to their ticket, for one ticket version;
+ * caller must free. No exp: the database says when it ends, from the
+ * event as it is when the link is used.
+ */
 static char *
-link_token(const char *registration_id)
+link_token(const char *registration_id, int version)
 {
 	json_t		*claims;
 	char		*token;
-	json_int_t	now;
 
-	now = (json_int_t)time(NULL);
-	claims = json_pack("{s:s, s:s, s:I, s:I}", "aud", LINK_AUDIENCE,
-	    "sub", registration_id, "iat", now, "exp", now + LINK_TTL);
+	claims = json_pack("{s:s, s:s, s:i, s:I}", "aud", LINK_AUDIENCE,
+	    "sub", registration_id, "ver", version,
+	    "iat", (json_int_t)time(NULL));
 	token = jwt_sign(claims);
 	json_decref(claims);
 
@@ -182,34 +297,38 @@ link_token(const char *registration_id)
 }
 
 /*
- * ?link= must name this registration; without it the caller must be
- * staff. Answers 401/403 itself.
+ * ?link= must be ours and name this registration (else 403); *version
+ * is the ticket version it carries (0 for a link from before versions),
+ * which the database checks. Without it the caller must be staff.
+ * Answers 401/403 itself.
  */
 static int
-link_check(struct http_request *req, struct ngan_req *r, int *via_link)
+link_check(struct http_request *req, struct ngan_req *r, int *via_link,
+    int *version)
 {
 	const char	*sub;
 	char		*link;
 	jwt_t		*jwt;
-	long		exp;
+	long		ver;
 	int		ok;
 
 	*via_link = 0;
+	*version = 0;
 	if (!query_string(req, "link", &link))
 		return (auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER));
 
 	ok = 0;
 	if (jwt_verify(link, LINK_AUDIENCE, &jwt)) {
 		sub = jwt_get_grant(jwt, "sub");
+		ok = sub != NULL && !strcmp(sub, r->params[0]);
 		errno = 0;
-		exp = jwt_get_grant_int(jwt, "exp");
-		ok = sub != NULL && !strcmp(sub, r->params[0]) && errno == 0 &&
-		    exp > (long)time(NULL);
+		ver = jwt_get_grant_int(jwt, "ver");
+		if (errno == 0 && ver >= 1 && ver < 1000000)
+			*version = (int)ver;
 		jwt_free(jwt);
 	}
 	if (!ok) {
-		problem(req, 403, NULL, "This link is not for this ticket, or "
-		    "it has expired.");
+		problem(req, 403, NULL, "This link is not for this ticket.");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -220,21 +339,25 @@ link_check(struct http_request *req, struct ngan_req *r, int *via_link)
 static int
 ticket_handler(struct http_request *req, struct ngan_req *r, int format)
 {
-	int		via_link, size;
+	char		ver[16], days[16];
+	int		via_link, version, size, compact;
 
 	if (r->phase > 0)
 		return (ticket_answer(req, r, format));
 
-	if (format != FORMAT_JSON && !qr_size(req, format, &size))
+	if (format != FORMAT_JSON && (!qr_size(req, format, &size) ||
+	    !qr_compact(req, &compact)))
 		return (KORE_RESULT_OK);
-	if (!link_check(req, r, &via_link))
+	if (!link_check(req, r, &via_link, &version))
 		return (KORE_RESULT_OK);
 	r->status = via_link;
 
+	(void)snprintf(ver, sizeof(ver), "%d", version);
+	link_days_text(days, sizeof(days));
 	http_response_header(req, "cache-control", "no-store");
 	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.ticket_info($1, $2, $3)", 3, r->actor.json, r->params[0],
-	    via_link ? "true" : "false"));
+	    "api.ticket_for($1, $2, $3, $4)", 4, r->actor.json, r->params[0],
+	    via_link ? ver : NULL, days));
 }
 
 int
@@ -258,15 +381,19 @@ tickets_qr_png(struct http_request *req, struct ngan_req *r)
 int
 tickets_reissue(struct http_request *req, struct ngan_req *r)
 {
+	char		days[16];
+
 	if (r->phase > 0)
 		return (ticket_answer(req, r, FORMAT_JSON));
 
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
 		return (KORE_RESULT_OK);
 	r->status = 0;
+	link_days_text(days, sizeof(days));
 	http_response_header(req, "cache-control", "no-store");
 	return (db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.ticket_reissue($1, $2)", 2, r->actor.json, r->params[0]));
+	    "api.ticket_reissue($1, $2, $3)", 3, r->actor.json, r->params[0],
+	    days));
 }
 
 /* Signs the ticket the database described and sends it as asked. */
@@ -274,21 +401,27 @@ static int
 ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 {
 	json_t		*info, *answer;
-	char		*token, *link;
+	char		*token, *link, *compact;
 	QRcode		*qr;
-	int		size;
+	int		size, version, want_compact;
 
 	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
 		return (db_respond(req, r));
 
 	info = json_loads(db_value(r, 0, 1), 0, NULL);
-	token = NULL;
-	if (info != NULL)
+	token = compact = NULL;
+	version = (int)json_integer_value(json_object_get(info, "version"));
+	if (info != NULL) {
 		token = ticket_token(json_string_value(json_object_get(info,
 		    "registration_id")), json_string_value(json_object_get(info,
-		    "event_id")), (int)json_integer_value(json_object_get(info,
-		    "version")));
-	if (token == NULL) {
+		    "event_id")), version);
+		compact = ticket_compact(json_string_value(json_object_get(info,
+		    "registration_id")), json_string_value(json_object_get(info,
+		    "event_id")), version);
+	}
+	if (token == NULL || compact == NULL) {
+		free(token);
+		free(compact);
 		json_decref(info);
 		problem(req, 500, NULL, "Could not sign the ticket.");
 		return (KORE_RESULT_OK);
@@ -296,12 +429,15 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 
 	switch (format) {
 	case FORMAT_JSON:
-		answer = json_pack("{s:s, s:O, s:O, s:O}", "token", token,
-		    "registration_id", json_object_get(info,
-		    "registration_id"), "event_id", json_object_get(info,
-		    "event_id"), "version", json_object_get(info, "version"));
+		answer = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "token",
+		    token, "compact", compact, "registration_id",
+		    json_object_get(info, "registration_id"), "event_id",
+		    json_object_get(info, "event_id"), "version",
+		    json_object_get(info, "version"), "link_expires_at",
+		    json_object_get(info, "link_expires_at"));
 		/* Staff hand the participant a link to their own ticket. */
-		if (!r->status && (link = link_token(r->params[0])) != NULL) {
+		if (!r->status &&
+		    (link = link_token(r->params[0], version)) != NULL) {
 			json_object_set_new(answer, "link_token",
 			    json_string(link));
 			free(link);
@@ -311,8 +447,10 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 		break;
 	default:
 		(void)qr_size(req, format, &size);
+		(void)qr_compact(req, &want_compact);
 		/* Level M: readable with a scratched screen in a dim hall. */
-		qr = QRcode_encodeString(token, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+		qr = want_compact ? qr_alphanumeric(compact) :
+		    QRcode_encodeString(token, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 		if (qr == NULL) {
 			problem(req, 500, NULL, "Could not draw the QR code.");
 			break;
@@ -326,6 +464,7 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 	}
 
 	free(token);
+	free(compact);
 	json_decref(info);
 	return (KORE_RESULT_OK);
 }
@@ -355,6 +494,45 @@ qr_size(struct http_request *req, int format, int *size)
 
 	*size = (int)n;
 	return (KORE_RESULT_OK);
+}
+
+/* ?format=: jwt (the default) or compact (openapi.yaml). */
+static int
+qr_compact(struct http_request *req, int *compact)
+{
+	char		*v;
+
+	*compact = 0;
+	if (!query_string(req, "format", &v))
+		return (KORE_RESULT_OK);
+	if (strcmp(v, "jwt") != 0 && strcmp(v, "compact") != 0) {
+		query_error(req, "format", "enum", "format is jwt or compact.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	*compact = !strcmp(v, "compact");
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * A compact ticket in one alphanumeric segment at level M: 168
+ * characters make version 7 (45 x 45 modules) at most.
+ */
+static QRcode *
+qr_alphanumeric(const char *text)
+{
+	QRinput		*input;
+	QRcode		*qr;
+
+	if ((input = QRinput_new2(0, QR_ECLEVEL_M)) == NULL)
+		return (NULL);
+	qr = NULL;
+	if (QRinput_append(input, QR_MODE_AN, (int)strlen(text),
+	    (const unsigned char *)text) == 0)
+		qr = QRcode_encodeInput(input);
+	QRinput_free(input);
+
+	return (qr);
 }
 
 /* One path of unit squares; crispEdges keeps modules sharp. */

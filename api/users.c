@@ -13,12 +13,29 @@
 static const char	*username_check(const char *);
 static int		user_write(struct http_request *, struct ngan_req *,
 			    const struct field_spec *);
+static int		user_insert(struct http_request *, struct ngan_req *);
+
+/*
+ * An organizer's new account: the username asked for, a dot and
+ * SUFFIX_LEN random letters or digits the server picks. Organizers only
+ * see their own agency's accounts; a 409 for a name another agency
+ * holds would tell them it exists, so their names are never the bare
+ * name and a taken one is simply drawn again (SUFFIX_TRIES times).
+ */
+#define SUFFIX_LEN	4
+#define SUFFIX_TRIES	5
+#define USERNAME_MAX	64
+
+struct user_create_state {
+	char		hash[crypto_pwhash_STRBYTES];
+	int		tries;
+};
 
 static const char *const user_roles[] = {
 	"admin", "organizer", "scanner", "partner", NULL
 };
 
-static const struct field_spec user_create_fields[] = {
+const struct field_spec user_create_fields[] = {
 	{ "username", FIELD_STRING, FIELD_REQUIRED, 3, 64, NULL,
 	    username_check },
 	{ "display_name", FIELD_STRING, FIELD_REQUIRED, 1, 200, NULL, NULL },
@@ -28,13 +45,25 @@ static const struct field_spec user_create_fields[] = {
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-static const struct field_spec user_patch_fields[] = {
+const struct field_spec user_patch_fields[] = {
 	{ "display_name", FIELD_STRING, 0, 1, 200, NULL, NULL },
 	{ "role", FIELD_STRING, 0, 1, 16, user_roles, NULL },
 	{ "agency_id", FIELD_UUID, FIELD_NULLABLE, 0, 0, NULL, NULL },
 	{ "active", FIELD_BOOL, 0, 0, 0, NULL, NULL },
 	{ "password", FIELD_STRING, 0, 10, 200, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+/* GET /v1/users */
+const struct field_spec user_query[] = {
+	QUERY_LIMIT,
+	{ .name = "role", .type = FIELD_STRING, .choices = user_roles,
+	    .code = "enum",
+	    .message = "role is admin, organizer, scanner or partner." },
+	{ .name = "agency", .type = FIELD_UUID,
+	    .message = "agency is an agency id." },
+	QUERY_CURSOR,
+	{ NULL }
 };
 
 /* Lower-case letters, digits, dot, dash, underscore; starts alphanumeric. */
@@ -57,79 +86,17 @@ username_check(const char *s)
 }
 
 int
-users_me(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ANY))
-			return (KORE_RESULT_OK);
-		http_response_header(req, "cache-control", "no-store");
-		return (db_query(req, r, "SELECT status, body, etag, location "
-		    "FROM api.me($1)", 1, r->actor.json));
-	}
-
-	return (db_respond(req, r));
-}
-
-int
-users_list(struct http_request *req, struct ngan_req *r)
-{
-	char		*role, *agency, *cursor, limit_text[8];
-	int		limit;
-
-	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-			return (KORE_RESULT_OK);
-		if (!query_limit_or_422(req, &limit))
-			return (KORE_RESULT_OK);
-		if (!query_string(req, "role", &role))
-			role = NULL;
-		if (role != NULL && !auth_role_parse(role)) {
-			query_error(req, "role", "enum", "role is admin, "
-			    "organizer, scanner or partner.");
-			return (KORE_RESULT_OK);
-		}
-		if (!query_string(req, "agency", &agency))
-			agency = NULL;
-		if (agency != NULL && !uuid_valid(agency)) {
-			query_error(req, "agency", "format",
-			    "agency is an agency id.");
-			return (KORE_RESULT_OK);
-		}
-		if (!query_string(req, "cursor", &cursor))
-			cursor = NULL;
-		(void)snprintf(limit_text, sizeof(limit_text), "%d", limit);
-		http_response_header(req, "cache-control", "no-store");
-		return (db_query(req, r, "SELECT status, body, etag, location "
-		    "FROM api.users_list($1, $2, $3, $4, $5)", 5,
-		    r->actor.json, role, agency, limit_text, cursor));
-	}
-
-	return (db_respond(req, r));
-}
-
-int
-users_get(struct http_request *req, struct ngan_req *r)
-{
-	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ANY))
-			return (KORE_RESULT_OK);
-		http_response_header(req, "cache-control", "no-store");
-		return (db_query(req, r, "SELECT status, body, etag, location "
-		    "FROM api.user_get($1, $2)", 2, r->actor.json,
-		    r->params[0]));
-	}
-
-	return (db_respond(req, r));
-}
-
-int
 users_create(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
-			return (KORE_RESULT_OK);
+	struct user_create_state	*st;
+
+	if (r->phase == 0)
 		return (user_write(req, r, user_create_fields));
-	}
+
+	st = r->scratch;
+	if (st != NULL && db_rows(r) == 1 &&
+	    !strcmp(db_value(r, 0, 0), "409") && st->tries < SUFFIX_TRIES)
+		return (user_insert(req, r));
 
 	return (db_respond(req, r));
 }
@@ -137,34 +104,40 @@ users_create(struct http_request *req, struct ngan_req *r)
 int
 users_patch(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase == 0) {
-		if (!auth_require(req, r, ROLE_ADMIN))
-			return (KORE_RESULT_OK);
+	if (r->phase == 0)
 		return (user_write(req, r, user_patch_fields));
-	}
 
 	return (db_respond(req, r));
 }
 
 /*
- * Validates the body, hashes a given password here (the database never
- * sees it) and calls api.user_create or api.user_patch.
+ * With the body checked (its row in main.c), hashes a given password
+ * here (the database never sees it) and calls api.user_create or
+ * api.user_patch.
  */
 static int
 user_write(struct http_request *req, struct ngan_req *r,
     const struct field_spec *fields)
 {
-	const char	*password;
-	char		hash[crypto_pwhash_STRBYTES], version_text[16];
-	char		*body;
-	json_t		*copy;
-	int		version, ret;
+	struct user_create_state	*st;
+	const char			*password;
+	char				hash[crypto_pwhash_STRBYTES];
+	char				version_text[16], *body;
+	json_t				*copy, *errors;
+	int				ret, suffixed;
 
-	version = 0;
-	if (fields == user_patch_fields && !if_match_version(req, &version))
+	suffixed = fields == user_create_fields &&
+	    r->actor.role == ROLE_ORGANIZER;
+	if (suffixed && strlen(json_string_value(json_object_get(r->body,
+	    "username"))) > USERNAME_MAX - SUFFIX_LEN - 1) {
+		errors = json_array();
+		validation_error(errors, "username", "length", "The server "
+		    "adds a dot and four characters to an organiser's new "
+		    "username: use at most 59 characters.");
+		problem_errors(req, 422, "validation", "The request body has "
+		    "invalid fields.", errors);
 		return (KORE_RESULT_OK);
-	if (!json_body_or_error(req, r, fields))
-		return (KORE_RESULT_OK);
+	}
 
 	hash[0] = '\0';
 	password = json_string_value(json_object_get(r->body, "password"));
@@ -173,26 +146,68 @@ user_write(struct http_request *req, struct ngan_req *r,
 		return (KORE_RESULT_OK);
 	}
 
+	http_response_header(req, "cache-control", "no-store");
+	if (suffixed) {
+		if ((st = calloc(1, sizeof(*st))) == NULL)
+			fatal("out of memory");
+		r->scratch = st;
+		memcpy(st->hash, hash, sizeof(hash));
+		sodium_memzero(hash, sizeof(hash));
+		return (user_insert(req, r));
+	}
+
 	/* The database gets the body without the password. */
 	copy = json_deep_copy(r->body);
 	json_object_del(copy, "password");
 	body = json_dumps(copy, JSON_COMPACT);
 	json_decref(copy);
 
-	http_response_header(req, "cache-control", "no-store");
 	if (fields == user_create_fields) {
 		ret = db_query(req, r, "SELECT status, body, etag, location "
 		    "FROM api.user_create($1, $2, $3)", 3, r->actor.json, body,
 		    hash);
 	} else {
 		(void)snprintf(version_text, sizeof(version_text), "%d",
-		    version);
+		    r->version);
 		ret = db_query(req, r, "SELECT status, body, etag, location "
 		    "FROM api.user_patch($1, $2, $3, $4, $5)", 5,
 		    r->actor.json, r->params[0], version_text, body,
 		    hash[0] != '\0' ? hash : NULL);
 	}
 	sodium_memzero(hash, sizeof(hash));
+	free(body);
+
+	return (ret);
+}
+
+/* An organizer's account under the name asked for plus a fresh suffix. */
+static int
+user_insert(struct http_request *req, struct ngan_req *r)
+{
+	static const char		digits[] =
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	struct user_create_state	*st;
+	char				name[USERNAME_MAX + 1], *body;
+	json_t				*copy;
+	size_t				len;
+	int				i, ret;
+
+	st = r->scratch;
+	st->tries++;
+	len = (size_t)snprintf(name, sizeof(name), "%s.", json_string_value(
+	    json_object_get(r->body, "username")));
+	for (i = 0; i < SUFFIX_LEN && len + 1 < sizeof(name); i++)
+		name[len++] = digits[randombytes_uniform(sizeof(digits) - 1)];
+	name[len] = '\0';
+
+	copy = json_deep_copy(r->body);
+	json_object_del(copy, "password");
+	json_object_set_new(copy, "username", json_string(name));
+	body = json_dumps(copy, JSON_COMPACT);
+	json_decref(copy);
+
+	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.user_create($1, $2, $3)", 3, r->actor.json, body, st->hash);
 	free(body);
 
 	return (ret);

@@ -1,18 +1,18 @@
 /*
- * Small helpers: hex and base64url, random tokens, request ids, the
- * client's address, If-Match parsing and whole numbers from the
- * environment.
+ * Small helpers: hex and base64url, random tokens, request ids,
+ * If-Match parsing, whole numbers and secrets from the environment.
  */
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -107,56 +107,52 @@ request_id_make(struct http_request *req, char *out, size_t len)
 	hex_encode(raw, sizeof(raw), out);
 }
 
-/* The peer's address as text, for throttling; never logged. */
-const char *
-client_address(struct http_request *req, char *out, size_t len)
-{
-	struct connection	*c;
-
-	c = req->owner;
-	out[0] = '\0';
-	if (c->family == AF_INET) {
-		(void)inet_ntop(AF_INET, &c->addr.ipv4.sin_addr, out,
-		    (socklen_t)len);
-	} else if (c->family == AF_INET6) {
-		(void)inet_ntop(AF_INET6, &c->addr.ipv6.sin6_addr, out,
-		    (socklen_t)len);
-	}
-
-	return (out);
-}
-
 /*
- * If-Match: "<n>". Returns KORE_RESULT_OK with *version set, or answers
- * 428 (missing) or 412 (not one of our tags) itself.
+ * If-Match for a write that names the version it expects. Missing: 428.
+ * On a route with a GET, main.c has compared the list with the current
+ * representation (strong comparison, RFC 9110 13.1.1): *version is the
+ * version it showed, or 0 when nothing matched, and the database answers
+ * 412 after its own checks. Elsewhere (sessions) the tag is the version
+ * itself: the first strong "<n>" of the list, or -1 for "*" (any); a
+ * list with neither answers 412 here. Returns KORE_RESULT_ERROR when it
+ * answered.
  */
 int
-if_match_version(struct http_request *req, int *version)
+if_match_version(struct http_request *req, struct ngan_req *r, int *version)
 {
 	const char	*h;
-	char		*end;
-	long		v;
 
 	if (!http_request_header(req, "if-match", &h)) {
 		problem(req, 428, NULL, "Send If-Match with the ETag you "
 		    "read, so that changes made since are not lost.");
 		return (KORE_RESULT_ERROR);
 	}
-	if (h[0] == 'W' && h[1] == '/')
-		h += 2;
-	if (h[0] != '"')
-		goto stale;
-	errno = 0;
-	v = strtol(h + 1, &end, 10);
-	if (errno != 0 || end == h + 1 || *end != '"' || end[1] != '\0' ||
-	    v < 1 || v > INT_MAX)
-		goto stale;
+	if (r->precond == PRECOND_DONE) {
+		*version = r->pre_match ? r->pre_version : 0;
+		return (KORE_RESULT_OK);
+	}
 
-	*version = (int)v;
-	return (KORE_RESULT_OK);
+	if ((*version = etag_list_version(h)) != 0)
+		return (KORE_RESULT_OK);
 
-stale:
 	problem(req, 412, NULL, "If-Match does not name the current version.");
+	return (KORE_RESULT_ERROR);
+}
+
+/*
+ * If-Match on a write that names no version (DELETE): when the route's
+ * GET showed a representation If-Match does not name, 412. Returns
+ * KORE_RESULT_ERROR when it answered.
+ */
+int
+if_match_check(struct http_request *req, struct ngan_req *r)
+{
+	if (r->precond != PRECOND_DONE || r->pre_match ||
+	    r->pre_status < 200 || r->pre_status > 299)
+		return (KORE_RESULT_OK);
+
+	problem(req, 412, NULL, "If-Match does not name the current "
+	    "representation.");
 	return (KORE_RESULT_ERROR);
 }
 
@@ -169,24 +165,4 @@ now_us(void)
 	return ((u_int64_t)ts.tv_sec * 1000000 + (u_int64_t)ts.tv_nsec / 1000);
 }
 
-/*
- * The environment variable name as a whole number from min to max into
- * *out; unset or empty leaves *out as it is. Anything else is an error.
- */
-int
-env_int(const char *name, int min, int max, int *out)
-{
-	const char	*v;
-	char		*end;
-	long		n;
 
-	if ((v = getenv(name)) == NULL || *v == '\0')
-		return (KORE_RESULT_OK);
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
-		return (KORE_RESULT_ERROR);
-	*out = (int)n;
-
-	return (KORE_RESULT_OK);
-}

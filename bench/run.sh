@@ -26,7 +26,11 @@
 #   STATS_REGS [200]        registrations per event (bench/stats-seed.sql)
 #   STATS_CONNS [64]        wrk connections for the statistics scenario
 #   BENCH_ONLY [all]        groups to run, of: me events catalogue import
-#                           checkin stats (e.g. BENCH_ONLY=checkin)
+#                           checkin stats certificates (e.g.
+#                           BENCH_ONLY=checkin); events includes the
+#                           framework peer (bench/peer: Fastify + pg, npm
+#                           ci there on first use) and our ratios to it
+#   CERT_PEOPLE [2000]      people who qualify at the certificates' event
 #
 # Adding a scenario (see "The runs" at the end):
 #   scenario NAME PATH [--vs BASELINE] [wrk args...]   one row per BENCH_CONNS
@@ -38,6 +42,7 @@
 #   paced NAME PATH RATE [wrk args...]  at about RATE req/s (bench/paced.lua,
 #                                       or $PACED_SCRIPT taking the same arg)
 set -euo pipefail
+# shellcheck source=../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd_root
 root=$PWD
@@ -53,8 +58,8 @@ PACED_CONNS=${PACED_CONNS:-64}
 BENCH_ONLY=${BENCH_ONLY:-}
 for g in $BENCH_ONLY; do
 	case $g in
-	me | events | catalogue | import | checkin | stats) ;;
-	*) die "BENCH_ONLY: no group $g (me events catalogue import checkin stats)" ;;
+	me | events | catalogue | import | checkin | stats | certificates) ;;
+	*) die "BENCH_ONLY: no group $g (me events catalogue import checkin stats certificates)" ;;
 	esac
 done
 # want GROUP: true when GROUP is to run.
@@ -62,8 +67,9 @@ want() {
 	[ -z "$BENCH_ONLY" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]
 }
 
-[ -f build/ngan.so ] && [ -x build/ngan-passwd ] ||
-    die "build/ngan.so or build/ngan-passwd missing: run make build (make bench does)"
+if [ ! -f build/ngan.so ] || [ ! -x build/ngan-passwd ]; then
+	die "build/ngan.so or build/ngan-passwd missing: run make build (make bench does)"
+fi
 for t in wrk pgbench curl python3 psql; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found (run scripts/deps.sh)"
 done
@@ -110,8 +116,13 @@ run_wrk() {
 		if [ "$a" = -- ]; then sargs=(-- "$@"); break; fi
 		opts+=("$a")
 	done
+	# A full URL is another server's (the peer's); a path is ours.
+	case $path in
+	http://*) ;;
+	*) path=$base$path ;;
+	esac
 	wrk --latency -t"$BENCH_THREADS" -c"$c" -d"${d}s" --timeout 5s \
-	    "${opts[@]}" "$base$path" "${sargs[@]}" >"$out" 2>&1 || {
+	    "${opts[@]}" "$path" "${sargs[@]}" >"$out" 2>&1 || {
 		cat "$out" >&2
 		die "wrk failed"
 	}
@@ -157,7 +168,7 @@ checkpoint() {
 # One row per connection count in BENCH_CONNS (set it before the call to
 # change it for one scenario), each after a warm-up.
 scenario() {
-	local name=$1 path=$2 c out r
+	local name=$1 path=$2 c out
 	shift 2
 	split_args "$@"
 	for c in $BENCH_CONNS; do
@@ -201,8 +212,9 @@ render_sql() {
 # sample of pgbench's per-transaction log.
 baseline() {
 	local name=$1 file=$2 clients=${3:-$((WORKERS * cur_pg_conns))}
-	local rate=${4:-} sql=$tmp/$(slug "$name").sql out tps fails lat
-	local logdir=$tmp/pgbench-$(slug "$name")
+	local rate=${4:-} sql out tps fails lat logdir
+	sql=$tmp/$(slug "$name").sql
+	logdir=$tmp/pgbench-$(slug "$name")
 	local -a paced=()
 	[ -z "$rate" ] || paced=(-R "$rate")
 	render_sql "$file" "$sql"
@@ -278,6 +290,45 @@ paced() {
 	add_row paced "$name" "$PACED_CONNS" "$rps" "$p50" "$p99" "$vs" "$note"
 }
 
+# start_peer EVENT_ID: bench/peer (Fastify + pg) on a free port, as many
+# processes as kore workers with pools as large; sets peer_base.
+start_peer() {
+	local i
+	if [ ! -d bench/peer/node_modules ] ||
+	    [ bench/peer/package-lock.json -nt bench/peer/node_modules ]; then
+		log "bench: npm ci in bench/peer"
+		(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error \
+		    >/dev/null) || die "npm ci in bench/peer failed"
+		touch bench/peer/node_modules
+	fi
+	peer_port=$(free_port)
+	peer_base=http://127.0.0.1:$peer_port
+	# At the kore workers' priority (NGAN_WORKER_PRIORITY, -10 by
+	# default), where this user may set it: the same CPUs on equal terms.
+	local prio=${NGAN_WORKER_PRIORITY:--10} nice=()
+	if nice -n "$prio" true 2>/dev/null; then nice=(nice -n "$prio"); fi
+	PEER_PORT=$peer_port PEER_WORKERS=$WORKERS PEER_PG_CONNS=$cur_pg_conns \
+	    PEER_EVENT_ID=$1 "${nice[@]}" node bench/peer/server.mjs \
+	    >>"$tmp/peer.log" 2>&1 &
+	peer_pid=$!
+	for i in $(seq 1 100); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' \
+		    "$peer_base/one")" = 200 ]; then
+			return 0
+		fi
+		kill -0 "$peer_pid" 2>/dev/null ||
+		    { cat "$tmp/peer.log" >&2; die "the peer did not start"; }
+		sleep 0.1
+	done
+	die "the peer did not answer on $peer_base/one"
+}
+
+stop_peer() {
+	[ -z "${peer_pid:-}" ] || kill "$peer_pid" 2>/dev/null || true
+	wait "$peer_pid" 2>/dev/null || true
+	peer_pid=
+}
+
 # best_rps NAME: the highest req/s (or tps) among NAME's rows.
 best_rps() {
 	awk -F'\t' -v n="$1" '$2 == n && $4 > m { m = $4 } END { print m + 0 }' \
@@ -307,6 +358,7 @@ PG_CONNS=${PG_CONNS:-8}
 start_server "$([ "$PG_CONNS" = probe ] && echo 4 || echo "$PG_CONNS")"
 TOKEN=$(get_token admin) || die "could not get a token for admin"
 auth=(-H "Authorization: Bearer $TOKEN")
+# shellcheck disable=SC2034  # templates read B_* by name (@ACTOR@)
 B_ACTOR=$(actor_json "$TOKEN")
 code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$base/v1/me")
 [ "$code" = 200 ] || die "GET /v1/me answered $code"
@@ -350,6 +402,11 @@ if want events; then
 	baseline pg_events bench/events.sql
 	scenario event /v1/events/e0000000-0000-4000-8000-000000000003 --vs pg_event
 	baseline pg_event bench/event.sql
+	# The framework peer on the same database and CPUs (bench/peer).
+	start_peer e0000000-0000-4000-8000-000000000003
+	scenario peer_one "$peer_base/one"
+	scenario peer_fifty "$peer_base/fifty"
+	stop_peer
 fi
 
 # The public catalogue over 20,000 products (bench/catalogue-seed.sql):
@@ -374,7 +431,7 @@ if want import; then
 	    "venue":{"name":"ห้องประชุม","province_code":"52"}}' |
 	    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
 	    die "could not create the import event"
-	curl -s -o /dev/null -X PATCH "$base/v1/events/$ev" -H 'If-Match: "1"' \
+	curl -s -o /dev/null -X PATCH "$base/v1/events/$ev" -H 'If-Match: *' \
 	    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: application/json' \
 	    -d '{"status":"published"}'
 	python3 bench/import-csv.py 5000 >"$tmp/import.csv"
@@ -398,8 +455,9 @@ rss=$(worker_rss)
 if want checkin; then
 	CHECKIN_TICKETS=${CHECKIN_TICKETS:-60000}
 	CHECKIN_CONNS=${CHECKIN_CONNS:-64}
-	[ $((CHECKIN_TICKETS % 5000)) -eq 0 ] && [ "$CHECKIN_TICKETS" -gt 0 ] ||
-	    die "CHECKIN_TICKETS must be a multiple of 5000"
+	if [ $((CHECKIN_TICKETS % 5000)) -ne 0 ] || [ "$CHECKIN_TICKETS" -le 0 ]; then
+		die "CHECKIN_TICKETS must be a multiple of 5000"
+	fi
 	t_ck=$SECONDS
 	ck_ev=$(new_event "เช็กอินทดสอบความเร็ว" $((CHECKIN_TICKETS + 1000)) "$ORG_TOKEN")
 	import_people "$ck_ev" "$CHECKIN_TICKETS" 4000 "$ORG_TOKEN"
@@ -427,7 +485,9 @@ if want checkin; then
 	mkdir "$tmp/checkin"
 	export CHECKIN_TOKENS=$tmp/checkin-tokens CHECKIN_STATE=$tmp/checkin
 	export CHECKIN_EVENT=$ck_ev CHECKIN_AUTH=$TOKEN CHECKIN_THREADS=$BENCH_THREADS
+	# shellcheck disable=SC2034  # read by name (@PG_EVENT@, @PG_TICKETS@)
 	B_PG_EVENT=$pg_ev
+	# shellcheck disable=SC2034
 	B_PG_TICKETS=$CHECKIN_TICKETS
 	# Each run, the API's and pgbench's, starts just after a checkpoint:
 	# the first writes to each page after one carry the whole page into
@@ -531,6 +591,41 @@ if want stats; then
 	done
 fi
 
+# Certificates (issue 20): an event of CERT_PEOPLE people, all checked in
+# (by SQL), their certificates issued in one call (timed), then one
+# certificate's PDF drawn again and again: certificates per second, and
+# the workers' resident memory after.
+if want certificates; then
+	CERT_PEOPLE=${CERT_PEOPLE:-2000}
+	ct_ev=$(new_event "เกียรติบัตรทดสอบความเร็ว" $((CERT_PEOPLE + 100)) "$ORG_TOKEN")
+	python3 bench/import-csv.py "$CERT_PEOPLE" 9001 >"$tmp/cert-people.csv"
+	code=$(curl -s -o "$tmp/out/cert-import.json" -w '%{http_code}' \
+	    -X POST "$base/v1/events/$ct_ev/registrations/import" -H 'Expect:' \
+	    -H "Authorization: Bearer $ORG_TOKEN" -H 'Content-Type: text/csv' \
+	    --data-binary @"$tmp/cert-people.csv")
+	[ "$code" = 200 ] || die "the certificates' import answered $code"
+	psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 >/dev/null <<-SQL ||
+	insert into checkin (event_id, registration_id, direction, state, result,
+	    scanned_at, nonce, status, answer)
+	select event_id, id, 'in', 'effective', 'checked_in',
+	    now() - interval '10 minutes', 'bench-' || id, 201, '{}'
+	from registration where event_id = '$ct_ev' and status = 'confirmed';
+	SQL
+	    die "could not check the certificates' people in"
+	cert_line=$(curl -s -o "$tmp/out/certs.json" -w '%{http_code} %{time_total}' \
+	    -X POST "$base/v1/events/$ct_ev/certificates" \
+	    -H 'Content-Type: application/json' -d '{}' \
+	    -H "Authorization: Bearer $ORG_TOKEN")
+	cert_issued=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["issued"])' \
+	    "$tmp/out/certs.json" 2>/dev/null || echo "?")
+	ct_reg=$(psql -X -q -At -d "$DATABASE_URL" -c "select registration_id
+	    from certificate where event_id = '$ct_ev' limit 1")
+	[ -n "$ct_reg" ] || die "no certificate was issued: $cert_line"
+	scenario certificate_pdf "/v1/registrations/$ct_reg/certificate.pdf" "${auth[@]}"
+	sleep 1		# the server hands memory back 100 ms after a big request
+	rss_cert=$(worker_rss)
+fi
+
 # ------------------------------------------------------------ the table
 
 ceil=$(awk -F'\t' '$1 == "ceiling" && $4 > m { m = $4 } END { print m + 0 }' \
@@ -577,6 +672,18 @@ if want me; then
 		    h, v, (v < 20) ? "ok" : "MISSED"
 	}'
 fi
+if want events; then
+	# Issue 17, item 2: the public reads against the framework peer.
+	for pair in "event peer_one one event" "events peer_fifty list of 50"; do
+		read -r ours theirs what <<<"$pair"
+		awk -v o="$(best_rps "$ours")" -v t="$(best_rps "$theirs")" \
+		    -v w="$what" 'BEGIN {
+			r = (t > 0) ? o / t : 0
+			printf "%s: %d req/s = %.2fx Fastify + pg (%d req/s) (target >= 2x): %s\n",
+			    w, o, r, t, (r >= 2) ? "ok" : "MISSED"
+		}'
+	done
+fi
 while read -r name kb hwm; do
 	[ -n "$name" ] || continue
 	k0=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$rss_start")
@@ -602,6 +709,21 @@ if want stats; then
 		printf "stats over a year of %d registrations (77 provinces, group_by=province): p99 %.2f ms (target < 200 ms): %s; counted cold in %.0f ms (HTTP %s), then kept and counted again in the background (NGAN_STATS_TTL=%d: a recount began %s s after the first count)\n",
 		    n, p, (p > 0 && p < 200 && c == 200) ? "ok" : "MISSED", s * 1000, c, ttl, rc
 	}'
+fi
+if want certificates; then
+	read -r cert_code cert_s <<<"$cert_line"
+	awk -v n="$cert_issued" -v c="$cert_code" -v s="$cert_s" -v p="$CERT_PEOPLE" \
+	    -v r="$(best_rps certificate_pdf)" 'BEGIN {
+		printf "certificates: %s of %d people issued in one call in %.1f s (HTTP %s); PDFs drawn at %d per second (one certificate, its bytes the same each time)\n",
+		    n, p, s, c, r
+	}'
+	while read -r name kb hwm; do
+		[ -n "$name" ] || continue
+		awk -v n="$name" -v k="$kb" -v h="$hwm" 'BEGIN {
+			printf "RSS %s after the certificates: %.1f MB (peak %.1f MB) (target < 30 MB): %s\n",
+			    n, k / 1024, h / 1024, (k < 30 * 1024) ? "ok" : "MISSED"
+		}'
+	done <<<"$rss_cert"
 fi
 if want checkin; then
 	ck_best=$(best_rps checkin)

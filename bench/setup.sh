@@ -5,6 +5,9 @@
 # server. Sets tmp, pgdir, pg_port, api_port, base, kpid, DATABASE_URL,
 # DEMO_PASSWORD.
 # shellcheck shell=bash
+# The variables it sets are read by the scripts that source it; root
+# comes from them.
+# shellcheck disable=SC2034,SC2154
 
 tmp=$(mktemp -d "${NGAN_PG_TMP:-/tmp}/ngan-${BENCH_NAME:-bench}.XXXXXX")
 chmod 0711 "$tmp"
@@ -14,11 +17,13 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_kore "$tmp/kore.pid" 2>/dev/null || true
+	# bench/run.sh's framework peer, if one runs.
+	[ -z "${peer_pid:-}" ] || kill "$peer_pid" 2>/dev/null || true
 	if [ -n "$pg_port" ]; then
 		bash scripts/pg.sh stop "$pgdir" "$pg_port" >/dev/null 2>&1 || true
 	fi
 	if [ -n "${BENCH_KEEP:-}" ] && [ -d "$tmp/out" ]; then
-		mkdir -p "$BENCH_KEEP" && cp -r "$tmp/out/." "$BENCH_KEEP/" || true
+		{ mkdir -p "$BENCH_KEEP" && cp -r "$tmp/out/." "$BENCH_KEEP/"; } || true
 		cp "$tmp/server.log" "$BENCH_KEEP/" 2>/dev/null || true
 	fi
 	rm -rf -- "$tmp"
@@ -41,6 +46,8 @@ NGAN_PII_KEY=$(rand_hex 32)
 gen_jwt_key "$tmp/keys/jwt-current.pem"
 bash scripts/migrate.sh "$DATABASE_URL" \
     --demo "$(printf %s "$DEMO_PASSWORD" | build/ngan-passwd)" 2>/dev/null
+psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 -f bench/events-seed.sql \
+    >/dev/null || die "could not seed the events"
 psql -X -q -d "$DATABASE_URL" -v ON_ERROR_STOP=1 -f bench/catalogue-seed.sql \
     >/dev/null || die "could not seed the catalogue"
 # Fresh statistics for the demo rows, as a running database would have.
@@ -67,7 +74,7 @@ new_event() {
 	    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
 	    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
 	    die "could not create the event $1"
-	curl -fsS -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: "1"' \
+	curl -fsS -o /dev/null -X PATCH "$base/v1/events/$id" -H 'If-Match: *' \
 	    -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
 	    -d '{"status":"published"}' || die "could not publish $1"
 	echo "$id"

@@ -11,6 +11,7 @@
 # a multiple of 5000; scanned in turn, again once all are used: those
 # rescans must answer 409 already_checked_in].
 set -euo pipefail
+# shellcheck source=../scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd_root
 root=$PWD
@@ -20,8 +21,9 @@ PG_CONNS=${PG_CONNS:-4}
 SOAK_SECONDS=${SOAK_SECONDS:-300}
 SOAK_RATE=${SOAK_RATE:-150}
 SOAK_TICKETS=${SOAK_TICKETS:-5000}
-[ -f build/ngan.so ] && [ -x build/ngan-passwd ] ||
-    die "build/ngan.so or build/ngan-passwd missing: run make build (make soak does)"
+if [ ! -f build/ngan.so ] || [ ! -x build/ngan-passwd ]; then
+	die "build/ngan.so or build/ngan-passwd missing: run make build (make soak does)"
+fi
 for t in node curl python3 psql; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not found (run scripts/deps.sh)"
 done

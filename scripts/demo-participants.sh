@@ -4,8 +4,9 @@
 # names, valid 13-digit national ids, 08 phones, homes in the districts and
 # subdistricts the seed articles name) and their registrations.
 #
-#   demo-participants.sh          SQL on stdout (needs NGAN_PII_KEY and
-#                                 build/ngan-pii, or NGAN_PII_TOOL)
+#   demo-participants.sh          SQL on stdout (needs NGAN_PII_KEY or
+#                                 NGAN_PII_KEY_FILE, and build/ngan-pii
+#                                 or NGAN_PII_TOOL)
 #   demo-participants.sh --ids    the demo national ids, clear, one a line
 #   demo-participants.sh --pii    "NATIONAL_ID<TAB>PHONE" lines, as fed to
 #                                 ngan-pii (no phone: the id alone)
@@ -18,6 +19,7 @@
 # CONFLICT DO NOTHING. scripts/migrate.sh --demo runs it when NGAN_PII_KEY
 # is set. Plain bash and POSIX awk (mawk on a fresh Debian).
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd_root
 
@@ -298,7 +300,8 @@ pii)
 	;;
 esac
 
-[ -n "${NGAN_PII_KEY:-}" ] || die "NGAN_PII_KEY is not set"
+NGAN_PII_KEY=$(secret NGAN_PII_KEY)
+[ -n "$NGAN_PII_KEY" ] || die "NGAN_PII_KEY (or NGAN_PII_KEY_FILE) is not set"
 tool=${NGAN_PII_TOOL:-build/ngan-pii}
 [ -x "$tool" ] || die "$tool missing: run make build"
 

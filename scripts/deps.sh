@@ -10,7 +10,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 pkgs=(kore libjansson-dev libjwt-dev libsodium-dev libqrencode-dev zlib1g-dev
     libssl-dev libpq-dev postgresql postgresql-contrib postgresql-15
     postgresql-client-15 wrk openssl curl ca-certificates gcc make
-    clang-format zbar-tools python3 chromium clang valgrind)
+    clang-format zbar-tools python3 chromium clang valgrind shellcheck
+    pkg-config libcairo2-dev libpango1.0-dev fonts-tlwg-laksaman
+    poppler-utils)
+# More for some targets (make cluster: nginx), named as arguments.
+pkgs+=("$@")
 # Node may come from elsewhere (e.g. NodeSource, with npm inside);
 # Debian's nodejs and npm only when there is no node at all.
 if ! command -v node >/dev/null 2>&1; then

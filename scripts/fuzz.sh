@@ -4,8 +4,9 @@
 # its dictionary (tests/fuzz/NAME.dict). New inputs go to
 # build-fuzz/corpus/NAME (not committed); a crash is saved as
 # build-fuzz/crash-NAME-* and fails the run: turn it into a unit test
-# (tests/unit/unit.c) when fixing it.
+# (tests/unit/test_<module>.c) when fixing it.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd_root
 

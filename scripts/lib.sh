@@ -8,7 +8,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # cd to the repository root (the folder holding this scripts/ folder).
 cd_root() {
-	cd "$(dirname "${BASH_SOURCE[0]}")/.."
+	cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -36,6 +36,36 @@ make_pg_dir() {
 	d=$(mktemp -d "${NGAN_PG_TMP:-/tmp}/ngan-pg.XXXXXX")
 	if is_root; then chown postgres: "$d"; fi
 	chmod 0700 "$d"
+	echo "$d"
+}
+
+# secret NAME: print the value of the secret NAME, taken from $NAME or,
+# as Docker and Kubernetes mount secrets, from the file $NAME_FILE names
+# (its content, trailing newlines stripped); nothing when neither is
+# set. Both set, or an unreadable or empty file, stops the script (call
+# it as x=$(secret NAME) under set -e). The server follows the same rule
+# (env_secret in api/util.c).
+secret() {
+	local name=$1 fvar=${1}_FILE file val
+	file=${!fvar:-}
+	if [ -z "$file" ]; then
+		printf '%s' "${!name:-}"
+		return 0
+	fi
+	[ -z "${!name:-}" ] || die "$name and $fvar are both set: set one"
+	{ [ -f "$file" ] && [ -r "$file" ]; } || die "$fvar: cannot read $file"
+	val=$(<"$file") || die "$fvar: cannot read $file"
+	while [[ $val == *$'\n' || $val == *$'\r' ]]; do val=${val%?}; done
+	[ -n "$val" ] || die "$fvar: $file is empty"
+	printf '%s' "$val"
+}
+
+# backup_root PGDIR: where the cluster in PGDIR archives its WAL (wal/)
+# and make backup puts base backups (base/): NGAN_BACKUP_DIR, else
+# PGDIR/backup. scripts/pg.sh and scripts/backup.sh agree through it.
+backup_root() {
+	local d=${NGAN_BACKUP_DIR:-$1/backup}
+	case $d in /*) ;; *) d=$PWD/$d ;; esac
 	echo "$d"
 }
 

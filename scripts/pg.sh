@@ -9,11 +9,16 @@
 #   pg.sh status DIR PORT            exit 0 when running, 3 when not
 #
 # DIR holds data/ (PGDATA, with postgresql.log) and run/ (the unix socket).
+# Every cluster archives its WAL (archive_mode on) into backup/wal/ of DIR,
+# or of NGAN_BACKUP_DIR when set, for scripts/backup.sh (make backup and
+# make restore): the settings are written to data/ngan-archive.conf on
+# each start, so clusters made before archiving get them too.
 # As root the cluster belongs to and runs as `postgres`, so DIR must be
 # outside the checkout (postgres may not be able to enter it): use a
 # folder from mktemp -d under /tmp. Passwords for init may be given in
 # PG_SUPER_PASSWORD and PG_APP_PASSWORD; otherwise they are generated.
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { die "usage: pg.sh init|start|stop|status DIR PORT [ENVFILE]"; }
@@ -55,11 +60,42 @@ su_psql() {
 	    -U postgres "$@"
 }
 
+# The WAL archive. A segment is copied under a temporary name, flushed,
+# then renamed, so the archive never holds half a segment; one already
+# there is accepted only if identical (PostgreSQL may archive a segment
+# again after a crash). archive_timeout bounds what a lost machine loses
+# when little is written; a new segment is started only after activity.
+# archive_mode needs a restart: start rewrites the file before it starts
+# the server.
+archive_conf() {
+	local arch f
+	arch=$(backup_root "$dir")/wal
+	mkdir -p "$arch"
+	if is_root; then chown postgres: "$arch" "$(dirname "$arch")"; fi
+	chmod 0700 "$arch"
+	f="$arch/%f"
+	as_pg tee "$data/ngan-archive.conf" >/dev/null <<EOF
+# Written by scripts/pg.sh on every start: WAL archive for make backup
+# and make restore (scripts/backup.sh). Edit pg.sh, not this file.
+archive_mode = on
+archive_command = 'if [ -f "$f" ]; then cmp -s "%p" "$f"; else cp "%p" "$f.part" && sync "$f.part" && mv "$f.part" "$f" && sync "$arch"; fi'
+archive_timeout = 300
+wal_level = replica
+EOF
+	if ! grep -qx "include_if_exists = 'ngan-archive.conf'" \
+	    "$data/postgresql.conf"; then
+		printf '%s\n' "" "# ngan (scripts/pg.sh): WAL archive" \
+		    "include_if_exists = 'ngan-archive.conf'" |
+		    as_pg tee -a "$data/postgresql.conf" >/dev/null
+	fi
+}
+
 start() {
 	[ -f "$data/PG_VERSION" ] || die "no cluster in $dir (run pg.sh init)"
 	if running; then
 		return 0
 	fi
+	archive_conf
 	if [ -f "$data/postmaster.pid" ]; then
 		log "pg: removing stale $data/postmaster.pid"
 		rm -f "$data/postmaster.pid"
@@ -127,7 +163,10 @@ EOF
 
 	# The app role owns its database but is no superuser; extensions that
 	# migrations need are made here, by the superuser.
+	# A failed statement is logged with its text: not this one, which
+	# holds the password.
 	su_psql -d postgres -v app_pw="$app_pw" <<'EOF'
+set log_min_error_statement = panic;
 create role ngan login password :'app_pw' nosuperuser nocreatedb nocreaterole;
 create database ngan owner ngan encoding 'UTF8' template template0;
 EOF

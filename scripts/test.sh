@@ -11,14 +11,16 @@
 # sanitizers the build has: their runtimes are preloaded into kore and
 # every report they write fails the run).
 set -euo pipefail
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd_root
 root=$PWD
 bld=${NGAN_BUILD:-build}
 export NGAN_PII_TOOL=$root/$bld/ngan-pii
 
-[ -f "$bld/ngan.so" ] && [ -x "$bld/ngan-passwd" ] ||
-    die "$bld/ngan.so or $bld/ngan-passwd missing: run make build (make test does)"
+if [ ! -f "$bld/ngan.so" ] || [ ! -x "$bld/ngan-passwd" ]; then
+	die "$bld/ngan.so or $bld/ngan-passwd missing: run make build (make test does)"
+fi
 command -v node >/dev/null 2>&1 || die "node not found (run scripts/deps.sh)"
 [ -d tests/node_modules ] || die "tests/node_modules missing (run scripts/deps.sh)"
 
@@ -32,6 +34,14 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_kore "$tmp/kore.pid" 2>/dev/null || true
+	# NGAN_TEST_LOGS=DIR keeps the server's and PostgreSQL's logs, and
+	# those of the servers tests start (tests/e2e/server-lib.mjs).
+	if [ -n "${NGAN_TEST_LOGS:-}" ]; then
+		mkdir -p "$NGAN_TEST_LOGS"
+		cp -f "$tmp"/*.log "$NGAN_TEST_LOGS/" 2>/dev/null || true
+		cp -f "$pgdir"/data/postgresql.log "$NGAN_TEST_LOGS/" \
+		    2>/dev/null || true
+	fi
 	if [ -n "$pg_port" ]; then
 		bash scripts/pg.sh stop "$pgdir" "$pg_port" >/dev/null 2>&1 || true
 	fi
@@ -51,6 +61,8 @@ load_env "$tmp/pg.env"
 # Throwaway secrets.
 DEMO_PASSWORD=$(rand_password | cut -c1-16)
 NGAN_PII_KEY=$(rand_hex 32)
+NGAN_METRICS_TOKEN=$(rand_hex 32)
+export NGAN_METRICS_TOKEN
 gen_jwt_key "$tmp/keys/jwt-current.pem"
 gen_jwt_key "$tmp/keys/jwt-previous.pem"
 
@@ -94,12 +106,16 @@ render_conf conf/ngan.conf.in "$tmp/ngan.conf" "$api_port" \
     "$tmp/kore.pid"
 export NGAN_JWT_KEY=$tmp/keys/jwt-current.pem
 export NGAN_JWT_PREVIOUS_KEYS=$tmp/keys/jwt-previous.pem
+# One issuer for every server of the run, as for replicas behind one front:
+# the second servers some tests start (other ports) take this one's tokens.
+export NGAN_PUBLIC_URL=http://127.0.0.1:$api_port
 export NGAN_OPENAPI=$root/openapi.yaml
 export NGAN_ASSETS=$root/assets
 # Partner data: a small rate limit the tests can reach, and one allowed
 # browser origin (tests/e2e/55-browser.test.mjs serves a page on it).
 export NGAN_PARTNER_RATE=${NGAN_PARTNER_RATE:-40}
 export NGAN_STATS_TTL=0		# fresh numbers: tests change data between reads
+export NGAN_MESSAGES=log		# tests read the codes from the server log
 NGAN_TEST_ORIGIN_PORT=$(free_port)
 export NGAN_TEST_ORIGIN_PORT
 export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT
@@ -128,7 +144,7 @@ echo "$kpid" >"$tmp/kore.pid"
 
 server_log() {
 	echo "== last lines of the server log:"
-	tail -n "${1:-40}" "$tmp/server.log" || true
+	tail -n 40 "$tmp/server.log" || true
 }
 
 echo "== end-to-end tests (server on 127.0.0.1:$api_port, PostgreSQL on $pg_port)"
@@ -141,9 +157,14 @@ else
 	export NGAN_BASE_URL=http://127.0.0.1:$api_port
 	export NGAN_PG_STOP="bash '$root/scripts/pg.sh' stop '$pgdir' $pg_port"
 	export NGAN_PG_START="bash '$root/scripts/pg.sh' start '$pgdir' $pg_port"
+	# Where postmaster.pid is, for a test that kills PostgreSQL outright.
+	export NGAN_PG_DATA=$pgdir/data
 	set +e
+	# The superuser URL for tests that make databases of their own
+	# (tests/e2e/82-deploy-migrate.test.mjs); the server never gets it.
 	# shellcheck disable=SC2086
-	timeout -k 10 "${NGAN_TEST_TIMEOUT:-1200}" node --test \
+	NGAN_PG_ADMIN_URL=$NGAN_PG_ADMIN_URL \
+	    timeout -k 10 "${NGAN_TEST_TIMEOUT:-1200}" node --test \
 	    --test-concurrency=1 --test-reporter=tap ${E2E:-tests/e2e/} \
 	    </dev/null 2>&1 | tee "$tmp/e2e.log"
 	rc=${PIPESTATUS[0]}
@@ -172,9 +193,10 @@ fi
 stop_kore "$tmp/kore.pid" 2>/dev/null || true
 
 # Secrets never reach the log: the demo password, the PII key, the
-# signing keys (their PEM bodies) and bearer or refresh tokens.
+# metrics token, the signing keys (their PEM bodies) and bearer or
+# refresh tokens.
 leaks=0
-for secret in "$DEMO_PASSWORD" "$NGAN_PII_KEY" \
+for secret in "$DEMO_PASSWORD" "$NGAN_PII_KEY" "$NGAN_METRICS_TOKEN" \
     "$(sed -n 2p "$tmp/keys/jwt-current.pem")" \
     "$(sed -n 2p "$tmp/keys/jwt-previous.pem")"; do
 	if [ -n "$secret" ] && grep -qF -- "$secret" "$tmp/server.log"; then

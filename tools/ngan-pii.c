@@ -33,7 +33,7 @@ main(void)
 		fprintf(stderr, "ngan-pii: libsodium failed to start\n");
 		return (ret);
 	}
-	if (pii_init() != KORE_RESULT_OK) {
+	if (pii_init(getenv("NGAN_PII_KEY")) != KORE_RESULT_OK) {
 		fprintf(stderr, "ngan-pii: NGAN_PII_KEY must be 64 hex "
 		    "digits\n");
 		return (ret);

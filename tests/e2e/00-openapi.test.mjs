@@ -2,12 +2,15 @@
 // rules) and served by the server byte for byte.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { api, spec, specText, OPENAPI_PATH, allOperations, expectStatus,
     validateResponse, validatorAt } from './lib.mjs';
 
 const ERROR_STATUSES = /^[45][0-9][0-9]$/;
+// RFC 6749 governs these two: form-encoded parameters, errors as 5.2 JSON.
+const OAUTH = new Set(['/v1/auth/token', '/v1/auth/revoke']);
 
 function deref(node) {
 	while (node && node.$ref) {
@@ -74,6 +77,12 @@ test('every operation has operationId, tags, summary, security and documented re
 				assert.ok(types.length > 0 && types.every((t) =>
 				    t === 'application/json' || t === 'application/problem+json'),
 				    `${where} ${status}: scan results or problem+json`);
+			} else if (OAUTH.has(template) && ['400', '401', '413', '415'].includes(status)) {
+				// RFC 6749 5.2: the OAuth endpoints' own errors are JSON.
+				assert.deepEqual(Object.keys(r.content ?? {}), ['application/json'],
+				    `${where} ${status}: OAuth errors are application/json`);
+				assert.match(JSON.stringify(r.content['application/json'].schema),
+				    /#\/components\/schemas\/OAuthError/, `${where} ${status}: OAuthError`);
 			} else if (ERROR_STATUSES.test(status)) {
 				assert.deepEqual(Object.keys(r.content ?? {}), ['application/problem+json'],
 				    `${where} ${status}: errors are problem+json`);
@@ -83,10 +92,15 @@ test('every operation has operationId, tags, summary, security and documented re
 		if (security.length > 0)
 			assert.ok(responses['401'], `${where}: 401 for a missing token`);
 		if (op.requestBody) {
-			for (const s of ['400', '413', '415', '422'])
+			// The OAuth endpoints answer a bad body 400 invalid_request, not 422.
+			for (const s of OAUTH.has(template) ? ['400', '413', '415'] : ['400', '413', '415', '422'])
 				assert.ok(responses[s], `${where}: ${s} for a bad body`);
 			// JSON, except the CSV registration import (text/csv only).
 			const content = deref(op.requestBody).content;
+			if (OAUTH.has(template)) {
+				assert.ok(content['application/x-www-form-urlencoded'],
+				    `${where}: form-encoded parameters (RFC 6749)`);
+			}
 			// and product images (raw bytes or multipart/form-data).
 			assert.ok(content['application/json'] || content['text/csv'] ||
 			    content['multipart/form-data'],
@@ -109,7 +123,7 @@ test('the generic 404 and 405 responses are declared', () => {
 });
 
 test('response objects whose fields the contract lists are closed', () => {
-	for (const name of ['Problem', 'ValidationProblem', 'OAuthProblem',
+	for (const name of ['Problem', 'ValidationProblem', 'OAuthError', 'AuthorizationServerMetadata',
 	    'TokenResponse', 'MeUser', 'MeClient', 'Agency', 'AgencyList',
 	    'User', 'UserList', 'PartnerClientCreated', 'Jwks', 'Jwk',
 	    'Health', 'Ready', 'AgencyCreate', 'UserCreate', 'UserPatch',
@@ -181,4 +195,30 @@ test('GET /openapi.yaml serves this file', async () => {
 	const res = expectStatus(await api('GET', '/openapi.yaml'), 200);
 	assert.match(res.headers.get('content-type'), /^application\/yaml\b/);
 	assert.equal(res.text, specText, 'served document equals openapi.yaml');
+});
+
+// The route table (ngan_routes in api/main.c) and the paths are the same
+// set of operations, both ways: every row's method is documented, every
+// documented operation has its row. Parameter names may differ ({id}).
+test('the route table and openapi.yaml name the same operations', () => {
+	const text = readFileSync(new URL('../../api/main.c', import.meta.url),
+	    'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+	const table = text.slice(text.indexOf('ngan_routes[] = {'),
+	    text.indexOf('ngan_routes_count ='));
+	const rows = table.split(/\n\t\{ "/).slice(1);
+	const shape = (t) => t.replace(/\{[^}]*\}/g, '{}');
+	const routes = new Set();
+	for (const row of rows) {
+		const template = row.slice(0, row.indexOf('"'));
+		for (const m of row.matchAll(/\[(GET|POST|PUT|DELETE|PATCH)\] =/g))
+			routes.add(`${m[1]} ${shape(template)}`);
+	}
+	const documented = new Set(allOperations()
+	    .filter(({ method }) => method !== 'HEAD' && method !== 'OPTIONS')
+	    .map(({ method, template }) => `${method} ${shape(template)}`));
+	assert.ok(rows.length > 50, `${rows.length} rows read from the table`);
+	assert.deepEqual([...routes].filter((o) => !documented.has(o)), [],
+	    'routes openapi.yaml does not document');
+	assert.deepEqual([...documented].filter((o) => !routes.has(o)), [],
+	    'documented operations without a route');
 });

@@ -131,7 +131,9 @@ function metricValue(text, name, labels) {
 
 test('GET /metrics counts requests by route template, method and status', async () => {
 	const token = await tokenFor('organizer');
-	const before = expectStatus(await api('GET', '/metrics'), 200);
+	// The scraper's credential (NGAN_METRICS_TOKEN, set by scripts/test.sh).
+	const scrape = { token: process.env.NGAN_METRICS_TOKEN };
+	const before = expectStatus(await api('GET', '/metrics', scrape), 200);
 	assert.match(before.headers.get('content-type'), /^text\/plain\b/);
 	assert.match(before.headers.get('content-type'), /version=0\.0\.4/);
 	const count = (text, labels) =>
@@ -145,7 +147,7 @@ test('GET /metrics counts requests by route template, method and status', async 
 		expectStatus(await api('GET', '/v1/users/b0000000-0000-4000-8000-000000000002', { token }), 200);
 		expectStatus(await api('GET', `/definitely/not/here/${i}`), 404);
 	}
-	const after = expectStatus(await api('GET', '/metrics'), 200);
+	const after = expectStatus(await api('GET', '/metrics', scrape), 200);
 	const text = after.text;
 	assert.equal(count(text, { route: '/v1/me', method: 'GET', status: '200' }) - meBefore, n,
 	    'ngan_http_requests_total{route="/v1/me",method="GET",status="200"} grew by the requests made');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { api, tokenFor, login, tokenRequest, expectStatus, expectProblem, expectFieldError, expectBadQuery,
     expectUnauthorized, createUser, createAgency, decodeJwt, sql, sqlInt, unchanged, uniq,
-    newUuid, strongPassword, DEMO, LAMPANG_AGENCY, PHICHIT_AGENCY } from './lib.mjs';
+    newUuid, strongPassword, DEMO, LAMPANG_AGENCY, PHICHIT_AGENCY, ETAG_RE, etagOf } from './lib.mjs';
 
 let admin;
 before(async () => {
@@ -50,7 +50,7 @@ test('admin creates accounts of every role; the password is stored as argon2id',
 		assert.equal(u.agency_id, body.agency_id);
 		assert.equal(u.active, true);
 		assert.equal(res.headers.get('location'), `/v1/users/${u.id}`);
-		assert.equal(res.headers.get('etag'), '"1"');
+		assert.match(res.headers.get('etag'), ETAG_RE);
 		assert.ok(!('password' in u) && !('password_hash' in u), 'no password in the answer');
 		const hash = sql('select password_hash from app_user where id = $1::uuid', [u.id]);
 		assert.match(hash, /^\$argon2id\$/);
@@ -150,7 +150,7 @@ test('GET /v1/users/{id}: admin, the account itself and its agency organizer; no
 	const { user } = await createUser({ role: 'scanner', agency_id: LAMPANG_AGENCY });
 	const res = expectStatus(await api('GET', `/v1/users/${user.id}`, { token: admin }), 200);
 	assert.deepEqual(res.json, user);
-	assert.equal(res.headers.get('etag'), '"1"');
+	assert.match(res.headers.get('etag'), ETAG_RE);
 	expectStatus(await api('GET', `/v1/users/${user.id}`, { token: await tokenFor('organizer') }), 200);
 	for (const who of ['admin', 'organizer', 'scanner', 'partner']) {
 		const self = await api('GET', `/v1/users/${DEMO[who].id}`, { token: await tokenFor(who) });
@@ -236,22 +236,25 @@ test('users pagination: walk with limit 2 sees each account once; bad limit 422,
 
 test('PATCH needs If-Match: 428 without, 412 when stale, 200 with the current ETag', async () => {
 	const { user, etag } = await createUser();
-	assert.equal(etag, '"1"');
+	assert.match(etag, ETAG_RE);
+	assert.equal(etag, await etagOf(`/v1/users/${user.id}`, admin), 'the 201 carries the tag GET gives');
 	await unchanged(async () => {
 		expectProblem(await patch(user.id, { display_name: 'ชื่อใหม่' }), 428, 'precondition-required');
 		expectProblem(await patch(user.id, { display_name: 'ชื่อใหม่' }, '"0"'), 412, 'precondition-failed');
-		expectProblem(await patch(user.id, { display_name: 'ชื่อใหม่' }, '"2"'), 412, 'precondition-failed');
+		expectProblem(await patch(user.id, { display_name: 'ชื่อใหม่' }, '"1"'), 412, 'precondition-failed');
+		expectProblem(await patch(user.id, { display_name: 'ชื่อใหม่' }, `W/${etag}`), 412, 'precondition-failed');
 	}, ['user_versions']);
 	assert.equal(version(user.id), 1);
 
 	const res = await patch(user.id, { display_name: 'นายทดสอบ แก้ไขแล้ว' }, etag);
 	expectStatus(res, 200);
 	assert.equal(res.json.display_name, 'นายทดสอบ แก้ไขแล้ว');
-	assert.equal(res.headers.get('etag'), '"2"');
+	assert.match(res.headers.get('etag'), ETAG_RE);
+	assert.notEqual(res.headers.get('etag'), etag);
 	assert.equal(version(user.id), 2);
 	assert.equal(sql('select display_name from app_user where id = $1::uuid', [user.id]), 'นายทดสอบ แก้ไขแล้ว');
 	const got = expectStatus(await api('GET', `/v1/users/${user.id}`, { token: admin }), 200);
-	assert.equal(got.headers.get('etag'), '"2"');
+	assert.equal(got.headers.get('etag'), res.headers.get('etag'));
 	assert.deepEqual(got.json, res.json);
 
 	// The old ETag is now stale.
@@ -259,17 +262,19 @@ test('PATCH needs If-Match: 428 without, 412 when stale, 200 with the current ET
 		expectProblem(await patch(user.id, { display_name: 'อีกครั้ง' }, etag), 412, 'precondition-failed');
 	}, ['user_versions']);
 	// Role and agency change together.
-	const moved = expectStatus(await patch(user.id, { role: 'organizer', agency_id: PHICHIT_AGENCY }, '"2"'), 200);
+	const moved = expectStatus(await patch(user.id, { role: 'organizer', agency_id: PHICHIT_AGENCY },
+	    got.headers.get('etag')), 200);
 	assert.equal(moved.json.role, 'organizer');
 	assert.equal(moved.json.agency_id, PHICHIT_AGENCY);
-	assert.equal(moved.headers.get('etag'), '"3"');
+	assert.equal(version(user.id), 3);
+	assert.notEqual(moved.headers.get('etag'), got.headers.get('etag'));
 });
 
 test('PATCH is admin only; unknown or malformed ids are 404', async () => {
-	const { user } = await createUser({ role: 'scanner', agency_id: LAMPANG_AGENCY });
+	const { user, etag } = await createUser({ role: 'scanner', agency_id: LAMPANG_AGENCY });
 	for (const who of ['organizer', 'scanner', 'partner']) {
 		await unchanged(async () => {
-			expectProblem(await patch(user.id, { display_name: 'ไม่ได้รับอนุญาต' }, '"1"',
+			expectProblem(await patch(user.id, { display_name: 'ไม่ได้รับอนุญาต' }, etag,
 			    await tokenFor(who)), 403, 'forbidden', who);
 		}, ['user_versions']);
 	}
@@ -281,7 +286,7 @@ test('PATCH is admin only; unknown or malformed ids are 404', async () => {
 });
 
 test('PATCH validation: bad fields named, nothing changes', async () => {
-	const { user } = await createUser({ role: 'scanner', agency_id: LAMPANG_AGENCY });
+	const { user, etag } = await createUser({ role: 'scanner', agency_id: LAMPANG_AGENCY });
 	const cases = [
 	    [{ display_name: 5 }, 'display_name', 'type'],
 	    [{ display_name: '' }, 'display_name', 'length'],
@@ -297,7 +302,7 @@ test('PATCH validation: bad fields named, nothing changes', async () => {
 	];
 	for (const [body, field, code] of cases) {
 		await unchanged(async () => {
-			expectFieldError(await patch(user.id, body, '"1"'), field, code, JSON.stringify(body));
+			expectFieldError(await patch(user.id, body, etag), field, code, JSON.stringify(body));
 		}, ['user_versions', 'revoked_sessions']);
 	}
 	assert.equal(version(user.id), 1);
@@ -307,7 +312,8 @@ test('deactivating an account ends its sessions and blocks login; reactivating r
 	const { user, password } = await createUser();
 	const t = await login(user.username, password);
 	const sid = decodeJwt(t.access_token).payload.sid;
-	const res = expectStatus(await patch(user.id, { active: false }, '"1"'), 200);
+	const res = expectStatus(await patch(user.id, { active: false },
+	    await etagOf(`/v1/users/${user.id}`, admin)), 200);
 	assert.equal(res.json.active, false);
 	assert.equal(sql('select active from app_user where id = $1::uuid', [user.id]), 'f');
 	assert.equal(sql('select revoked_at is not null from auth_session where id = $1::uuid', [sid]), 't');
@@ -322,7 +328,7 @@ test('deactivating an account ends its sessions and blocks login; reactivating r
 	assert.equal(sqlInt('select count(*) from auth_session where user_id = $1::uuid and revoked_at is null',
 	    [user.id]), 0, 'no live session');
 
-	expectStatus(await patch(user.id, { active: true }, '"2"'), 200);
+	expectStatus(await patch(user.id, { active: true }, res.headers.get('etag')), 200);
 	await login(user.username, password);
 });
 
@@ -330,7 +336,7 @@ test('changing the password ends sessions; only the new password works', async (
 	const { user, password } = await createUser();
 	const t = await login(user.username, password);
 	const next = strongPassword();
-	expectStatus(await patch(user.id, { password: next }, '"1"'), 200);
+	expectStatus(await patch(user.id, { password: next }, await etagOf(`/v1/users/${user.id}`, admin)), 200);
 	const r = await tokenRequest({ grant_type: 'refresh_token', refresh_token: t.refresh_token });
 	assert.equal(r.json.error, 'invalid_grant', r.text);
 	const old = await tokenRequest({ grant_type: 'password', username: user.username, password });

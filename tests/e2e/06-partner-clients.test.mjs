@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { api, tokenFor, tokenRequest, expectStatus, expectProblem, expectFieldError,
+import { api, tokenFor, tokenRequest, expectStatus, expectProblem, expectFieldError, BASE_URL,
     decodeJwt, sql, sqlInt, unchanged, uniq } from './lib.mjs';
 
 let admin;
@@ -65,7 +65,7 @@ test('client_credentials: a token without refresh token; /v1/me as the client', 
 	assert.ok(!('refresh_token' in t), 'no refresh token for client_credentials');
 	const { payload } = await jwtVerify(t.access_token,
 	    createLocalJWKSet(expectStatus(await api('GET', '/.well-known/jwks.json'), 200).json),
-	    { issuer: 'ngan', audience: 'ngan-api', algorithms: ['ES256'] });
+	    { issuer: BASE_URL, audience: 'ngan-api', algorithms: ['ES256'] });
 	assert.equal(payload.sub, c.id);
 	assert.equal(payload.role, 'partner');
 	assert.equal(payload.scope, 'stats:read');

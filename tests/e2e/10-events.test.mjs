@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import { api, tokenFor, expectStatus, expectProblem, expectFieldError, expectUnauthorized,
     createAgency, sql, sqlInt, uniq, newUuid, spec, bkk, hoursFromNow, eventBody,
     createEvent, patchEvent, openEvent, otherOrganizer, dataUnchanged, TARGET_GROUPS,
-    LAMPANG_AGENCY, PHICHIT_AGENCY, LAMPHUN_AGENCY } from './lib.mjs';
+    LAMPANG_AGENCY, PHICHIT_AGENCY, LAMPHUN_AGENCY, ETAG_RE, etagOf } from './lib.mjs';
 
 let admin, organizer, scanner, partner, phichitOrganizer;
 before(async () => {
@@ -42,13 +42,18 @@ test('openapi.yaml: the issue 3 objects are closed (additionalProperties: false)
 	for (const name of ['Event', 'EventList', 'EventInput', 'EventPatch', 'EventCancel',
 	    'Venue', 'VenueInput', 'Quota', 'EventCounts', 'Session', 'SessionList', 'SessionInput',
 	    'SessionPatch', 'Speaker', 'SpeakerInput', 'Participant', 'ParticipantList',
-	    'ParticipantInput', 'Registration', 'RegistrationList', 'RegistrationInput',
+	    'ParticipantInput', 'Registration', 'RegistrationList',
+	    'RegistrationOfKnownParticipant', 'RegistrationWithParticipant',
 	    'CancelResult', 'ImportResult', 'ImportRow', 'ImportRowError', 'ImportSummary',
-	    'TargetGroup', 'TargetGroupList', 'ParticipantConflictProblem',
+	    'TargetGroup', 'TargetGroupList', 'ParticipantRecorded',
 	    'RegistrationConflictProblem', 'EventNotOpenProblem']) {
 		assert.equal(spec.components.schemas[name]?.additionalProperties, false,
 		    `${name}: additionalProperties: false`);
 	}
+	// RegistrationInput is one of the two closed objects above.
+	assert.deepEqual(spec.components.schemas.RegistrationInput.oneOf.map((s) => s.$ref),
+	    ['#/components/schemas/RegistrationOfKnownParticipant',
+	    '#/components/schemas/RegistrationWithParticipant']);
 	for (const p of ['/v1/events', '/v1/events/{id}', '/v1/events/{id}/cancel',
 	    '/v1/events/{id}/sessions', '/v1/events/{id}/sessions/{sid}', '/v1/participants',
 	    '/v1/participants/{id}', '/v1/events/{id}/registrations',
@@ -78,7 +83,7 @@ describe('POST /v1/events', () => {
 		const res = expectStatus(await post(body), 201);
 		const e = res.json;
 		assert.equal(res.headers.get('location'), `/v1/events/${e.id}`);
-		assert.equal(res.headers.get('etag'), '"1"');
+		assert.match(res.headers.get('etag'), ETAG_RE);
 		assert.equal(e.status, 'draft');
 		assert.equal(e.agency_id, LAMPANG_AGENCY);
 		assert.equal(e.agency_name, 'สำนักงานแรงงานจังหวัดลำปาง');
@@ -106,7 +111,7 @@ describe('POST /v1/events', () => {
 		// GET answers the same object.
 		const got = expectStatus(await get(e.id, organizer), 200);
 		assert.deepEqual(got.json, e);
-		assert.equal(got.headers.get('etag'), '"1"');
+		assert.equal(got.headers.get('etag'), res.headers.get('etag'), 'the same body, the same tag');
 	});
 
 	test('minimal body: optional fields come back null or empty', async () => {
@@ -324,8 +329,9 @@ describe('GET /v1/events/{id} and drafts', () => {
 		for (const token of [undefined, scanner, partner, phichitOrganizer, organizer, admin]) {
 			const res = expectStatus(await get(event.id, token), 200);
 			assert.equal(res.json.status, 'published');
-			assert.equal(res.headers.get('etag'), `"${dbVersion(event.id)}"`);
+			assert.match(res.headers.get('etag'), ETAG_RE);
 		}
+		assert.equal(dbVersion(event.id), 2);
 		expectUnauthorized(await get(event.id, 'garbage'), { invalidToken: true });
 	});
 
@@ -342,11 +348,16 @@ describe('PATCH /v1/events/{id}', () => {
 			expectProblem(await patch(event.id, { title: 'ไม่มี If-Match' }), 428, 'precondition-required');
 			expectProblem(await patch(event.id, { title: 'เก่า' }, '"7"'), 412, 'precondition-failed');
 			expectProblem(await patch(event.id, { title: 'เก่า' }, '"0"'), 412, 'precondition-failed');
+			expectProblem(await patch(event.id, { title: 'เก่า' }, '"1"'), 412, 'precondition-failed',
+			    'the row version is not the tag');
+			expectProblem(await patch(event.id, { title: 'เก่า' }, `W/${etag}`), 412, 'precondition-failed',
+			    'a weak tag never matches');
 		});
 		const title = `ชื่อใหม่ ${uniq('')}`;
 		const res = expectStatus(await patch(event.id, { title }, etag), 200);
 		assert.equal(res.json.title, title);
-		assert.equal(res.headers.get('etag'), '"2"');
+		assert.match(res.headers.get('etag'), ETAG_RE);
+		assert.notEqual(res.headers.get('etag'), etag);
 		assert.equal(dbVersion(event.id), 2);
 		assert.equal(sql('select title from event where id = $1::uuid', [event.id]), title);
 		// The old ETag is stale now.
@@ -468,7 +479,9 @@ describe('status life cycle', () => {
 		// A closed event can still be cancelled.
 		const c = expectStatus(await cancel(event.id), 200);
 		assert.equal(c.json.status, 'cancelled');
-		assert.equal(c.headers.get('etag'), `"${dbVersion(event.id)}"`);
+		assert.equal(dbVersion(event.id), 4);
+		assert.equal(c.headers.get('etag'), await etagOf(`/v1/events/${event.id}`, organizer),
+		    'the answer carries the tag GET gives');
 		etag = c.headers.get('etag');
 		// Nothing changes a cancelled event.
 		for (const body of [{ status: 'published' }, { status: 'closed' }, { status: 'draft' },

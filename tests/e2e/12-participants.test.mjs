@@ -1,25 +1,36 @@
 // Participants (issue 3): national ids checked (13 digits, mod-11), stored
 // only as a keyed hash and a ciphertext (never in clear, never answered in
-// clear), found again by the number; phones masked for scanners; consent
-// time and version together; search by name or national id; no-store.
+// clear), found again by the number; phones masked; consent time and
+// version together; search by name or national id; no-store. Since issue
+// 14 an organizer reads only the people registered at their agency's
+// events, and POST answers alike for a known and a new person (73-*).
 // (lib.mjs's api() also fails any JSON answer holding a test's national id.)
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { api, tokenFor, expectStatus, expectProblem, expectFieldError, expectUnauthorized,
-    sql, sqlInt, uniq, newUuid, participantBody, createParticipant, nationalId, badChecksum,
+    sql, sqlInt, uniq, newUuid, participantBody, openEvent, nationalId, badChecksum,
     dashedNationalId, maskedNationalId, isValidNationalId, otherOrganizer, dataUnchanged,
-    assertNoClearNationalId, nationalIdCheckDigit, PHICHIT_AGENCY } from './lib.mjs';
+    assertNoClearNationalId, nationalIdCheckDigit, PHICHIT_AGENCY, ETAG_RE } from './lib.mjs';
 
-let admin, organizer, scanner, partner, phichitOrganizer;
+let admin, organizer, scanner, partner, phichitOrganizer, ev;
 before(async () => {
 	admin = await tokenFor('admin');
 	organizer = await tokenFor('organizer');
 	scanner = await tokenFor('scanner');
 	partner = await tokenFor('partner');
 	phichitOrganizer = await otherOrganizer(PHICHIT_AGENCY);
+	ev = (await openEvent({ capacity: 1000, quotas: [] })).event;
 });
+
+// A person registered at a Lampang event, so Lampang's organizer reads
+// them; returns the participant as an admin reads it.
+async function createParticipant(overrides = {}) {
+	const r = expectStatus(await api('POST', `/v1/events/${ev.id}/registrations`, { token: organizer,
+	    body: { participant: participantBody(overrides), target_group: 'general' } }), 201).json;
+	return expectStatus(await api('GET', `/v1/participants/${r.participant_id}`, { token: admin }), 200).json;
+}
 
 const post = (body, token = organizer) => api('POST', '/v1/participants', { token, body });
 const get = (id, token = organizer) => api('GET', `/v1/participants/${id}`, { token });
@@ -48,19 +59,25 @@ test('the national id helpers: check digits, and the JSON leak guard that api() 
 });
 
 describe('POST /v1/participants', () => {
-	test('an organizer records a person: 201, masked id, phone in clear, Thai names, no-store', async () => {
+	test('an organizer records a person: 200, the id and what was sent, masked; stored with Thai names; no-store', async () => {
 		const body = participantBody({ phone: '081-234-5678' });
-		const res = expectStatus(await post(body), 201);
-		const p = res.json;
+		const res = expectStatus(await post(body), 200);
 		expectNoStore(res, 'POST');
-		assert.equal(res.headers.get('location'), `/v1/participants/${p.id}`);
-		assert.equal(res.headers.get('etag'), '"1"');
+		assert.deepEqual(res.json, { id: res.json.id, display_name: `นางสาว${body.first_name} ใจงาม`,
+		    national_id_masked: maskedNationalId(body.national_id), phone_masked: 'xxx-xxx-5678',
+		    target_group: 'labour_volunteer' });
+		assert.ok(!res.text.includes(body.national_id));
+		// As stored (an admin reads everyone; phones masked unless revealed).
+		const g = expectStatus(await get(res.json.id, admin), 200);
+		assert.match(g.headers.get('etag'), ETAG_RE);
+		const p = g.json;
 		assert.equal(p.title_th, 'นางสาว');
 		assert.equal(p.first_name, body.first_name);
 		assert.equal(p.last_name, 'ใจงาม');
 		assert.equal(p.display_name, `นางสาว${body.first_name} ใจงาม`);
 		assert.equal(p.national_id_masked, maskedNationalId(body.national_id));
-		assert.equal(p.phone, '0812345678');
+		assert.equal(p.national_id, null);
+		assert.equal(p.phone, null);
 		assert.equal(p.phone_masked, 'xxx-xxx-5678');
 		assert.equal(p.province_name, 'ลำปาง');
 		assert.equal(p.district_name, 'เมืองลำปาง');
@@ -70,15 +87,14 @@ describe('POST /v1/participants', () => {
 		assert.equal(p.section40, true);
 		assert.equal(p.pdpa_consent_at, body.pdpa_consent_at);
 		assert.equal(p.pdpa_consent_version, '2562-1');
-		assert.ok(!('national_id' in p), 'no national_id field');
-		assert.ok(!res.text.includes(body.national_id));
+		assert.ok(!g.text.includes(body.national_id));
 	});
 
 	test('the database keeps a keyed hash and a ciphertext, never the number or the phone', async () => {
 		const nid = nationalId();
 		const phone = '0898765432';
 		const p = expectStatus(await post(participantBody({ national_id: dashedNationalId(nid),
-		    phone })), 201).json;
+		    phone })), 200).json;
 		const row = sql(`select length(national_id_hmac) || '|' || national_id_last3 || '|' ||
 		    length(national_id_enc) || '|' || phone_last4 || '|' || length(phone_enc)
 		    from participant where id = $1::uuid`, [p.id]).split('|');
@@ -96,42 +112,42 @@ describe('POST /v1/participants', () => {
 		const hmac = sql("select encode(national_id_hmac, 'hex') from participant where id = $1::uuid", [p.id]);
 		assert.notEqual(hmac, createHash('sha256').update(nid).digest('hex'));
 		// Two people, two different ciphertexts (random nonces) and hashes.
-		const q = expectStatus(await post(participantBody()), 201).json;
+		const q = expectStatus(await post(participantBody()), 200).json;
 		assert.equal(sqlInt(`select count(distinct national_id_hmac) + count(distinct national_id_enc)
 		    from participant where id in ($1::uuid, $2::uuid)`, [p.id, q.id]), 4);
 	});
 
-	test('the same national id again, in any spelling, is 409 with the existing participant_id', async () => {
+	test('the same national id again, in any spelling: the same id, what this caller sent, nothing changed', async () => {
 		const nid = nationalId();
-		const first = expectStatus(await post(participantBody({ national_id: nid })), 201).json;
+		const first = expectStatus(await post(participantBody({ national_id: nid })), 200).json;
 		await dataUnchanged(async () => {
 			for (const spelling of [nid, dashedNationalId(nid),
 			    `${nid.slice(0, 1)} ${nid.slice(1, 5)} ${nid.slice(5, 10)} ${nid.slice(10, 12)} ${nid[12]}`]) {
-				const res = expectProblem(await post(participantBody({ national_id: spelling,
-				    first_name: 'ชื่ออื่น' })), 409, 'conflict', spelling);
-				assert.equal(res.json.participant_id, first.id);
+				const res = expectStatus(await post(participantBody({ national_id: spelling,
+				    first_name: 'ชื่ออื่น' })), 200, spelling);
+				assert.equal(res.json.id, first.id);
+				assert.equal(res.json.display_name, 'นางสาวชื่ออื่น ใจงาม');
 			}
-			const res = await post(participantBody({ national_id: nid }), scanner);
-			expectProblem(res, 409, 'conflict', 'scanner');
-			assert.equal(res.json.participant_id, first.id);
+			expectProblem(await post(participantBody({ national_id: nid }), scanner), 403, 'forbidden',
+			    'scanner');
 		});
+		assert.notEqual(sql('select first_name from participant where id = $1::uuid', [first.id]), 'ชื่ออื่น');
 	});
 
-	test('scanners record people too, but see phones masked only', async () => {
-		const body = participantBody();
-		const res = expectStatus(await post(body, scanner), 201);
-		expectNoStore(res, 'scanner POST');
-		assert.equal(res.json.phone, null);
-		assert.equal(res.json.phone_masked, `xxx-xxx-${body.phone.slice(-4)}`);
-		const g = expectStatus(await get(res.json.id, scanner), 200);
-		assert.equal(g.json.phone, null);
-		assert.equal(expectStatus(await get(res.json.id, admin), 200).json.phone, body.phone);
-		assert.equal(expectStatus(await get(res.json.id, phichitOrganizer), 200).json.phone, body.phone);
+	test('scanners record nobody and read nobody: 403, nothing stored', async () => {
+		const p = await createParticipant();
+		await dataUnchanged(async () => {
+			const res = expectProblem(await post(participantBody(), scanner), 403, 'forbidden');
+			expectNoStore(res, 'scanner POST');
+			expectProblem(await get(p.id, scanner), 403, 'forbidden');
+		});
 	});
 
 	test('minimal body: no phone, place, group or consent', async () => {
 		const nid = nationalId();
-		const p = expectStatus(await post({ first_name: 'บุญมี', last_name: 'คำแสน', national_id: nid }), 201).json;
+		const id = expectStatus(await post({ first_name: 'บุญมี', last_name: 'คำแสน', national_id: nid }), 200)
+		    .json.id;
+		const p = expectStatus(await get(id, admin), 200).json;
 		assert.equal(p.title_th, null);
 		assert.equal(p.display_name, 'บุญมี คำแสน');
 		assert.equal(p.phone, null);
@@ -192,7 +208,7 @@ describe('POST /v1/participants', () => {
 			}
 		});
 		// Nine digits starting with 0 is a landline: fine.
-		expectStatus(await post(participantBody({ phone: '053 223 344' })), 201, 'landline');
+		expectStatus(await post(participantBody({ phone: '053 223 344' })), 200, 'landline');
 	});
 
 	test('roles: partners 403, anonymous 401; nothing stored', async () => {
@@ -205,16 +221,18 @@ describe('POST /v1/participants', () => {
 });
 
 describe('GET /v1/participants/{id}', () => {
-	test('admins, organizers and scanners read a participant; ETag; no-store; others 401/403/404', async () => {
+	test('admins and the registering agency\'s organizers read a participant; ETag; no-store; others 401/403/404', async () => {
 		const p = await createParticipant();
-		for (const token of [admin, organizer, scanner, phichitOrganizer]) {
+		for (const token of [admin, organizer]) {
 			const res = expectStatus(await get(p.id, token), 200);
 			expectNoStore(res, 'GET');
-			assert.equal(res.headers.get('etag'), `"${sqlInt('select version from participant where id = $1::uuid', [p.id])}"`);
+			assert.match(res.headers.get('etag'), ETAG_RE);
 			assert.equal(res.json.id, p.id);
 			assert.equal(res.json.national_id_masked, p.national_id_masked);
 		}
 		expectProblem(await get(p.id, partner), 403, 'forbidden');
+		expectProblem(await get(p.id, scanner), 403, 'forbidden');
+		expectProblem(await get(p.id, phichitOrganizer), 404, 'not-found', 'not registered at Phichit\'s events');
 		expectUnauthorized(await get(p.id, null));
 		expectProblem(await get(newUuid()), 404, 'not-found');
 		expectProblem(await get('not-a-uuid'), 404, 'not-found');

@@ -151,21 +151,39 @@ describe('import: the happy paths', () => {
 
 	test('people already known are reused; people registered through the API are already_registered', async () => {
 		const { event } = await openEvent({ capacity: 100, quotas: [] });
+		// Known to the registry, without consent, registered nowhere yet.
 		const nidKnown = nationalId();
 		const known = await createParticipant({ national_id: nidKnown, pdpa_consent_at: null,
 		    pdpa_consent_version: null, target_group: 'health_staff' });
+		// Registered at another Lampang event: Lampang reads them (issue 14).
+		const nidOurs = nationalId();
+		const { event: earlier } = await openEvent({ capacity: 10, quotas: [] });
+		const ours = expectStatus(await api('POST', `/v1/events/${earlier.id}/registrations`, { token: organizer,
+		    body: { participant: { first_name: 'เคย', last_name: 'มาแล้ว', national_id: nidOurs,
+		    target_group: 'volunteer_mentor', pdpa_consent_at: '2026-01-01T09:00:00+07:00',
+		    pdpa_consent_version: 'v1' } } }), 201).json;
 		const nidReg = nationalId();
 		const r = expectStatus(await api('POST', `/v1/events/${event.id}/registrations`, { token: organizer,
 		    body: { participant: { first_name: 'ลงทะเบียน', last_name: 'ก่อนแล้ว', national_id: nidReg,
 		    target_group: 'general', pdpa_consent_at: '2026-01-01T09:00:00+07:00',
 		    pdpa_consent_version: 'v1' } } }), 201).json;
+		// The person's own group for an empty cell only when the agency reads
+		// them already; otherwise the row says so, as for a new person.
+		const dry = expectImport(await importCsv(event.id, csv([TH_HEADER, thRow({ nid: nidKnown, group: '' }),
+		    thRow({ group: '' })]), { dryRun: true }), { dryRun: true, rows: 2, failed: 2 });
+		assert.deepEqual(dry.rows.map((x) => x.errors.map((e) => e.column + ':' + e.code)),
+		    [['target_group:required'], ['target_group:required']]);
 		const before = sqlInt('select count(*) from participant');
 		const out = expectImport(await importCsv(event.id, csv([TH_HEADER,
-		    thRow({ nid: nidKnown, group: '' }), thRow({ nid: nidReg })])), { rows: 2, created: 1, already: 1 });
+		    thRow({ nid: nidOurs, group: '' }), thRow({ nid: nidKnown, group: 'health_staff' }),
+		    thRow({ nid: nidReg })])), { rows: 3, created: 2, already: 1 });
 		assert.equal(sqlInt('select count(*) from participant'), before, 'no new participant');
 		assert.equal(sql('select participant_id || target_group from registration where id = $1::uuid',
-		    [out.rows[0].registration_id]), `${known.id}health_staff`, 'the person\'s own group when the cell is empty');
-		assert.equal(out.rows[1].registration_id, r.id);
+		    [out.rows[0].registration_id]), `${ours.participant_id}volunteer_mentor`,
+		    'the person\'s own group when the cell is empty');
+		assert.equal(sql('select participant_id::text from registration where id = $1::uuid',
+		    [out.rows[1].registration_id]), known.id);
+		assert.equal(out.rows[2].registration_id, r.id);
 		assert.equal(sql('select pdpa_consent_version from participant where id = $1::uuid', [known.id]), 'import');
 	});
 });
@@ -257,11 +275,11 @@ describe('import: bad rows and bad files', () => {
 		});
 	});
 
-	test('not UTF-8 (TIS-620 from an old spreadsheet) is 422; nothing stored', async () => {
+	test('neither UTF-8 nor Windows-874 (TIS-620 is read: 85-excel-import) is 422; nothing stored', async () => {
 		const { event } = await openEvent({ capacity: 100, quotas: [] });
-		// "ชื่อ" in TIS-620 is 0xAA 0xD7 0xE8 0xCD.
+		// "ชื่อ" in TIS-620 is 0xAA 0xD7 0xE8 0xCD; 0xFF is in no Thai encoding.
 		const tis = Buffer.concat([Buffer.from('first_name,last_name,national_id\r\n'),
-		    Buffer.from([0xaa, 0xd7, 0xe8, 0xcd]), Buffer.from(`,x,${nationalId()}\r\n`)]);
+		    Buffer.from([0xaa, 0xd7, 0xe8, 0xcd, 0xff]), Buffer.from(`,x,${nationalId()}\r\n`)]);
 		await dataUnchanged(async () => {
 			expectFieldError(await importCsv(event.id, tis), '', 'format');
 		});

@@ -6,42 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { deflateSync, crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { api, tokenFor, expectStatus, expectProblem, sqlInt, otherOrganizer, uniq,
     BASE_URL } from './lib.mjs';
+import { png, jpeg } from './images-lib.mjs';
 
 const PHAYAO_AGENCY = 'a0000000-0000-4000-8000-000000000005';
 let admin, lampang, phayao, partner, product;
-
-function chunk(type, data) {
-	const len = Buffer.alloc(4);
-	len.writeUInt32BE(data.length);
-	const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-	const crc = Buffer.alloc(4);
-	crc.writeUInt32BE(crc32(body) >>> 0);
-	return Buffer.concat([len, body, crc]);
-}
-
-function png(w, h, seed = 1) {
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(w, 0);
-	ihdr.writeUInt32BE(h, 4);
-	ihdr.set([8, 2, 0, 0, 0], 8);
-	const raw = Buffer.alloc((w * 3 + 1) * h, seed);
-	for (let y = 0; y < h; y++)
-		raw[y * (w * 3 + 1)] = 0;
-	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-	    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-// A JPEG header up to its SOF0 (what the server reads), then EOI.
-function jpeg(w, h) {
-	return Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01,
-	    0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08,
-	    h >> 8, h & 255, w >> 8, w & 255, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03,
-	    0x11, 0x01, 0xff, 0xd9]);
-}
 
 before(async () => {
 	admin = await tokenFor('admin');

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { api, BASE_URL, JWT_KEY_PATH, bkk, createUser, expectStatus, login, openEvent,
+import { api, BASE_URL, JWT_KEY_PATH, bkk, createUser, expectStatus, login, lowS, openEvent,
     operationFor, registerInline, tokenFor, uniq } from './lib.mjs';
 
 export const HOUR = 3600 * 1000;
@@ -113,11 +113,12 @@ export async function currentKid() {
 
 // A ticket signed by hand: with the server's key (NGAN_JWT_KEY) unless key
 // is given. claims default to a valid-looking ticket.
+// Signed in the one form the server takes (low s, see lowS()).
 export async function signTicket(claims, { key, kid } = {}) {
 	const pk = key ?? createPrivateKey(readFileSync(JWT_KEY_PATH));
-	return new SignJWT({ aud: 'ngan-ticket', iss: 'ngan', ...claims })
+	return lowS(await new SignJWT({ aud: 'ngan-ticket', iss: 'ngan', ...claims })
 	    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: kid ?? await currentKid() })
-	    .sign(pk);
+	    .sign(pk));
 }
 
 export function foreignKey() {

@@ -149,6 +149,15 @@ export function allOperations() {
 	return out;
 }
 
+// Whether the operation (or its path) declares parameter `name` in `where`.
+function declaresParameter(found, where, name) {
+	const item = spec.paths[found.route.template];
+	return [...(item.parameters ?? []), ...(found.op.parameters ?? [])].some((p0) => {
+		const { node: p } = deref(p0, '');
+		return p.in === where && p.name.toLowerCase() === name;
+	});
+}
+
 function mediaTypeOf(contentType) {
 	return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
@@ -183,7 +192,12 @@ export function validateResponse(method, url, res) {
 	if (!res.headers.get('x-request-id'))
 		fail('X-Request-Id header missing');
 
-	const found = operationFor(method, pathname);
+	// HEAD is GET without the body (RFC 9110 9.3.2; openapi.yaml says
+	// so once for every GET).
+	const head = method.toUpperCase() === 'HEAD';
+	if (head && res.text.length)
+		fail('a HEAD answer has a body');
+	const found = operationFor(head && operationFor('GET', pathname)?.op ? 'GET' : method, pathname);
 	let responseNode, responsePointer;
 	if (!found) {
 		if (res.status !== 404)
@@ -211,6 +225,13 @@ export function validateResponse(method, url, res) {
 			fail(`status not documented for ${method.toUpperCase()} ${found.route.template} (documented: ${Object.keys(responses).join(', ')})`);
 		({ node: responseNode, pointer: responsePointer } =
 		    deref(responses[key], `${found.pointer}/responses/${key}`));
+		// An answer that depends on Accept-Language comes from an
+		// operation that declares the header, so clients can send it.
+		const vary = (res.headers.get('vary') ?? '').toLowerCase().split(',')
+		    .map((s) => s.trim());
+		if (vary.includes('accept-language') &&
+		    !declaresParameter(found, 'header', 'accept-language'))
+			fail('Vary: Accept-Language, but the operation declares no Accept-Language parameter');
 	}
 
 	// Headers.
@@ -235,6 +256,8 @@ export function validateResponse(method, url, res) {
 	// Body.
 	const content = responseNode.content;
 	const hasBody = res.text.length > 0;
+	if (head)
+		return;
 	if (!content) {
 		if (hasBody)
 			fail('no body documented, but the response has one');
@@ -311,7 +334,9 @@ export async function api(method, path, opts = {}) {
 	const res = { status: r.status, headers: r.headers, text, json, bytes, ms,
 	    requestId: r.headers.get('x-request-id') };
 	validateResponse(method, path, res);
-	if (json !== undefined)
+	// A national id in clear is a leak, except where a test asked for it
+	// (?reveal=national_id, audited by the server).
+	if (json !== undefined && !/[?&]reveal=[^&]*national_id/.test(path))
 		assertNoClearNationalId(`${method} ${path} -> ${r.status}`, text);
 	return res;
 }
@@ -487,6 +512,16 @@ export async function createUser(overrides = {}) {
 	const res = await api('POST', '/v1/users', { token: admin, body });
 	expectStatus(res, 201, 'create user');
 	return { user: res.json, password, etag: res.headers.get('etag') };
+}
+
+// A strong ETag as the server makes them: a hash of the representation.
+export const ETAG_RE = /^"[0-9a-f]{32}"$/;
+
+// The ETag GET gives for path now (what a client sends in If-Match).
+export async function etagOf(path, token) {
+	const res = await api('GET', path, { token });
+	expectStatus(res, 200, `GET ${path} for its ETag`);
+	return res.headers.get('etag');
 }
 
 export async function createAgency(overrides = {}) {
@@ -713,10 +748,12 @@ export function participantBody(overrides = {}) {
 	};
 }
 
+// Records a person (POST /v1/participants answers 200 with their id and
+// what was sent, masked, whether or not the person was known).
 export async function createParticipant(overrides = {}, token) {
 	token = token ?? await tokenFor('organizer');
 	const res = await api('POST', '/v1/participants', { token, body: participantBody(overrides) });
-	expectStatus(res, 201, 'create participant');
+	expectStatus(res, 200, 'create participant');
 	return res.json;
 }
 
@@ -814,4 +851,34 @@ export function parseCsv(text) {
 		rows.push(row);
 	}
 	return rows;
+}
+
+// ---------------------------------------------------------------- ES256 low-S (issue 14)
+
+// The server takes an ES256 signature (r || s, 32 bytes each) only with a
+// low s (s <= n/2, n the P-256 group order), so each signature has one
+// form. Signatures made by other libraries (jose) have either half:
+// lowS() turns one into the accepted form, highSTwin() into the other.
+export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+function sigParts(jws) {
+	const [h, p, s] = jws.split('.');
+	const raw = Buffer.from(s, 'base64url');
+	assert.equal(raw.length, 64, 'an ES256 signature is 64 bytes');
+	return { h, p, r: raw.subarray(0, 32), s: BigInt(`0x${raw.subarray(32).toString('hex')}`) };
+}
+
+export function isLowS(jws) {
+	return sigParts(jws).s <= P256_N / 2n;
+}
+
+// The same token with s replaced by n - s: the same signature, mirrored.
+export function sTwin(jws) {
+	const { h, p, r, s } = sigParts(jws);
+	const twin = Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex');
+	return `${h}.${p}.${Buffer.concat([r, twin]).toString('base64url')}`;
+}
+
+export function lowS(jws) {
+	return isLowS(jws) ? jws : sTwin(jws);
 }

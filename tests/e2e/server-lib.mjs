@@ -63,7 +63,7 @@ export async function startServer(env = {}, name = 'second', directives = {}) {
 	writeFileSync(confPath, conf);
 	const log = join(RUN_DIR, `${name}.log`);
 	let text = '';
-	const proc = spawn('kore', ['-f', '-n', '-r', '-c', confPath], {
+	const proc = spawn('stdbuf', ['-oL', 'kore', '-f', '-n', '-r', '-c', confPath], {
 	    env: { ...process.env, ...env, LD_PRELOAD: process.env.NGAN_SAN_PRELOAD || '' },
 	    stdio: ['ignore', 'pipe', 'pipe'] });
 	proc.stdout.on('data', (d) => { text += d; });

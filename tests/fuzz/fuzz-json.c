@@ -1,8 +1,7 @@
 /*
  * Request bodies: parse as json_body_or_error() does, then validate
- * against one of the real field_spec tables (the first byte picks it).
- * The tables come from spec-<resource>.c; the Makefile lists the
- * resources in FUZZ_SPECS (X(events) X(users) ...).
+ * against one of the real field_spec tables (the first byte picks it):
+ * every body the route table (api/main.c) names.
  */
 
 #include <stdlib.h>
@@ -10,27 +9,34 @@
 
 #include "fuzz.h"
 
-#define X(res)	extern const struct fuzz_spec fuzz_specs_##res[];
-FUZZ_SPECS
-#undef X
-
-#define X(res)	fuzz_specs_##res,
-static const struct fuzz_spec *const resources[] = { FUZZ_SPECS };
-#undef X
-
-static const struct fuzz_spec	*all[64];
+static struct fuzz_spec		 all[128];
 static size_t			 nall;
+
+static void
+spec_add(const char *name, const struct field_spec *fields)
+{
+	size_t		i;
+
+	for (i = 0; i < nall; i++) {
+		if (all[i].fields == fields)
+			return;
+	}
+	if (nall == sizeof(all) / sizeof(all[0]))
+		abort();
+	all[nall].name = name;
+	all[nall++].fields = fields;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const struct fuzz_spec	*s;
-	size_t			 i;
+	size_t			 i, m;
 
-	for (i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
-		for (s = resources[i]; s->name != NULL; s++) {
-			if (nall < sizeof(all) / sizeof(all[0]))
-				all[nall++] = s;
+	for (i = 0; i < ngan_routes_count; i++) {
+		for (m = 0; m < ROUTE_METHODS; m++) {
+			if (ngan_routes[i].calls[m].body != NULL)
+				spec_add(ngan_routes[i].pattern,
+				    ngan_routes[i].calls[m].body);
 		}
 	}
 	return (0);
@@ -52,7 +58,7 @@ LLVMFuzzerTestOneInput(const u_int8_t *data, size_t size)
 		return (0);
 
 	errors = json_array();
-	n = json_validate(body, all[data[0] % nall]->fields, errors);
+	n = json_validate(body, all[data[0] % nall].fields, errors);
 	if (n < 0 || (size_t)n != json_array_size(errors))
 		abort();
 	/* Every error names a field, a code and a message. */
@@ -75,7 +81,7 @@ LLVMFuzzerTestOneInput(const u_int8_t *data, size_t size)
 		if (!json_is_object(body))
 			abort();
 		json_object_foreach(body, key, v) {
-			for (f = all[data[0] % nall]->fields; f->name != NULL;
+			for (f = all[data[0] % nall].fields; f->name != NULL;
 			    f++) {
 				if (!strcmp(f->name, key))
 					break;

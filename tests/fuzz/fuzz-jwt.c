@@ -19,7 +19,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	path[] = "/tmp/ngan-fuzz-key.XXXXXX", cmd[256];
+	char	path[] = "/tmp/ngan-fuzz-key.XXXXXX", cmd[256], err[256];
 	int	fd;
 
 	if ((fd = mkstemp(path)) < 0)
@@ -30,8 +30,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "-out %s", path);
 	if (system(cmd) != 0)
 		abort();
+	/* The settings the server would read (api/config.c). */
 	setenv("NGAN_JWT_KEY", path, 1);
 	unsetenv("NGAN_JWT_PREVIOUS_KEYS");
+	setenv("DATABASE_URL", "postgres:///ngan-fuzz", 1);
+	setenv("NGAN_PII_KEY", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 1);
+	if (!config_load(err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
 	if (sodium_init() < 0 || !auth_init())
 		abort();
 	unlink(path);

@@ -1,7 +1,9 @@
 /*
  * Thai national ids and phone numbers (api/pii.c) as typed by people and
  * spreadsheets: whatever is accepted is normalised to digits only, with
- * a valid checksum, and normalising it again gives the same.
+ * a valid checksum, and normalising it again gives the same. The reveal
+ * parameters too: an accepted reveal names known fields, an accepted
+ * purpose holds no control character and no national id.
  */
 
 #include <stdlib.h>
@@ -46,6 +48,17 @@ LLVMFuzzerTestOneInput(const u_int8_t *data, size_t size)
 			abort();
 		if (pii_national_id(nid, again) != PII_OK ||
 		    strcmp(nid, again) != 0)
+			abort();
+	}
+	if (pii_reveal_fields(s, &i) == NULL ? (i == 0 ||
+	    (i & ~(PII_REVEAL_NID | PII_REVEAL_PHONE)) != 0) : i != 0)
+		abort();
+	if (pii_purpose_check(s) == NULL) {
+		for (i = 0; s[i] != '\0'; i++) {
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				abort();
+		}
+		if (pii_national_id(s, nid) == PII_OK)
 			abort();
 	}
 	if (pii_phone(s, phone) == PII_OK) {

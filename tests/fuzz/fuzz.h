@@ -1,8 +1,8 @@
 /*
  * libFuzzer targets for the code that reads untrusted input (make fuzz).
  * Every target links the whole module but main.c's Kore glue, with
- * kore_stubs.c standing in for Kore; resource files are compiled through
- * spec-<resource>.c so their static field_spec tables are reachable.
+ * kore_stubs.c standing in for Kore; the route table (api/main.c) names
+ * every request body's and query's field_spec table.
  */
 
 #ifndef NGAN_FUZZ_H

@@ -93,12 +93,14 @@ STUB(http_response)
 STUB(http_response_header)
 STUB(http_state_get)
 STUB(http_state_create)
+STUB(kore_pool_put)
 STUB(http_status_text)
 STUB(http_method_text)
 STUB(kore_buf_alloc)
 STUB(kore_buf_append)
 STUB(kore_buf_appendf)
 STUB(kore_buf_free)
+STUB(kore_realloc)
 STUB(kore_pgsql_bind_callback)
 STUB(kore_pgsql_bind_request)
 STUB(kore_pgsql_cleanup)
@@ -107,7 +109,9 @@ STUB(kore_pgsql_init)
 STUB(kore_pgsql_query_params)
 STUB(kore_pgsql_register)
 STUB(kore_pgsql_setup)
+STUB(kore_pgsql_handle)
 STUB(kore_platform_schedule_read)
+STUB(kore_platform_event_level_read)
 STUB(kore_timer_add)
 STUB(kore_seccomp_filter)
 STUB(kore_time_ms)
@@ -115,8 +119,22 @@ STUB(kore_platform_event_wait)
 STUB(kore_timer_run)
 STUB(kore_connection_prune)
 STUB(http_process)
+STUB(http_header_recv)
+STUB(net_read)
+STUB(net_recv_queue)
+STUB(net_send_queue)
+STUB(net_send_flush)
+STUB(kore_connection_disconnect)
+STUB(kore_server_lookup)
+STUB(kore_buf_init)
+STUB(kore_buf_cleanup)
 
 /* Kore's globals that api/ reads. */
 void	*worker;
+struct { char opaque[256]; }	http_header_pool;
 unsigned int	http_request_count;
 unsigned short	pgsql_conn_max = 2;
+unsigned short	http_header_max;
+unsigned short	http_keepalive_time;
+unsigned char	worker_count;
+struct { void *first, **last; }	connections;

@@ -1,0 +1,543 @@
+/*
+ * The participants' own way in (issue 18): the consent text, registering
+ * oneself for an event open to the public, proving who one is by a code
+ * sent to the phone on file, and "my page" (my registrations with their
+ * tickets and attendance, cancelling one) with a participant token or a
+ * ticket link. National ids and phones are sealed here (participants.c,
+ * pii.c) before SQL sees them; SQL (sql/api/self.sql) answers the same to
+ * someone who knows only a national id whatever it found, and what
+ * differs goes to the phone on file (messages.c).
+ *
+ * A participant token has its own audience: staff routes verify access
+ * tokens for "ngan-api" only (auth.c), so it never passes there; these
+ * routes (ROUTE_PARTICIPANT) read no staff token.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "ngan.h"
+
+#define PARTICIPANT_AUDIENCE	"ngan-participant"
+/* tickets.c signs the same links for staff to hand out. */
+#define LINK_AUDIENCE		"ngan-ticket-link"
+#define PARTICIPANT_TTL		600	/* seconds */
+#define CODE_DIGITS		6
+
+/* Who a "my page" request is about. */
+struct self_owner {
+	char		participant[NGAN_UUID_LEN + 1];	/* or "" */
+	char		link_reg[NGAN_UUID_LEN + 1];	/* or "" */
+	char		link_ver[16];
+};
+
+static int	self_answer(struct http_request *, struct ngan_req *);
+static int	self_respond(struct http_request *, struct ngan_req *);
+static int	self_owner_or_401(struct http_request *, struct self_owner *);
+static int	addr_or_500(struct http_request *, char *, size_t);
+static int	nid_hmac_or_422(struct http_request *, json_t *, char *);
+static void	code_hash(const char *, const char *, char *);
+static const char *code_check(const char *);
+static char	*participant_token(const char *, long);
+static char	*link_token(const char *, int);
+static void	message_out(json_t *, const char *);
+
+static const struct field_spec register_fields[] = {
+	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
+	{ "first_name", FIELD_STRING, FIELD_REQUIRED, 1, 200 },
+	{ "last_name", FIELD_STRING, FIELD_REQUIRED, 1, 200 },
+	{ "national_id", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
+	{ "phone", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
+	{ "province_code", FIELD_STRING, FIELD_NULLABLE, 2, 2 },
+	{ "district_code", FIELD_STRING, FIELD_NULLABLE, 4, 4 },
+	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 6, 6 },
+	{ "target_group", FIELD_STRING, FIELD_REQUIRED, 1, 40 },
+	{ "consent_version", FIELD_STRING, FIELD_REQUIRED, 1, 50 },
+	{ NULL }
+};
+
+static const struct field_spec code_fields[] = {
+	{ "national_id", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
+	{ NULL }
+};
+
+static const struct field_spec token_fields[] = {
+	{ "national_id", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
+	{ "code", FIELD_STRING, FIELD_REQUIRED, 0, 0, NULL, code_check },
+	{ NULL }
+};
+
+static const char *
+code_check(const char *s)
+{
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		;
+
+	return (i == CODE_DIGITS && s[i] == '\0' ? NULL :
+	    "A code is the 6 digits sent to the phone.");
+}
+
+/* GET /v1/consent: the text in force, Thai and English. */
+int
+self_consent(struct http_request *req, struct ngan_req *r)
+{
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	http_response_header(req, "cache-control", "no-cache");
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.consent_get()", 0));
+}
+
+/* POST /v1/events/{id}/self-registrations: 202, the same whatever. */
+int
+self_register(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors, *sealed;
+	char		addr[ADDR_KEY_LEN], *body;
+	int		ret;
+
+	if (r->phase > 0)
+		return (self_answer(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!json_body_or_error(req, r, register_fields))
+		return (KORE_RESULT_OK);
+	errors = json_array();
+	sealed = participant_seal(r->body, "", errors);
+	if (sealed == NULL) {
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_OK);
+	}
+	json_decref(errors);
+	if (!addr_or_500(req, addr, sizeof(addr))) {
+		json_decref(sealed);
+		return (KORE_RESULT_OK);
+	}
+
+	body = json_dumps(sealed, JSON_COMPACT);
+	json_decref(sealed);
+	ret = db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.self_register($1, $2, $3)", 3, addr, r->params[0], body);
+	free(body);
+
+	return (ret);
+}
+
+/* POST /v1/participant-codes: 202, the same whether a code went out. */
+int
+self_code(struct http_request *req, struct ngan_req *r)
+{
+	char		addr[ADDR_KEY_LEN], nid_hmac[PII_HMAC_LEN * 2 + 1];
+	char		code[CODE_DIGITS + 1], hash[PII_HMAC_LEN * 2 + 1];
+
+	if (r->phase > 0)
+		return (self_answer(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!json_body_or_error(req, r, code_fields) ||
+	    !nid_hmac_or_422(req, r->body, nid_hmac) ||
+	    !addr_or_500(req, addr, sizeof(addr)))
+		return (KORE_RESULT_OK);
+
+	(void)snprintf(code, sizeof(code), "%06u",
+	    (unsigned int)randombytes_uniform(1000000));
+	code_hash(nid_hmac, code, hash);
+	/* Kept for the message; freed with the request. */
+	if ((r->scratch = strdup(code)) == NULL) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+	sodium_memzero(code, sizeof(code));
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.self_code($1, $2, $3)", 3, addr, nid_hmac, hash));
+}
+
+/* POST /v1/participant-tokens: a short-lived participant token. */
+int
+self_token(struct http_request *req, struct ngan_req *r)
+{
+	const char	*pid;
+	char		addr[ADDR_KEY_LEN], nid_hmac[PII_HMAC_LEN * 2 + 1];
+	char		hash[PII_HMAC_LEN * 2 + 1], *token;
+	json_t		*answer, *body;
+
+	if (r->phase > 0) {
+		if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
+			return (self_respond(req, r));
+		body = json_loads(db_value(r, 0, 1), 0, NULL);
+		pid = json_string_value(json_object_get(body,
+		    "participant_id"));
+		token = pid != NULL ? participant_token(pid, time(NULL)) : NULL;
+		if (token == NULL) {
+			json_decref(body);
+			problem(req, 500, NULL, "Could not sign the token.");
+			return (KORE_RESULT_OK);
+		}
+		answer = json_pack("{s:s, s:s, s:i}", "access_token", token,
+		    "token_type", "Bearer", "expires_in", PARTICIPANT_TTL);
+		respond_json(req, 200, answer);
+		json_decref(answer);
+		json_decref(body);
+		free(token);
+		return (KORE_RESULT_OK);
+	}
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!json_body_or_error(req, r, token_fields) ||
+	    !nid_hmac_or_422(req, r->body, nid_hmac) ||
+	    !addr_or_500(req, addr, sizeof(addr)))
+		return (KORE_RESULT_OK);
+	code_hash(nid_hmac, json_string_value(json_object_get(r->body,
+	    "code")), hash);
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.self_token($1, $2, $3)", 3, addr, nid_hmac, hash));
+}
+
+/* GET /v1/my/registrations: each with its ticket while confirmed. */
+int
+self_registrations(struct http_request *req, struct ngan_req *r)
+{
+	struct self_owner	o;
+	json_t			*body, *items, *item, *ticket;
+	const char		*id, *event_id;
+	char			days[16], *token, *link, qr[96];
+	size_t			i;
+	int			ver;
+
+	if (r->phase > 0) {
+		if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
+			return (db_respond(req, r));
+		if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+			problem(req, 500, NULL, "Something went wrong on our "
+			    "side.");
+			return (KORE_RESULT_OK);
+		}
+		items = json_object_get(body, "items");
+		json_array_foreach(items, i, item) {
+			id = json_string_value(json_object_get(item, "id"));
+			event_id = json_string_value(json_object_get(
+			    json_object_get(item, "event"), "id"));
+			ver = (int)json_integer_value(json_object_get(item,
+			    "ticket_version"));
+			if (id == NULL || event_id == NULL || ver < 1) {
+				json_object_set_new(item, "ticket",
+				    json_null());
+				continue;
+			}
+			token = ticket_token(id, event_id, ver);
+			link = link_token(id, ver);
+			(void)snprintf(qr, sizeof(qr),
+			    "/v1/registrations/%s/qr.svg", id);
+			ticket = json_pack("{s:s?, s:s?, s:s}", "token", token,
+			    "link_token", link, "qr_svg", qr);
+			json_object_set_new(item, "ticket", ticket);
+			free(token);
+			free(link);
+		}
+		respond_json(req, 200, body);
+		json_decref(body);
+		return (KORE_RESULT_OK);
+	}
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!self_owner_or_401(req, &o))
+		return (KORE_RESULT_OK);
+	(void)snprintf(days, sizeof(days), "%d",
+	    config_int(CONFIG_TICKET_LINK_DAYS));
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.self_registrations($1, $2, $3, $4)", 4,
+	    o.participant[0] ? o.participant : NULL,
+	    o.link_reg[0] ? o.link_reg : NULL,
+	    o.link_reg[0] ? o.link_ver : NULL, days));
+}
+
+/* POST /v1/my/registrations/{id}/cancel; the one promoted is told. */
+int
+self_cancel(struct http_request *req, struct ngan_req *r)
+{
+	struct self_owner	o;
+	char			days[16];
+
+	if (r->phase > 0)
+		return (self_answer(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!self_owner_or_401(req, &o))
+		return (KORE_RESULT_OK);
+	(void)snprintf(days, sizeof(days), "%d",
+	    config_int(CONFIG_TICKET_LINK_DAYS));
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.self_cancel($1, $2, $3, $4, $5)", 5,
+	    o.participant[0] ? o.participant : NULL,
+	    o.link_reg[0] ? o.link_reg : NULL,
+	    o.link_reg[0] ? o.link_ver : NULL, days, r->params[0]));
+}
+
+/*
+ * A 2xx from SQL holds {"answer", "message"}: the message goes out (to
+ * the phone it names, opened here), the answer to the client.
+ */
+static int
+self_answer(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*body;
+	int		status;
+
+	if (db_rows(r) != 1 || db_value(r, 0, 0)[0] != '2')
+		return (self_respond(req, r));
+
+	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
+	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
+	message_out(json_object_get(body, "message"), r->scratch);
+	respond_json(req, status, json_object_get(body, "answer"));
+	json_decref(body);
+	if (r->scratch != NULL)
+		sodium_memzero(r->scratch, strlen(r->scratch));
+
+	return (KORE_RESULT_OK);
+}
+
+/* SQL's answer as it is; a limit reached says how long to wait. */
+static int
+self_respond(struct http_request *req, struct ngan_req *r)
+{
+	if (db_rows(r) == 1 && !strcmp(db_value(r, 0, 0), "429"))
+		http_response_header(req, "retry-after", "600");
+
+	return (db_respond(req, r));
+}
+
+/* Sends the message m SQL described, if any; code for a code message. */
+static void
+message_out(json_t *m, const char *code)
+{
+	const char	*kind, *hex, *pid;
+	char		phone[PII_PLAIN_MAX + 1];
+	json_t		*args;
+	int		k;
+
+	if (!json_is_object(m))
+		return;
+	kind = json_string_value(json_object_get(m, "kind"));
+	hex = json_string_value(json_object_get(m, "phone_enc"));
+	pid = json_string_value(json_object_get(m, "participant_id"));
+	if (kind == NULL || hex == NULL || pid == NULL)
+		return;
+	if (!strcmp(kind, "code"))
+		k = MESSAGE_CODE;
+	else if (!strcmp(kind, "registered"))
+		k = MESSAGE_REGISTERED;
+	else if (!strcmp(kind, "promoted"))
+		k = MESSAGE_PROMOTED;
+	else if (!strcmp(kind, "registered_again"))
+		k = MESSAGE_REGISTERED_AGAIN;
+	else
+		return;
+	if (k == MESSAGE_CODE && code == NULL)
+		return;
+	if (!pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
+	    sizeof(phone))) {
+		kore_log(LOG_NOTICE, "message to participant %s: phone does "
+		    "not open", pid);
+		return;
+	}
+
+	args = json_deep_copy(json_object_get(m, "args"));
+	if (!json_is_object(args)) {
+		json_decref(args);
+		args = json_object();
+	}
+	if (k == MESSAGE_CODE)
+		json_object_set_new(args, "code", json_string(code));
+	if (!message_send(k, phone, pid, args))
+		kore_log(LOG_NOTICE, "message to participant %s not sent",
+		    pid);
+	json_decref(args);
+	sodium_memzero(phone, sizeof(phone));
+}
+
+/*
+ * Authorization: Bearer, a participant token (its participant) or a
+ * ticket link (its registration and ticket version, which SQL checks
+ * as api.ticket_for does). Answers 401 itself.
+ */
+static int
+self_owner_or_401(struct http_request *req, struct self_owner *o)
+{
+	const char	*h, *sub;
+	jwt_t		*jwt;
+	long		exp, ver;
+
+	memset(o, 0, sizeof(*o));
+	if (!http_request_header(req, "authorization", &h) ||
+	    strncasecmp(h, "Bearer ", 7) != 0) {
+		problem_unauthorized(req, 0);
+		return (KORE_RESULT_ERROR);
+	}
+	h += 7;
+
+	if (jwt_verify(h, PARTICIPANT_AUDIENCE, &jwt)) {
+		exp = jwt_get_grant_int(jwt, "exp");
+		sub = jwt_get_grant(jwt, "sub");
+		if (exp > (long)time(NULL) && sub != NULL && uuid_valid(sub))
+			kore_strlcpy(o->participant, sub,
+			    sizeof(o->participant));
+		jwt_free(jwt);
+	} else if (jwt_verify(h, LINK_AUDIENCE, &jwt)) {
+		sub = jwt_get_grant(jwt, "sub");
+		ver = jwt_get_grant_int(jwt, "ver");
+		if (sub != NULL && uuid_valid(sub)) {
+			kore_strlcpy(o->link_reg, sub, sizeof(o->link_reg));
+			/* 0: a link from before versions, revoked. */
+			(void)snprintf(o->link_ver, sizeof(o->link_ver), "%ld",
+			    ver >= 1 && ver < 1000000 ? ver : 0);
+		}
+		jwt_free(jwt);
+	}
+	if (o->participant[0] == '\0' && o->link_reg[0] == '\0') {
+		problem_unauthorized(req, 1);
+		return (KORE_RESULT_ERROR);
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+/*
+ * Does token say it is a participant token (its audience, read without
+ * verifying anything)? Only to word the refusal of one on a staff route
+ * (auth.c), which refuses it whatever this says.
+ */
+int
+self_token_claims_participant(const char *token)
+{
+	const char	*dot1, *dot2, *aud;
+	u_int8_t	raw[1024];
+	size_t		n;
+	json_t		*claims;
+	int		yes;
+
+	if ((dot1 = strchr(token, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+	    !base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw,
+	    sizeof(raw), &n) ||
+	    (claims = json_loadb((const char *)raw, n, 0, NULL)) == NULL)
+		return (0);
+	aud = json_string_value(json_object_get(claims, "aud"));
+	yes = aud != NULL && !strcmp(aud, PARTICIPANT_AUDIENCE);
+	json_decref(claims);
+
+	return (yes);
+}
+
+void
+self_refuse_on_staff_route(struct http_request *req)
+{
+	http_response_header(req, "www-authenticate",
+	    "Bearer error=\"invalid_token\"");
+	problem(req, 401, "unauthorized", "A participant token opens only "
+	    "the participants' own routes (/v1/my/...); this route takes a "
+	    "staff access token.");
+}
+
+/* The keyed hash of the client's address (edge.c), trusted proxies seen. */
+static int
+addr_or_500(struct http_request *req, char *out, size_t len)
+{
+	if (!edge_client_key(req, out, len)) {
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_ERROR);
+	}
+
+	return (KORE_RESULT_OK);
+}
+
+/* body's national_id, checked, as its HMAC (hex). Answers 422 itself. */
+static int
+nid_hmac_or_422(struct http_request *req, json_t *body, char *out)
+{
+	const char	*in;
+	char		nid[PII_NID_LEN + 1];
+	json_t		*errors;
+	int		rc;
+
+	in = json_string_value(json_object_get(body, "national_id"));
+	rc = pii_national_id(in != NULL ? in : "", nid);
+	if (rc != PII_OK) {
+		errors = json_array();
+		validation_error(errors, "national_id", rc == PII_CHECKSUM ?
+		    "checksum" : "format", rc == PII_CHECKSUM ? "The check "
+		    "digit does not match: a digit is wrong." : "A national "
+		    "id is 13 digits (dashes and spaces allowed).");
+		problem_errors(req, 422, "validation",
+		    "The request body has invalid fields.", errors);
+		return (KORE_RESULT_ERROR);
+	}
+	pii_hmac_hex(pii_worker_keys(), nid, out);
+	sodium_memzero(nid, sizeof(nid));
+
+	return (KORE_RESULT_OK);
+}
+
+/* A code as the database keeps it: keyed, and bound to its person. */
+static void
+code_hash(const char *nid_hmac, const char *code, char *out)
+{
+	char		text[PII_HMAC_LEN * 2 + CODE_DIGITS + 8];
+
+	(void)snprintf(text, sizeof(text), "otp:%s:%s", nid_hmac, code);
+	pii_hmac_hex(pii_worker_keys(), text, out);
+	sodium_memzero(text, sizeof(text));
+}
+
+/* Signs a participant token for participant pid; caller must free. */
+static char *
+participant_token(const char *pid, long now)
+{
+	json_t		*claims;
+	char		*token, jti[44];
+
+	random_token(jti, sizeof(jti));
+	claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "aud",
+	    PARTICIPANT_AUDIENCE, "sub", pid, "jti", jti, "iat",
+	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
+	    (json_int_t)(now + PARTICIPANT_TTL));
+	if (claims == NULL)
+		return (NULL);
+	token = jwt_sign(claims);
+	json_decref(claims);
+
+	return (token);
+}
+
+/* A ticket link as tickets.c signs it for staff; caller must free. */
+static char *
+link_token(const char *registration_id, int version)
+{
+	json_t		*claims;
+	char		*token;
+
+	claims = json_pack("{s:s, s:s, s:i, s:I}", "aud", LINK_AUDIENCE,
+	    "sub", registration_id, "ver", version,
+	    "iat", (json_int_t)time(NULL));
+	if (claims == NULL)
+		return (NULL);
+	token = jwt_sign(claims);
+	json_decref(claims);
+
+	return (token);
+}

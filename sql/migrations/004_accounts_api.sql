@@ -1,0 +1,7 @@
+-- HTTP-facing functions for /v1/me, /v1/agencies, /v1/users and
+-- /v1/partner-clients. The C layer has checked the token, the role where a
+-- role alone decides, and the shape of the body; these functions check
+-- what needs the data (agency scope, existence, uniqueness, versions).
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- agencies.sql, users.sql, util.sql, partners.sql.

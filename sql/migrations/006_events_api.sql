@@ -1,0 +1,6 @@
+-- HTTP-facing functions for /v1/events, their sessions and
+-- /v1/target-groups. C has checked roles that need no data and the body's
+-- shape; here: visibility, agency scope, places, quotas, life cycle.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- util.sql, events.sql, sessions.sql.

@@ -1,0 +1,8 @@
+-- HTTP-facing functions for /v1/participants. C has checked the role, the
+-- body's shape, the national id's checksum and the phone, and replaced
+-- both with their sealed forms (api/pii.c): national_id_hmac,
+-- national_id_enc, national_id_last3, phone_enc, phone_last4, as hex or
+-- digits. No clear national id or phone ever reaches the database.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- participants.sql.

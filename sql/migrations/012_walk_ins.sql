@@ -1,0 +1,8 @@
+-- Walk-ins: POST /v1/events/{id}/registrations with "check_in": true
+-- registers a person at the door and checks them in, in one call. Scanner
+-- accounts assigned to the event may do it (and only this); the answer
+-- carries the check-in as "checkin" ({status, ...scan result}). A walk-in
+-- that gets no seat is waitlisted and not checked in.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- registrations.sql.

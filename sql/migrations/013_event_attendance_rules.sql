@@ -1,0 +1,7 @@
+-- Minimum attendance for a certificate (เกียรติบัตร): events take
+-- min_sessions and min_minutes (columns added by 010_checkins.sql) on
+-- create and PATCH, and show them. The four functions of 006 again, with
+-- those two fields.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- events.sql.

@@ -1,0 +1,6 @@
+-- The feed's row writer (registration_feed_row) as plpgsql, whose plan
+-- is kept per connection: as a SQL function that inserts it was parsed
+-- and planned on every check-in and registration change.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- feed.sql.

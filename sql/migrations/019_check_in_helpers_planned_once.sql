@@ -1,0 +1,6 @@
+-- Check-in's helpers planned once: api.ts and the helpers built on it
+-- declared stable, as to_char() is (immutable, they were never inlined),
+-- and api.checkin_allowed as plpgsql.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- util.sql, checkins.sql, users.sql, sessions.sql, partners.sql.

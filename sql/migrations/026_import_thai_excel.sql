@@ -1,0 +1,34 @@
+-- Import rows whose place name is not an official one (issue 15: files
+-- from Thai Excel, typed by hand) name the closest official places in
+-- their error, so that the office can correct the file: "สันต้นธง" in
+-- Mueang Lamphun suggests ต้นธง (510107). A suggestion is never applied:
+-- the row still fails, and nothing of it is stored.
+--
+-- Closeness is pg_trgm's similarity() of the name without its prefix
+-- (api.place_key) to each official name among the province's districts,
+-- the district's subdistricts, or the 77 provinces: at most 3, best first,
+-- only those at 0.3 or more (pg_trgm's own default threshold, written
+-- out so that no setting changes it). Thai words have no spaces and
+-- tone marks count as separators to pg_trgm, which suits typing slips:
+-- ตนธง for ต้นธง scores 0.375, เมือง for เมืองลำพูน 0.42, กรุงเทพ for
+-- กรุงเทพมหานคร 0.47. A district has at most 25 subdistricts and a
+-- province at most 50 districts, found by the (district_code) and
+-- (province_code) indexes, so suggestions need no trigram index: about
+-- 0.09 ms a row for a subdistrict, 0.4 ms for a province (all 77).
+--
+-- What was slow on this path is older: telling `mismatch` (the name is
+-- another district's) from `not_found` scanned all 7,339 subdistricts by
+-- name, 2.9 ms a row (0.3 ms for the 917 districts); a 5,000-row file of
+-- unknown subdistricts took 14 s in api.import_resolve. Indexes on the
+-- names serve it now, one exists() for the code and one for the name:
+-- as one exists() with an OR, plpgsql's generic plan still scanned the
+-- districts, and the subdistricts too until the tables had statistics
+-- (a new database has none until autovacuum comes by). 1.6 s for that
+-- file now, suggestions included (0.4 s for 5,000 good rows), measured
+-- on two cores shared with other test runs.
+--
+-- Its functions, triggers and types are in sql/api/ now, each defined once:
+-- registrations.sql.
+create index subdistrict_name_idx on subdistrict (name_th);
+create index district_name_idx on district (name_th);
+analyze province, district, subdistrict;

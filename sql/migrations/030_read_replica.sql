@@ -1,0 +1,31 @@
+-- Partner reads from a streaming replica (issue 17, item 6).
+--
+-- With NGAN_READ_DATABASE_URL naming a hot standby, the statistics and
+-- the change feed are read there in three steps (api/stats.c,
+-- api/feed.c), because what a partner read writes must be written on
+-- the primary:
+--
+--   1. api.partner_read_begin, on the primary: the gate (role, scope,
+--      provinces, the rate limit counted for every server), a refusal
+--      audited there and then; for the feed, the positions of the rows
+--      that have become final are stamped, so the standby has them.
+--      Answers status null and, in body, the scope step 2 counts in.
+--   2. api.stats_read or api.feed_page, on the standby: read only.
+--   3. api.partner_read_end, on the primary: the audit row. The answer
+--      is sent only once it is written (a read that cannot be audited is
+--      not served, as before).
+--
+-- The feed stays gap-free on a standby: positions are handed out under
+-- a lock in commit order by transactions that each see the one before
+-- (registration_feed_stamp, 015), and a standby replays commits in the
+-- primary's order, so every snapshot there sees positions 1..K with
+-- none missing: a page behind the primary is shorter, never holed, and
+-- its cursor (an empty page keeps the one given) never passes a row.
+--
+-- Without NGAN_READ_DATABASE_URL the one-statement functions of 015, 018
+-- and 024 serve as before (the statistics cache included, which a
+-- standby cannot write: reads there are counted each time).
+
+-- No tables: the functions are in sql/api/audit.sql (the gate and the
+-- audit), sql/api/stats.sql (api.stats_read) and sql/api/feed.sql
+-- (api.feed_page).
