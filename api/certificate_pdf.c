@@ -23,23 +23,18 @@
 #include <string.h>
 #include <time.h>
 
-#include <cairo.h>
-#include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
-#include <pango/pangocairo.h>
-#include <qrencode.h>
 
 #include "certificates.h"
+#include "pdf.h"
 
 #define PAGE_W		841.89	/* A4 landscape, points */
 #define PAGE_H		595.28
 #define MARGIN		24.0
 #define COLUMN_W	700.0	/* the centred text */
 #define QR_SIDE		112.0	/* points, quiet zone included */
-#define QR_QUIET	4	/* modules of white around the code */
-#define PDF_MAX		(16 * 1024 * 1024)
-#define TEXT_MAX	2000	/* bytes of one field */
-#define FONT		"Laksaman"
+#define FONT		PDF_FONT
+#define TEXT_MAX	PDF_TEXT_MAX
 
 /* Reading a PNG from memory. */
 struct png_src {
@@ -48,25 +43,11 @@ struct png_src {
 	size_t		off;
 };
 
-struct pdf_buf {
-	u_int8_t	*data;
-	size_t		len;
-	size_t		cap;
-	int		failed;
-};
-
-static cairo_status_t	pdf_write(void *, const unsigned char *,
-			    unsigned int);
-static int	text_ok(const char *, int);
-static double	text_block(cairo_t *, PangoContext *, const char *,
-		    const char *, double, double, double, PangoAlignment, int);
-static void	runs_join(PangoLayout *);
 static int	threads_count(void);
-static int	qr_draw(cairo_t *, const char *, double, double, double);
 static int	image_draw(cairo_t *, const struct cert_image *, double,
 		    double, double, double);
 static cairo_status_t	png_read(void *, unsigned char *, unsigned int);
-static void	page_draw(cairo_t *, PangoContext *, const struct cert_doc *);
+static void	page_draw(struct pdf_doc *, const struct cert_doc *);
 static int	digits_append(char *, size_t, size_t *, int, int);
 static int	text_append(char *, size_t, size_t *, const char *);
 static int	date_parse(const char *, int *, int *, int *);
@@ -145,48 +126,6 @@ threads_count(void)
 	return (n);
 }
 
-/* Cairo's output stream: the whole file in memory, PDF_MAX at most. */
-static cairo_status_t
-pdf_write(void *closure, const unsigned char *data, unsigned int len)
-{
-	struct pdf_buf	*b;
-	u_int8_t	*p;
-	size_t		cap;
-
-	b = closure;
-	if (b->failed || len > PDF_MAX - b->len) {
-		b->failed = 1;
-		return (CAIRO_STATUS_WRITE_ERROR);
-	}
-	if (b->len + len > b->cap) {
-		cap = b->cap == 0 ? 65536 : b->cap;
-		while (cap < b->len + len)
-			cap *= 2;
-		if ((p = realloc(b->data, cap)) == NULL) {
-			b->failed = 1;
-			return (CAIRO_STATUS_NO_MEMORY);
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-
-	return (CAIRO_STATUS_SUCCESS);
-}
-
-/* Present when required, short enough, valid UTF-8. */
-static int
-text_ok(const char *s, int required)
-{
-	if (s == NULL || *s == '\0')
-		return (!required);
-	if (strlen(s) > TEXT_MAX)
-		return (0);
-
-	return (g_utf8_validate(s, -1, NULL));
-}
-
 /*
  * Renders the certificate. On CERT_OK *pdf (caller must free()) holds
  * *len bytes.
@@ -194,144 +133,48 @@ text_ok(const char *s, int required)
 int
 cert_pdf_render(const struct cert_doc *doc, u_int8_t **pdf, size_t *len)
 {
-	struct pdf_buf		buf;
-	cairo_surface_t		*surface;
-	cairo_t			*cr;
-	cairo_font_options_t	*options;
-	PangoContext		*ctx;
-	int			ret;
+	struct pdf_doc	d;
+	int		ret;
 
 	*pdf = NULL;
 	*len = 0;
-	if (!text_ok(doc->name, 1) || !text_ok(doc->event_title, 1) ||
-	    !text_ok(doc->token, 1) || !text_ok(doc->created, 1) ||
-	    !text_ok(doc->agency, 0) || !text_ok(doc->dates, 0) ||
-	    !text_ok(doc->venue, 0) || !text_ok(doc->presiding_name, 0) ||
-	    !text_ok(doc->presiding_position, 0) ||
-	    !text_ok(doc->issued_text, 0) || !text_ok(doc->short_code, 0) ||
-	    !text_ok(doc->verify_url, 0))
+	if (!pdf_text_ok(doc->name, 1) || !pdf_text_ok(doc->event_title, 1) ||
+	    !pdf_text_ok(doc->token, 1) || !pdf_text_ok(doc->created, 1) ||
+	    !pdf_text_ok(doc->agency, 0) || !pdf_text_ok(doc->dates, 0) ||
+	    !pdf_text_ok(doc->venue, 0) ||
+	    !pdf_text_ok(doc->presiding_name, 0) ||
+	    !pdf_text_ok(doc->presiding_position, 0) ||
+	    !pdf_text_ok(doc->issued_text, 0) ||
+	    !pdf_text_ok(doc->short_code, 0) ||
+	    !pdf_text_ok(doc->verify_url, 0))
 		return (CERT_BAD_INPUT);
 
-	memset(&buf, 0, sizeof(buf));
-	surface = cairo_pdf_surface_create_for_stream(pdf_write, &buf,
-	    PAGE_W, PAGE_H);
-	cairo_pdf_surface_set_metadata(surface,
-	    CAIRO_PDF_METADATA_CREATE_DATE, doc->created);
-	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE,
-	    "เกียรติบัตร");
-	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
-	    "ngan");
-	cr = cairo_create(surface);
-
-	/* Sizes in points, glyph positions not snapped to a device grid. */
-	ctx = pango_cairo_create_context(cr);
-	pango_cairo_context_set_resolution(ctx, 72.0);
-	options = cairo_font_options_create();
-	cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-	cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-	pango_cairo_context_set_font_options(ctx, options);
-	cairo_font_options_destroy(options);
-
-	page_draw(cr, ctx, doc);
-	ret = qr_draw(cr, doc->token, MARGIN + 28.0,
+	pdf_begin(&d, PAGE_W, PAGE_H, "เกียรติบัตร", doc->created);
+	page_draw(&d, doc);
+	ret = pdf_qr(&d, doc->token, MARGIN + 28.0,
 	    PAGE_H - MARGIN - 54.0 - QR_SIDE, QR_SIDE) ? CERT_OK : CERT_RENDER;
 	/* The logo top left, the signature above the official's name. */
-	if (ret == CERT_OK && (!image_draw(cr, &doc->logo, MARGIN + 24.0,
-	    MARGIN + 20.0, 80.0, 80.0) || !image_draw(cr, &doc->signature,
+	if (ret == CERT_OK && (!image_draw(d.cr, &doc->logo, MARGIN + 24.0,
+	    MARGIN + 20.0, 80.0, 80.0) || !image_draw(d.cr, &doc->signature,
 	    PAGE_W - MARGIN - 320.0 + 65.0, PAGE_H - MARGIN - 131.0, 160.0,
 	    44.0)))
 		ret = CERT_BAD_INPUT;
+	cairo_show_page(d.cr);
 
-	cairo_show_page(cr);
-	g_object_unref(ctx);
-	cairo_destroy(cr);
-	cairo_surface_finish(surface);
-	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS ||
-	    buf.failed)
+	if (!pdf_end(&d, ret == CERT_OK, pdf, len) && ret == CERT_OK)
 		ret = CERT_RENDER;
-	cairo_surface_destroy(surface);
 
-	if (ret != CERT_OK) {
-		free(buf.data);
-		return (ret);
-	}
-	*pdf = buf.data;
-	*len = buf.len;
-
-	return (CERT_OK);
-}
-
-/*
- * One paragraph, wrapped at word boundaries within width, at most
- * max_lines lines (the rest ellipsised), its top at y. Returns its height.
- */
-static double
-text_block(cairo_t *cr, PangoContext *ctx, const char *text,
-    const char *font, double x, double y, double width, PangoAlignment align,
-    int max_lines)
-{
-	PangoLayout		*layout;
-	PangoFontDescription	*desc;
-	int			w, h;
-
-	if (text == NULL || *text == '\0')
-		return (0.0);
-
-	layout = pango_layout_new(ctx);
-	desc = pango_font_description_from_string(font);
-	pango_layout_set_font_description(layout, desc);
-	pango_font_description_free(desc);
-	pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
-	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_alignment(layout, align);
-	/* Laksaman's lines are tall for its letters; wrapped lines closer. */
-	pango_layout_set_line_spacing(layout, 0.85);
-	pango_layout_set_height(layout, -max_lines);
-	pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-	pango_layout_set_text(layout, text, -1);
-	runs_join(layout);
-
-	cairo_move_to(cr, x, y);
-	pango_cairo_show_layout(cr, layout);
-	pango_layout_get_size(layout, &w, &h);
-	g_object_unref(layout);
-
-	return ((double)h / PANGO_SCALE);
-}
-
-/*
- * Pango gives each character its own cluster, so Cairo maps each glyph
- * to its character alone, and a PDF reader, which orders glyphs by where
- * they sit, misreads Thai: a mark moved left of its letter comes after
- * the next one (pdftotext read "ผึ้ง" as "ผึง้"), a letter whose vowel
- * overhangs it looks like the end of a word ("ประจำปี งบประมาณ"). Each
- * run (a line's text in one font) becomes one cluster: Cairo writes it
- * with the text it stands for (/ActualText), which readers copy and
- * search as written.
- */
-static void
-runs_join(PangoLayout *layout)
-{
-	GSList		*lines, *runs;
-	PangoGlyphString *g;
-	int		i;
-
-	for (lines = pango_layout_get_lines(layout); lines != NULL;
-	    lines = lines->next) {
-		for (runs = ((PangoLayoutLine *)lines->data)->runs;
-		    runs != NULL; runs = runs->next) {
-			g = ((PangoGlyphItem *)runs->data)->glyphs;
-			for (i = 1; i < g->num_glyphs; i++)
-				g->log_clusters[i] = g->log_clusters[0];
-		}
-	}
+	return (ret);
 }
 
 static void
-page_draw(cairo_t *cr, PangoContext *ctx, const struct cert_doc *doc)
+page_draw(struct pdf_doc *d, const struct cert_doc *doc)
 {
+	cairo_t		*cr;
 	double		x, y, sx, sw;
 	char		line[TEXT_MAX + 64];
+
+	cr = d->cr;
 
 	/* Paper, and a double frame. */
 	cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
@@ -350,30 +193,30 @@ page_draw(cairo_t *cr, PangoContext *ctx, const struct cert_doc *doc)
 	x = (PAGE_W - COLUMN_W) / 2;
 	y = MARGIN + 20.0;
 	cairo_set_source_rgb(cr, 0.08, 0.16, 0.38);
-	y += text_block(cr, ctx, doc->agency, FONT " Bold 20", x, y, COLUMN_W,
+	y += pdf_text(d, doc->agency, FONT " Bold 20", x, y, COLUMN_W,
 	    PANGO_ALIGN_CENTER, 2);
-	y += text_block(cr, ctx, "เกียรติบัตร", FONT " Bold 40", x, y,
+	y += pdf_text(d, "เกียรติบัตร", FONT " Bold 40", x, y,
 	    COLUMN_W, PANGO_ALIGN_CENTER, 1);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-	y += text_block(cr, ctx, "ขอมอบเกียรติบัตรฉบับนี้ไว้เพื่อแสดงว่า",
+	y += pdf_text(d, "ขอมอบเกียรติบัตรฉบับนี้ไว้เพื่อแสดงว่า",
 	    FONT " 18", x, y, COLUMN_W, PANGO_ALIGN_CENTER, 1);
 	cairo_set_source_rgb(cr, 0.08, 0.16, 0.38);
-	y += text_block(cr, ctx, doc->name, FONT " Bold 32", x, y, COLUMN_W,
+	y += pdf_text(d, doc->name, FONT " Bold 32", x, y, COLUMN_W,
 	    PANGO_ALIGN_CENTER, 1);
 	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-	y += text_block(cr, ctx, "ได้เข้าร่วม", FONT " 18", x, y, COLUMN_W,
+	y += pdf_text(d, "ได้เข้าร่วม", FONT " 18", x, y, COLUMN_W,
 	    PANGO_ALIGN_CENTER, 1);
-	y += text_block(cr, ctx, doc->event_title, FONT " Bold 22", x, y,
+	y += pdf_text(d, doc->event_title, FONT " Bold 22", x, y,
 	    COLUMN_W, PANGO_ALIGN_CENTER, 3);
 	if (doc->dates != NULL && *doc->dates != '\0') {
 		(void)snprintf(line, sizeof(line), "เมื่อวันที่ %s",
 		    doc->dates);
-		y += text_block(cr, ctx, line, FONT " 18", x, y, COLUMN_W,
+		y += pdf_text(d, line, FONT " 18", x, y, COLUMN_W,
 		    PANGO_ALIGN_CENTER, 1);
 	}
 	if (doc->venue != NULL && *doc->venue != '\0') {
 		(void)snprintf(line, sizeof(line), "ณ %s", doc->venue);
-		(void)text_block(cr, ctx, line, FONT " 18", x, y, COLUMN_W,
+		(void)pdf_text(d, line, FONT " 18", x, y, COLUMN_W,
 		    PANGO_ALIGN_CENTER, 2);
 	}
 
@@ -381,7 +224,7 @@ page_draw(cairo_t *cr, PangoContext *ctx, const struct cert_doc *doc)
 	sx = PAGE_W - MARGIN - 320.0;
 	sw = 290.0;
 	y = PAGE_H - MARGIN - 160.0;
-	y += text_block(cr, ctx, doc->issued_text, FONT " 16", sx, y, sw,
+	y += pdf_text(d, doc->issued_text, FONT " 16", sx, y, sw,
 	    PANGO_ALIGN_CENTER, 1) + 48.0;
 	cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
 	cairo_set_line_width(cr, 0.6);
@@ -392,10 +235,10 @@ page_draw(cairo_t *cr, PangoContext *ctx, const struct cert_doc *doc)
 	y += 2.0;
 	if (doc->presiding_name != NULL && *doc->presiding_name != '\0') {
 		(void)snprintf(line, sizeof(line), "(%s)", doc->presiding_name);
-		y += text_block(cr, ctx, line, FONT " 18", sx, y, sw,
+		y += pdf_text(d, line, FONT " 18", sx, y, sw,
 		    PANGO_ALIGN_CENTER, 2);
 	}
-	(void)text_block(cr, ctx, doc->presiding_position, FONT " 16", sx, y,
+	(void)pdf_text(d, doc->presiding_position, FONT " 16", sx, y,
 	    sw, PANGO_ALIGN_CENTER, 1);
 
 	/* Under the QR code: the short code and where to check it. */
@@ -404,10 +247,10 @@ page_draw(cairo_t *cr, PangoContext *ctx, const struct cert_doc *doc)
 	if (doc->short_code != NULL && *doc->short_code != '\0') {
 		(void)snprintf(line, sizeof(line), "รหัสตรวจสอบ %s",
 		    doc->short_code);
-		y += text_block(cr, ctx, line, FONT " Bold 13", x, y, 300.0,
+		y += pdf_text(d, line, FONT " Bold 13", x, y, 300.0,
 		    PANGO_ALIGN_LEFT, 1);
 	}
-	(void)text_block(cr, ctx, doc->verify_url, FONT " 10", x, y, 400.0,
+	(void)pdf_text(d, doc->verify_url, FONT " 10", x, y, 400.0,
 	    PANGO_ALIGN_LEFT, 1);
 }
 
@@ -479,48 +322,6 @@ image_draw(cairo_t *cr, const struct cert_image *img, double x, double y,
 	cairo_paint(cr);
 	cairo_restore(cr);
 	cairo_surface_destroy(s);
-
-	return (1);
-}
-
-/*
- * The token as a QR code, level M, side points square with its quiet
- * zone, top left at (x, y). Each row's dark runs are one rectangle, so
- * renderers leave no seams between modules.
- */
-static int
-qr_draw(cairo_t *cr, const char *token, double x, double y, double side)
-{
-	QRcode		*qr;
-	double		m;
-	int		row, col, run;
-
-	if ((qr = QRcode_encodeString(token, 0, QR_ECLEVEL_M, QR_MODE_8,
-	    1)) == NULL)
-		return (0);
-
-	m = side / (qr->width + 2 * QR_QUIET);
-	cairo_set_source_rgb(cr, 1.0, 1.0, 1.0);
-	cairo_rectangle(cr, x, y, side, side);
-	cairo_fill(cr);
-	cairo_set_source_rgb(cr, 0.0, 0.0, 0.0);
-	for (row = 0; row < qr->width; row++) {
-		for (col = 0; col < qr->width; col = run) {
-			run = col;
-			while (run < qr->width &&
-			    (qr->data[row * qr->width + run] & 1))
-				run++;
-			if (run > col) {
-				cairo_rectangle(cr, x + (QR_QUIET + col) * m,
-				    y + (QR_QUIET + row) * m, (run - col) * m,
-				    m);
-			} else {
-				run++;
-			}
-		}
-	}
-	cairo_fill(cr);
-	QRcode_free(qr);
 
 	return (1);
 }

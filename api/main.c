@@ -211,6 +211,14 @@ const struct route ngan_routes[] = {
 	    { [POST] = { tickets_reissue } } },
 	{ "/v1/registrations/{id}/qr.svg", { [GET] = { tickets_qr_svg } } },
 	{ "/v1/registrations/{id}/qr.png", { [GET] = { tickets_qr_png } } },
+	/* ticket_print.c: printed tickets and name badges */
+	{ "/v1/registrations/{id}/ticket.pdf", { [GET] = { tickets_pdf } } },
+	{ "/v1/events/{id}/badges.pdf", {
+		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .query = badges_query, .cache = "no-store",
+		    .function = "api.event_badges",
+		    .args = { ARG_ACTOR, ARG_PATH0, ARG_QUERY + 0 },
+		    .respond = badges_respond } } },
 	/* The scanner accounts that may check people in at an event. */
 	{ "/v1/events/{id}/scanners", {
 		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,

@@ -403,8 +403,14 @@ int	ticket_verify(const char *, char *, char *, int *);
 int	tickets_get(struct http_request *, struct ngan_req *);
 int	tickets_qr_svg(struct http_request *, struct ngan_req *);
 int	tickets_qr_png(struct http_request *, struct ngan_req *);
+int	tickets_pdf(struct http_request *, struct ngan_req *);
 int	tickets_reissue(struct http_request *, struct ngan_req *);
 char	*ticket_compact(const char *, const char *, int);
+
+/* ticket_print.c */
+void	ticket_print_answer(struct http_request *, json_t *, const char *);
+int	badges_respond(struct http_request *, struct ngan_req *);
+extern const struct field_spec	badges_query[];
 
 /* base45.c, ticket_compact.c: pure, the compact ticket (openapi.yaml). */
 #define BASE45_LEN(n)		((n) / 2 * 3 + (n) % 2 * 2)

@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "ngan.h"
+#include "pdf.h"
 
 #define TICKET_AUDIENCE		"ngan-ticket"
 #define LINK_AUDIENCE		"ngan-ticket-link"
@@ -30,6 +31,7 @@
 #define FORMAT_JSON		0
 #define FORMAT_SVG		1
 #define FORMAT_PNG		2
+#define FORMAT_PDF		3	/* printed: ticket_print.c */
 
 static int	ticket_answer(struct http_request *, struct ngan_req *, int);
 static int	link_check(struct http_request *, struct ngan_req *, int *,
@@ -41,7 +43,6 @@ static int	es256_verify(EVP_PKEY *, const u_int8_t *, const u_int8_t *,
 static int	ticket_compact_verify(const char *, char *, char *, int *);
 static int	qr_size(struct http_request *, int, int *);
 static int	qr_compact(struct http_request *, int *);
-static QRcode	*qr_alphanumeric(const char *);
 static void	qr_svg(struct http_request *, QRcode *, int);
 static void	qr_png(struct http_request *, QRcode *, int);
 static void	png_chunk(struct kore_buf *, const char *, const u_int8_t *,
@@ -345,8 +346,8 @@ ticket_handler(struct http_request *req, struct ngan_req *r, int format)
 	if (r->phase > 0)
 		return (ticket_answer(req, r, format));
 
-	if (format != FORMAT_JSON && (!qr_size(req, format, &size) ||
-	    !qr_compact(req, &compact)))
+	if ((format == FORMAT_SVG || format == FORMAT_PNG) &&
+	    (!qr_size(req, format, &size) || !qr_compact(req, &compact)))
 		return (KORE_RESULT_OK);
 	if (!link_check(req, r, &via_link, &version))
 		return (KORE_RESULT_OK);
@@ -355,7 +356,10 @@ ticket_handler(struct http_request *req, struct ngan_req *r, int format)
 	(void)snprintf(ver, sizeof(ver), "%d", version);
 	link_days_text(days, sizeof(days));
 	http_response_header(req, "cache-control", "no-store");
-	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	return (db_query(req, r, format == FORMAT_PDF ?
+	    "SELECT status, body, etag, location FROM "
+	    "api.ticket_print($1, $2, $3, $4)" :
+	    "SELECT status, body, etag, location FROM "
 	    "api.ticket_for($1, $2, $3, $4)", 4, r->actor.json, r->params[0],
 	    via_link ? ver : NULL, days));
 }
@@ -376,6 +380,12 @@ int
 tickets_qr_png(struct http_request *req, struct ngan_req *r)
 {
 	return (ticket_handler(req, r, FORMAT_PNG));
+}
+
+int
+tickets_pdf(struct http_request *req, struct ngan_req *r)
+{
+	return (ticket_handler(req, r, FORMAT_PDF));
 }
 
 int
@@ -445,12 +455,13 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 		respond_json(req, 200, answer);
 		json_decref(answer);
 		break;
+	case FORMAT_PDF:
+		ticket_print_answer(req, info, compact);
+		break;
 	default:
 		(void)qr_size(req, format, &size);
 		(void)qr_compact(req, &want_compact);
-		/* Level M: readable with a scratched screen in a dim hall. */
-		qr = want_compact ? qr_alphanumeric(compact) :
-		    QRcode_encodeString(token, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+		qr = qr_encode(want_compact ? compact : token);
 		if (qr == NULL) {
 			problem(req, 500, NULL, "Could not draw the QR code.");
 			break;
@@ -512,27 +523,6 @@ qr_compact(struct http_request *req, int *compact)
 
 	*compact = !strcmp(v, "compact");
 	return (KORE_RESULT_OK);
-}
-
-/*
- * A compact ticket in one alphanumeric segment at level M: 168
- * characters make version 7 (45 x 45 modules) at most.
- */
-static QRcode *
-qr_alphanumeric(const char *text)
-{
-	QRinput		*input;
-	QRcode		*qr;
-
-	if ((input = QRinput_new2(0, QR_ECLEVEL_M)) == NULL)
-		return (NULL);
-	qr = NULL;
-	if (QRinput_append(input, QR_MODE_AN, (int)strlen(text),
-	    (const unsigned char *)text) == 0)
-		qr = QRcode_encodeInput(input);
-	QRinput_free(input);
-
-	return (qr);
 }
 
 /* One path of unit squares; crispEdges keeps modules sharp. */

@@ -87,3 +87,99 @@ begin
 	    'link_expires_at', api.ts(api.link_expires_at(e, p_days))));
 end;
 $$;
+
+-- The event as a printed ticket and a badge sheet show it: who runs it,
+-- its title, its local dates and times, its place.
+create function api.ticket_print_event(e event) returns jsonb
+language sql stable as $$
+	select jsonb_build_object(
+	    'agency', (select a.name from agency a where a.id = e.agency_id),
+	    'event_title', e.title,
+	    'date_from', to_char(e.starts_at at time zone 'Asia/Bangkok',
+		'YYYY-MM-DD'),
+	    'date_to', to_char(e.ends_at at time zone 'Asia/Bangkok',
+		'YYYY-MM-DD'),
+	    'time_from', to_char(e.starts_at at time zone 'Asia/Bangkok',
+		'HH24:MI'),
+	    'time_to', to_char(e.ends_at at time zone 'Asia/Bangkok',
+		'HH24:MI'),
+	    'venue', api.certificate_venue(e))
+$$;
+
+-- GET /v1/registrations/{id}/ticket.pdf: whoever may have the ticket
+-- (api.ticket_for: staff of the event, or the participant's link) gets
+-- it to print, with the person's name and group and the event. The file
+-- is dated by the ticket's last change (its version).
+create function api.ticket_print(actor jsonb, p_reg uuid, p_link_ver int,
+    p_days int) returns api.result
+language plpgsql stable as $$
+declare
+	res	api.result;
+begin
+	res := api.ticket_for(actor, p_reg, p_link_ver, p_days);
+	if res.status <> 200 then
+		return res;
+	end if;
+	select res.body || api.ticket_print_event(e) ||
+	    jsonb_build_object('name', api.participant_name(p),
+		'target_group', g.name_th, 'created', api.ts(r.updated_at))
+	into res.body
+	from registration r
+	join event e on e.id = r.event_id
+	join participant p on p.id = r.participant_id
+	join target_group g on g.code = r.target_group
+	where r.id = p_reg;
+	return res;
+end;
+$$;
+
+-- GET /v1/events/{id}/badges.pdf?page=: name badges for the people
+-- confirmed at an event, for its staff, 80 to a document (BADGES_MAX in
+-- api/pdf.h: ten sheets, so one request's cost does not grow with the
+-- event) in Thai dictionary order of their names (the order a desk hands
+-- them out): page p_page of as many as there are (one when none).
+create function api.event_badges(actor jsonb, p_event uuid, p_page int)
+returns api.result
+language plpgsql stable as $$
+declare
+	p_size	constant int := 80;
+	e	event;
+	total	int;
+	pages	int;
+	badges	jsonb;
+begin
+	select * into e from event where id = p_event;
+	if not found or not api.event_visible(actor, e) then
+		return api.not_found('event');
+	end if;
+	if not api.event_staff(actor, e) then
+		return api.forbidden('Only the organising agency prints ' ||
+		    'badges for this event.');
+	end if;
+	select count(*) into total from registration
+	where event_id = e.id and status = 'confirmed';
+	pages := greatest(1, (total + p_size - 1) / p_size);
+	if p_page > pages then
+		return api.problem(404, 'not-found', 'Not found',
+		    'This event has ' || pages || ' page(s) of badges.');
+	end if;
+	select coalesce(jsonb_agg(jsonb_build_object(
+	    'registration_id', b.id, 'event_id', e.id,
+	    'version', b.ticket_version, 'name', b.name,
+	    'target_group', b.group_name) order by b.n), '[]')
+	into badges
+	from (select r.id, r.ticket_version, api.participant_name(p) as name,
+		g.name_th as group_name,
+		row_number() over (order by p.first_name collate "th-x-icu",
+		    p.last_name collate "th-x-icu", r.id) as n
+	    from registration r
+	    join participant p on p.id = r.participant_id
+	    join target_group g on g.code = r.target_group
+	    where r.event_id = e.id and r.status = 'confirmed'
+	    order by n
+	    offset (p_page - 1) * p_size limit p_size) b;
+	return api.ok(200, api.ticket_print_event(e) || jsonb_build_object(
+	    'badges', badges, 'page', p_page, 'pages', pages,
+	    'total', total, 'created', api.ts(e.updated_at)));
+end;
+$$;
