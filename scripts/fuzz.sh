@@ -11,23 +11,44 @@ set -euo pipefail
 cd_root
 
 secs=${FUZZ_SECONDS:-60}
+# Targets run side by side, one a core (FUZZ_JOBS): each is one process.
+jobs=${FUZZ_JOBS:-$(nproc)}
 [ $# -gt 0 ] || die "usage: fuzz.sh TARGET..."
-status=0
-for t in "$@"; do
-	bin=build-fuzz/fuzz-$t
-	[ -x "$bin" ] || die "$bin missing: run make fuzz-build"
-	mkdir -p "build-fuzz/corpus/$t"
-	dict=()
+
+# Runs target $1 and leaves its exit status in build-fuzz/fuzz-$1.rc.
+fuzz_one() {
+	local t=$1 dict=()
 	[ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-	echo "== fuzz $t (${secs}s)"
 	set +e
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=8192 -print_final_stats=1 "${dict[@]}" \
-	    -artifact_prefix="build-fuzz/crash-$t-" \
+	"build-fuzz/fuzz-$t" -max_total_time="$secs" -timeout=10 \
+	    -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+	    "${dict[@]}" -artifact_prefix="build-fuzz/crash-$t-" \
 	    "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
 	    >"build-fuzz/fuzz-$t.log" 2>&1
-	rc=$?
-	set -e
+	echo "$?" >"build-fuzz/fuzz-$t.rc"
+}
+
+for t in "$@"; do
+	[ -x "build-fuzz/fuzz-$t" ] || die "build-fuzz/fuzz-$t missing: run make fuzz-build"
+	mkdir -p "build-fuzz/corpus/$t"
+	rm -f "build-fuzz/fuzz-$t.rc"
+done
+running=0
+for t in "$@"; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	echo "== fuzz $t (${secs}s)"
+	fuzz_one "$t" &
+	running=$((running + 1))
+done
+wait
+
+status=0
+for t in "$@"; do
+	rc=$(cat "build-fuzz/fuzz-$t.rc" 2>/dev/null || echo 1)
+	echo "== fuzz $t: status $rc"
 	grep -E '^stat::(number_of_executed_units|new_units_added)' \
 	    "build-fuzz/fuzz-$t.log" | tr '\n' ' ' || true
 	echo
