@@ -50,7 +50,7 @@ function requestsOf(pid) {
 }
 
 test('erasure: the dump holds nothing of the person, statistics count the same', async () => {
-	const ev = await publicEvent();
+	const ev = await publicEvent(['informal_worker'], { min_sessions: null, min_minutes: 1 });
 	const last = `ลบทิ้ง${uniq('')}`;
 	const me = await provenPerson(ev, { last_name: last });
 	const mine = expectStatus(await selfApi('GET', '/v1/my/registrations', undefined,
@@ -70,7 +70,13 @@ test('erasure: the dump holds nothing of the person, statistics count the same',
 	    { token: admin }), 409, 'registered-ahead');
 	assert.equal(personRow(me.pid), row);
 
+	// Present half an hour, the event over: a certificate prints the name.
+	sql(`update checkin set scanned_at = now() - interval '30 minutes'
+	    where registration_id = $1`, [mine.json.items[0].id]);
 	endEvent(ev.id);
+	const cert = expectStatus(await api('POST',
+	    `/v1/registrations/${mine.json.items[0].id}/certificate`, { token: organizer }), 201);
+	assert.ok(cert.json.name_printed.includes(me.body.first_name));
 	const before = await statsOf(ev.id);
 	const derived = sql(`select encode(national_id_hmac, 'hex') || ' ' ||
 	    encode(national_id_enc, 'hex') || ' ' || encode(phone_enc, 'hex')
@@ -93,6 +99,15 @@ test('erasure: the dump holds nothing of the person, statistics count the same',
 	assert.equal(sql(`select count(*) from registration r join checkin c
 	    on c.registration_id = r.id where r.participant_id = $1`, [me.pid]), '1');
 	expectStatus(await api('GET', `/v1/participants/${me.pid}`, { token: admin }), 404);
+	// Staff lists show the registration, anonymous.
+	const list = expectStatus(await api('GET', `/v1/events/${ev.id}/registrations`,
+	    { token: organizer }), 200);
+	const anon = list.json.items.find((i) => i.id === mine.json.items[0].id);
+	assert.equal(anon.participant.display_name, 'ลบข้อมูลแล้ว');
+	assert.equal(anon.participant.national_id_masked, 'x-xxxx-xxxxx-xx-x');
+	const verified = expectStatus(await api('GET',
+	    `/v1/certificates/verify?code=${cert.json.short_code}`), 200);
+	assert.ok(!JSON.stringify(verified.json).includes(me.body.first_name));
 
 	const after = await statsOf(ev.id);
 	assert.deepEqual(after.row, before.row, 'the event counts the same');
