@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { api, DATABASE_URL, dashedNationalId, expectProblem, expectStatus, nationalId,
-    participantBody, phoneNumber, sql, tokenFor, uniq, waitFor } from './lib.mjs';
+import { api, DATABASE_URL, dashedNationalId, expectProblem, expectStatus, LAMPHUN_AGENCY,
+    nationalId, otherOrganizer, participantBody, PHICHIT_AGENCY, phoneNumber, sql, tokenFor, uniq,
+    waitFor } from './lib.mjs';
 import { assignedScanner, checkin, expectScan } from './checkins-lib.mjs';
 import { provenPerson, publicEvent, selfApi } from './self-lib.mjs';
 
@@ -243,4 +244,34 @@ test('retention: people unseen for NGAN_RETENTION_YEARS are erased by the daily 
 	    where id = any (string_to_array($1, ',')::uuid[])`, [[old, joined, recent].join(',')]),
 	    'retention,-,-');
 	assert.equal(requestsOf(old), 'retention:job:done');
+});
+
+test('who acts on a request: admins and the organising agency only', async () => {
+	const ev = await publicEvent(['informal_worker'], { co_organizer_ids: [LAMPHUN_AGENCY] });
+	const me = await provenPerson(ev);
+	endEvent(ev.id);
+	const row = personRow(me.pid);
+	const lamphun = await otherOrganizer(LAMPHUN_AGENCY);
+	const phichit = await otherOrganizer(PHICHIT_AGENCY);
+	const scanner = await tokenFor('scanner');
+	for (const [who, token, status] of [['co-organiser', lamphun, 403], ['other agency', phichit, 404],
+	    ['scanner', scanner, 403]]) {
+		expectStatus(await api('GET', `/v1/participants/${me.pid}/personal-data`, { token }),
+		    status, who);
+		expectStatus(await api('POST', `/v1/participants/${me.pid}/personal-data/erasure`,
+		    { token }), status, who);
+		expectStatus(await api('POST', `/v1/participants/${me.pid}/personal-data/rectification`,
+		    { token, body: { first_name: 'ผิด' } }), status, who);
+	}
+	assert.equal(personRow(me.pid), row, 'refused requests change nothing');
+	assert.equal(requestsOf(me.pid), '', 'a refusal to act is not a request');
+
+	// An admin erases on request; the person's token opens nothing after.
+	expectStatus(await api('POST', `/v1/participants/${me.pid}/personal-data/erasure`,
+	    { token: admin, body: {} }), 200);
+	expectStatus(await selfApi('GET', '/v1/my/registrations', undefined,
+	    { token: me.token, addr: me.addr }), 401);
+	expectStatus(await selfApi('POST', '/v1/my/consent/withdrawal', undefined,
+	    { token: me.token, addr: me.addr }), 401);
+	assert.equal(requestsOf(me.pid), 'erasure:staff:done');
 });
