@@ -32,12 +32,16 @@ function endEvent(id) {
 	    where id = $1`, [id]);
 }
 
+// The statistics every way they group, less when they were counted.
 async function statsOf(eventId) {
-	const by = expectStatus(await api('GET', '/v1/stats/attendance?group_by=event',
-	    { token: admin }), 200, 'stats');
-	const row = by.json.items.find((i) => i.event_id === eventId);
-	assert.ok(row, 'the event is counted');
-	return { row, totals: by.json.totals };
+	const out = {};
+	for (const g of ['event', 'province', 'district', 'target_group', 'month']) {
+		const by = expectStatus(await api('GET', `/v1/stats/attendance?group_by=${g}`,
+		    { token: admin }), 200, `stats by ${g}`);
+		out[g] = { items: by.json.items, totals: by.json.totals };
+	}
+	assert.ok(out.event.items.some((i) => i.event_id === eventId), 'the event is counted');
+	return out;
 }
 
 function personRow(pid) {
@@ -110,9 +114,10 @@ test('erasure: the dump holds nothing of the person, statistics count the same',
 	    `/v1/certificates/verify?code=${cert.json.short_code}`), 200);
 	assert.ok(!JSON.stringify(verified.json).includes(me.body.first_name));
 
-	const after = await statsOf(ev.id);
-	assert.deepEqual(after.row, before.row, 'the event counts the same');
-	assert.deepEqual(after.totals, before.totals, 'the totals are the same');
+	assert.deepEqual(await statsOf(ev.id), before, 'the statistics count the same');
+	assert.equal(sql(`select count(*) from registration_feed where participant_id = $1 and
+	    data->>'participant_province_code' is not null`, [me.pid]), '0',
+	    'the change feed keeps no home province');
 
 	const dump = execFileSync(PG_DUMP, ['--no-owner', '--no-privileges', '-d', DATABASE_URL],
 	    { maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8', timeout: 120000 });
@@ -157,6 +162,10 @@ test('access and rectification, by the person and by staff', async () => {
 	expectStatus(await selfApi('POST', '/v1/my/personal-data/rectification',
 	    { province_code: '52', district_code: '1001' }, { token: me.token, addr: me.addr }), 422);
 	assert.equal(personRow(me.pid), row, 'refused corrections change nothing');
+	const moved = expectStatus(await selfApi('POST', '/v1/my/personal-data/rectification',
+	    { province_code: '52', district_code: '5202' }, { token: me.token, addr: me.addr }), 200);
+	assert.deepEqual([moved.json.district_code, moved.json.subdistrict_code], ['5202', null]);
+	const row2 = personRow(me.pid);
 
 	// A participant token on the staff routes: 401, nothing changed.
 	for (const [m, p] of [['GET', ''], ['POST', '/rectification'], ['POST', '/erasure']]) {
@@ -165,7 +174,7 @@ test('access and rectification, by the person and by staff', async () => {
 		expectStatus(res, 401, `${m} ${p}`);
 	}
 	expectStatus(await api('GET', '/v1/privacy-requests', { token: me.token }), 401);
-	assert.equal(personRow(me.pid), row);
+	assert.equal(personRow(me.pid), row2);
 
 	// The organising agency hands over a copy and corrects the national id.
 	const copy = expectStatus(await api('GET', `/v1/participants/${me.pid}/personal-data`,
@@ -179,8 +188,9 @@ test('access and rectification, by the person and by staff', async () => {
 	    { token: organizer, body: { national_id: nid, nickname: 'x' } }), 422);
 
 	assert.equal(requestsOf(me.pid), 'access:self:done rectification:self:done:first_name,phone ' +
-	    'rectification:self:refused:invalid-place access:staff:done ' +
-	    'rectification:staff:done:national_id');
+	    'rectification:self:refused:invalid-place ' +
+	    'rectification:self:done:district_code,province_code,subdistrict_code ' +
+	    'access:staff:done rectification:staff:done:national_id');
 	// What the officer reads: admins only, paged, no personal data.
 	expectStatus(await api('GET', '/v1/privacy-requests', { token: organizer }), 403);
 	const page = expectStatus(await api('GET',
@@ -189,7 +199,7 @@ test('access and rectification, by the person and by staff', async () => {
 	assert.ok(page.json.next_cursor);
 	const rest = expectStatus(await api('GET', `/v1/privacy-requests?participant=${me.pid}` +
 	    `&limit=200&cursor=${encodeURIComponent(page.json.next_cursor)}`, { token: admin }), 200);
-	assert.equal(rest.json.items.length, 3);
+	assert.equal(rest.json.items.length, 4);
 	const all = JSON.stringify([...page.json.items, ...rest.json.items]);
 	for (const v of [nid, phone, me.body.phone, me.body.national_id, 'บัวคำ'])
 		assert.ok(!all.includes(v), 'no personal data in the requests');
