@@ -120,7 +120,8 @@ privacy_my_rectify(struct http_request *req, struct ngan_req *r)
 	if (!privacy_self_or_401(req, pid))
 		return (KORE_RESULT_OK);
 
-	return (privacy_rectify(req, r, "api.my_rectify", pid, NULL));
+	return (privacy_rectify(req, r, "SELECT status, body, etag, location "
+	    "FROM api.my_rectify($1, $2)", pid, NULL));
 }
 
 /* POST /v1/participants/{id}/personal-data/rectification */
@@ -130,8 +131,9 @@ privacy_staff_rectify(struct http_request *req, struct ngan_req *r)
 	if (r->phase > 0)
 		return (db_respond(req, r));
 
-	return (privacy_rectify(req, r, "api.participant_rectify",
-	    r->actor.json, r->params[0]));
+	return (privacy_rectify(req, r, "SELECT status, body, etag, location "
+	    "FROM api.participant_rectify($1, $2, $3)", r->actor.json,
+	    r->params[0]));
 }
 
 /* POST /v1/my/personal-data/erasure, /v1/my/consent/withdrawal */
@@ -174,16 +176,16 @@ privacy_erase(struct http_request *req, struct ngan_req *r, const char *kind)
 
 /*
  * The body (validated against its field_spec) with the phone and the
- * national id sealed, then fn(first, second, body). One of the two ids
- * is the caller: the participant (first) or the staff actor (first) and
- * the participant (second).
+ * national id sealed, then query (a constant: db.c keeps the pointer)
+ * with first, second if not NULL, and the body: the participant, or the
+ * staff actor and the participant.
  */
 static int
 privacy_rectify(struct http_request *req, struct ngan_req *r,
-    const char *fn, const char *first, const char *second)
+    const char *query, const char *first, const char *second)
 {
 	json_t		*errors, *sealed;
-	char		*body, query[128];
+	char		*body;
 	int		ret;
 
 	if (r->body == NULL || json_object_size(r->body) == 0) {
@@ -204,15 +206,10 @@ privacy_rectify(struct http_request *req, struct ngan_req *r,
 
 	body = json_dumps(sealed, JSON_COMPACT);
 	json_decref(sealed);
-	if (second != NULL) {
-		(void)snprintf(query, sizeof(query), "SELECT status, body, "
-		    "etag, location FROM %s($1, $2, $3)", fn);
+	if (second != NULL)
 		ret = db_query(req, r, query, 3, first, second, body);
-	} else {
-		(void)snprintf(query, sizeof(query), "SELECT status, body, "
-		    "etag, location FROM %s($1, $2)", fn);
+	else
 		ret = db_query(req, r, query, 2, first, body);
-	}
 	free(body);
 
 	return (ret);
