@@ -340,6 +340,7 @@ privacy_self_or_401(struct http_request *req, char *pid)
 static struct kore_pgsql	retention_sql;
 static int			retention_busy;
 static char			retention_years[16];
+static u_int64_t		retention_after;	/* ms; after a failure */
 
 /*
  * Each worker ticks; the database runs the day's erasure once (see the
@@ -366,6 +367,8 @@ retention_tick(void *arg, u_int64_t now)
 		kore_pgsql_cleanup(&retention_sql);
 		retention_busy = 0;
 	}
+	if (now < retention_after)
+		return;
 
 	kore_pgsql_init(&retention_sql);
 	kore_pgsql_bind_callback(&retention_sql, retention_step, NULL);
@@ -379,7 +382,8 @@ retention_send(struct kore_pgsql *sql)
 	if (!kore_pgsql_setup(sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
 		if (sql->state == KORE_PGSQL_STATE_INIT)
 			return;
-		/* No connection now: the next tick tries again. */
+		/* No connection now: try again in a minute. */
+		retention_after = kore_time_ms() + 60000;
 		kore_pgsql_cleanup(sql);
 		retention_busy = 0;
 		return;
@@ -387,6 +391,7 @@ retention_send(struct kore_pgsql *sql)
 	if (!kore_pgsql_query_params(sql, "SELECT api.retention_tick($1)",
 	    0, 1, KORE_PGSQL_PARAM_TEXT(retention_years))) {
 		kore_log(LOG_WARNING, "retention: not sent");
+		retention_after = kore_time_ms() + 60000;
 		kore_pgsql_cleanup(sql);
 		retention_busy = 0;
 	}
@@ -414,6 +419,7 @@ retention_step(struct kore_pgsql *sql, void *arg)
 		break;
 	case KORE_PGSQL_STATE_ERROR:
 		kore_log(LOG_WARNING, "retention: the run failed");
+		retention_after = kore_time_ms() + 60000;
 		kore_pgsql_cleanup(sql);
 		retention_busy = 0;
 		break;
