@@ -340,7 +340,7 @@ privacy_self_or_401(struct http_request *req, char *pid)
 static struct kore_pgsql	retention_sql;
 static int			retention_busy;
 static char			retention_years[16];
-static u_int64_t		retention_after;	/* ms; after a failure */
+static u_int64_t		retention_after;	/* ms; after failures */
 
 /*
  * Each worker ticks; the database runs the day's erasure once (see the
