@@ -131,6 +131,11 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.min = 1, .max = 3650, .def = 30,
 		.takes = "days, 1 to 3650",
 	},
+	[CONFIG_RETENTION_YEARS] = {
+		.name = "NGAN_RETENTION_YEARS", .kind = CONFIG_KIND_INT,
+		.min = 1, .max = 100, .def = 5,
+		.takes = "years, 1 to 100",
+	},
 	[CONFIG_CHECKIN_MARGIN] = {
 		.name = "NGAN_CHECKIN_MARGIN_MINUTES", .kind = CONFIG_KIND_INT,
 		.min = 0, .max = 7 * 24 * 60, .def = 120,

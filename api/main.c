@@ -444,6 +444,44 @@ const struct route ngan_routes[] = {
 	    ROUTE_PARTICIPANT },
 	{ "/v1/my/registrations/{id}/cancel", { [POST] = { self_cancel } },
 	    ROUTE_PARTICIPANT },
+	/* privacy.c: the PDPA rights, the person's own and on request. */
+	{ "/v1/my/personal-data", { [GET] = { privacy_my_get } },
+	    ROUTE_PARTICIPANT },
+	{ "/v1/my/personal-data/rectification", {
+		[POST] = { privacy_my_rectify, .body = privacy_my_fields } },
+	    ROUTE_PARTICIPANT },
+	{ "/v1/my/personal-data/erasure", {
+		[POST] = { privacy_my_erase, .body = privacy_no_fields,
+		    .flags = CALL_BODY_OPTIONAL } }, ROUTE_PARTICIPANT },
+	{ "/v1/my/consent/withdrawal", {
+		[POST] = { privacy_my_erase, .body = privacy_no_fields,
+		    .flags = CALL_BODY_OPTIONAL } }, ROUTE_PARTICIPANT },
+	{ "/v1/participants/{id}/personal-data", {
+		[GET] = { privacy_staff_get,
+		    .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .flags = CALL_CACHE_FIRST, .cache = "no-store" } } },
+	{ "/v1/participants/{id}/personal-data/rectification", {
+		[POST] = { privacy_staff_rectify,
+		    .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .body = privacy_staff_fields, .flags = CALL_CACHE_FIRST,
+		    .cache = "no-store" } } },
+	{ "/v1/participants/{id}/personal-data/erasure", {
+		[POST] = { privacy_staff_erase,
+		    .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .body = privacy_no_fields,
+		    .flags = CALL_CACHE_FIRST | CALL_BODY_OPTIONAL,
+		    .cache = "no-store" } } },
+	{ "/v1/participants/{id}/consent/withdrawal", {
+		[POST] = { privacy_staff_erase,
+		    .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .body = privacy_no_fields,
+		    .flags = CALL_CACHE_FIRST | CALL_BODY_OPTIONAL,
+		    .cache = "no-store" } } },
+	{ "/v1/privacy-requests", {
+		[GET] = { .roles = ROLE_ADMIN, .query = privacy_request_query,
+		    .cache = "no-store", .function = "api.privacy_requests",
+		    .args = { ARG_ACTOR, ARG_QUERY + 0, ARG_QUERY + 1,
+		    ARG_QUERY + 2, ARG_QUERY + 3 } } } },
 	{ "/docs", { [GET] = { docs_page } } },
 	{ "/docs/docs.js", { [GET] = { docs_script } } },
 	{ "/docs/swagger-ui.css", { [GET] = { docs_css } } },
@@ -615,6 +653,7 @@ ngan_init(int state)
 	if (!ops_init())
 		fatal("cannot load openapi.yaml");
 	stats_refresh_init();
+	retention_init();
 	(void)docs_init();
 	notify_start();
 

@@ -504,6 +504,7 @@ enum config_id {
 	CONFIG_PARTNER_RATE,
 	CONFIG_STATS_TTL,
 	CONFIG_FEED_RETENTION_DAYS,
+	CONFIG_RETENTION_YEARS,
 	CONFIG_CHECKIN_MARGIN,
 	CONFIG_TICKET_LINK_DAYS,
 	CONFIG_WORKER_PRIORITY,
@@ -558,6 +559,7 @@ int	edge_metrics_token(const char *);
 extern const struct field_spec	participant_fields[];
 json_t	*participant_seal(json_t *, const char *, json_t *);
 int	participants_respond(struct http_request *, struct ngan_req *);
+void	participant_open(json_t *);
 int	participants_create(struct http_request *, struct ngan_req *);
 int	participants_get(struct http_request *, struct ngan_req *);
 int	participants_list(struct http_request *, struct ngan_req *);
@@ -585,6 +587,19 @@ int	self_registrations(struct http_request *, struct ngan_req *);
 int	self_cancel(struct http_request *, struct ngan_req *);
 int	self_token_claims_participant(const char *);
 void	self_refuse_on_staff_route(struct http_request *);
+
+/* privacy.c */
+extern const struct field_spec	privacy_no_fields[];
+extern const struct field_spec	privacy_my_fields[];
+extern const struct field_spec	privacy_staff_fields[];
+extern const struct field_spec	privacy_request_query[];
+int	privacy_my_get(struct http_request *, struct ngan_req *);
+int	privacy_my_rectify(struct http_request *, struct ngan_req *);
+int	privacy_my_erase(struct http_request *, struct ngan_req *);
+int	privacy_staff_get(struct http_request *, struct ngan_req *);
+int	privacy_staff_rectify(struct http_request *, struct ngan_req *);
+int	privacy_staff_erase(struct http_request *, struct ngan_req *);
+void	retention_init(void);
 
 /* checkins.c */
 int	checkins_create(struct http_request *, struct ngan_req *);

@@ -180,6 +180,16 @@ sealed_open(json_t *p, const char *marker, const char *ad, const char *out)
 	sodium_memzero(clear, sizeof(clear));
 }
 
+/* Opens the values SQL marked in participant p (privacy.c's document). */
+void
+participant_open(json_t *p)
+{
+	if (!json_is_object(p))
+		return;
+	sealed_open(p, "_national_id_enc", PII_AD_NID, "national_id");
+	sealed_open(p, "_phone_enc", PII_AD_PHONE, "phone");
+}
+
 /*
  * ?reveal=national_id,phone&purpose=...: writes the fields asked for as
  * a SQL array to fields ("{national_id,phone}"; "" when nothing is to be

@@ -126,6 +126,8 @@ export NGAN_JWT_KEY=$var/keys/jwt-current.pem
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$root/openapi.yaml}
 # Development: codes and confirmations go to the server log (api/messages.c).
 export NGAN_MESSAGES=${NGAN_MESSAGES:-log}
+# The demo's events go back to 2017; keep its people (retention, privacy.c).
+export NGAN_RETENTION_YEARS=${NGAN_RETENTION_YEARS:-30}
 
 kpid=
 shutdown() {

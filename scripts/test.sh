@@ -116,6 +116,9 @@ export NGAN_ASSETS=$root/assets
 export NGAN_PARTNER_RATE=${NGAN_PARTNER_RATE:-40}
 export NGAN_STATS_TTL=0		# fresh numbers: tests change data between reads
 export NGAN_MESSAGES=log		# tests read the codes from the server log
+# The demo's events go back to 2017: a 5-year retention would erase its
+# people on the first start. 65-privacy back-dates its own beyond this.
+export NGAN_RETENTION_YEARS=30
 NGAN_TEST_ORIGIN_PORT=$(free_port)
 export NGAN_TEST_ORIGIN_PORT
 export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT

@@ -19,9 +19,9 @@ $$;
 -- the consonant after a leading vowel: "ใจ.", as Thai abbreviates).
 create function api.certificate_name_mask(p participant) returns text
 language sql immutable as $$
-	select coalesce(p.title_th, '') || p.first_name || ' ' ||
+	select coalesce(coalesce(p.title_th, '') || p.first_name || ' ' ||
 	    left(p.last_name, case when left(p.last_name, 1) in ('เ', 'แ',
-	    'โ', 'ใ', 'ไ') then 2 else 1 end) || '.'
+	    'โ', 'ใ', 'ไ') then 2 else 1 end) || '.', api.erased_name())
 $$;
 
 -- The venue as a Thai document writes it: place, room, then ตำบล, อำเภอ,

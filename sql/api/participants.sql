@@ -5,8 +5,8 @@
 -- Masks from the digits the table keeps readable.
 create function api.nid_mask(p_last3 text) returns text
 language sql immutable as $$
-	select 'x-xxxx-xxxxx-' || substr(p_last3, 1, 2) || '-' ||
-	    substr(p_last3, 3, 1)
+	select 'x-xxxx-xxxxx-' || coalesce(substr(p_last3, 1, 2) || '-' ||
+	    substr(p_last3, 3, 1), 'xx-x')
 $$;
 
 create function api.phone_mask(p_last4 text) returns text
@@ -14,10 +14,12 @@ language sql immutable as $$
 	select 'xxx-xxx-' || p_last4
 $$;
 
--- "นายสมชาย ใจดี": Thai writes the title against the first name.
+-- "นายสมชาย ใจดี": Thai writes the title against the first name. An
+-- erased person (sql/api/privacy.sql) has none.
 create function api.participant_name(p participant) returns text
 language sql immutable as $$
-	select coalesce(p.title_th, '') || p.first_name || ' ' || p.last_name
+	select coalesce(coalesce(p.title_th, '') || p.first_name || ' ' ||
+	    p.last_name, api.erased_name())
 $$;
 
 create function api.participant_etag(p participant) returns text
@@ -123,7 +125,7 @@ begin
 	    true) then
 		return api.forbidden('Your role may not read participants.');
 	end if;
-	select * into p from participant where id = p_id;
+	select * into p from participant where id = p_id and erased_at is null;
 	-- Whom another agency registered is its business: 404.
 	if not found or not api.participant_readable(actor, p.id) then
 		return api.not_found('participant');
@@ -175,6 +177,7 @@ begin
 	), page as (
 		select p from participant p
 		where (everyone or p.id in (select id from mine)) and
+		    p.erased_at is null and
 		    (p_hmac is null or
 		    p.national_id_hmac = decode(p_hmac, 'hex')) and
 		    (pattern is null or
@@ -287,7 +290,7 @@ begin
 	    true) then
 		return api.forbidden('Your role may not read participants.');
 	end if;
-	select * into p from participant where id = p_id;
+	select * into p from participant where id = p_id and erased_at is null;
 	if not found or not api.participant_readable(actor, p.id) then
 		return api.not_found('participant');
 	end if;

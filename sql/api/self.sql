@@ -280,7 +280,8 @@ declare
 	res	api.result;
 begin
 	if p_participant is not null then
-		select id into pid from participant where id = p_participant;
+		select id into pid from participant
+		where id = p_participant and erased_at is null;
 		if pid is null then
 			err := api.problem(401, 'unauthorized', 'Unauthorized',
 			    'This participant is no longer known.');
