@@ -134,6 +134,11 @@ begin
 		return o.err;
 	end if;
 	perform api.privacy_log((o.p).id, 'access', actor, 'done', null, null);
+	-- The copy holds the national id and phone in clear: a reveal, in
+	-- the audit with the others (GET /v1/audit?kind=reveal).
+	perform api.reveal_audit_write(actor,
+	    '/v1/participants/{id}/personal-data', null, (o.p).id,
+	    array['national_id', 'phone'], 'PDPA access request (s. 30)', 1);
 	return api.ok(200, api.privacy_document(o.p));
 end;
 $$;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { api, DATABASE_URL, dashedNationalId, expectProblem, expectStatus, LAMPHUN_AGENCY,
-    nationalId, otherOrganizer, participantBody, PHICHIT_AGENCY, phoneNumber, sql, tokenFor, uniq,
+    nationalId, otherOrganizer, participantBody, PHICHIT_AGENCY, phoneNumber, sql, sqlInt, tokenFor, uniq,
     waitFor } from './lib.mjs';
 import { assignedScanner, checkin, expectScan } from './checkins-lib.mjs';
 import { provenPerson, publicEvent, selfApi } from './self-lib.mjs';
@@ -180,6 +180,9 @@ test('access and rectification, by the person and by staff', async () => {
 	const copy = expectStatus(await api('GET', `/v1/participants/${me.pid}/personal-data`,
 	    { token: organizer }), 200);
 	assert.equal(copy.json.participant.phone, phone);
+	assert.equal(sqlInt(`select count(*) from partner_audit where kind = 'reveal' and
+	    participant_id = $1 and route = '/v1/participants/{id}/personal-data'`, [me.pid]), 1,
+	    'the clear copy is in the reveal audit');
 	const staff = expectStatus(await api('POST',
 	    `/v1/participants/${me.pid}/personal-data/rectification`,
 	    { token: organizer, body: { national_id: dashedNationalId(nid) } }), 200);
