@@ -120,3 +120,52 @@ test('the app and the screen are served from assets/ with their types, CSP and s
 	assert.equal(wm.start_url, '/scan');
 	assert.equal((await api('POST', '/scan')).status, 405);
 });
+
+test('attendance for an assigned scanner: the counts, no people, an ETag of its own', async () => {
+	const e = await runningEvent();
+	const s = await assignedScanner([e.id], organizer);
+	const p = await registered(e.id);
+	const url = `/v1/events/${e.id}/attendance`;
+	const staff = expectStatus(await api('GET', url, { token: organizer }), 200);
+	const door = expectStatus(await api('GET', url, { token: s.token }), 200);
+	assert.equal(staff.json.people.length, 1);
+	assert.deepEqual(door.json.people, []);
+	assert.equal(door.json.confirmed, staff.json.confirmed);
+	assert.deepEqual(door.json.by_target_group, staff.json.by_target_group);
+	assert.doesNotMatch(door.text, new RegExp(p.display_name));
+	assert.notEqual(door.headers.get('etag'), staff.headers.get('etag'));
+	// The scanner's tag answers 304 until a scan.
+	const tag = door.headers.get('etag');
+	expectStatus(await api('GET', url, { token: s.token, headers: { 'if-none-match': tag } }), 304);
+	expectStatus(await api('POST', '/v1/checkins', { token: s.token, body: { token: p.token, event_id: e.id,
+	    nonce: `n-${Date.now()}-att` } }), 201);
+	const after = expectStatus(await api('GET', url, { token: s.token, headers: { 'if-none-match': tag } }),
+	    200);
+	assert.equal(after.json.checked_in, 1);
+	// A scanner of another event: 403, nothing read.
+	const stranger = await assignedScanner([other.id], organizer);
+	expectStatus(await api('GET', url, { token: stranger.token }), 403);
+});
+
+test('conflicts for a scanner: only the groups its own scans are in', async () => {
+	const e = await runningEvent();
+	const s1 = await assignedScanner([e.id], organizer);
+	const s2 = await assignedScanner([e.id], organizer);
+	const [p, q] = [await registered(e.id), await registered(e.id)];
+	const at = (m) => bkk(Date.now() - m * 60 * 1000);
+	const up = (s, tok, m, dev) => api('POST', '/v1/checkins/batch', { token: s.token, body: { scans: [
+	    { token: tok, event_id: e.id, scanned_at: at(m), device_id: dev, nonce: `n-${dev}-${Date.now()}` }] } });
+	// p: s1 and s2 both scanned it; q: s2 twice, on two devices.
+	expectStatus(await up(s1, p.token, 5, 'a-1'), 200);
+	expectStatus(await up(s2, p.token, 4, 'b-1'), 200);
+	expectStatus(await up(s2, q.token, 5, 'b-1'), 200);
+	expectStatus(await up(s2, q.token, 4, 'b-2'), 200);
+	const url = `/v1/events/${e.id}/checkins/conflicts`;
+	const ids = async (tok) => expectStatus(await api('GET', url, { token: tok }), 200).json.items
+	    .map((c) => c.registration_id).sort();
+	assert.deepEqual(await ids(organizer), [p.id, q.id].sort());
+	assert.deepEqual(await ids(s2.token), [p.id, q.id].sort());
+	assert.deepEqual(await ids(s1.token), [p.id]);
+	const stranger = await assignedScanner([other.id], organizer);
+	expectStatus(await api('GET', url, { token: stranger.token }), 403);
+});

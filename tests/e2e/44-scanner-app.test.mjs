@@ -28,8 +28,7 @@ const SHOTS = process.env.NGAN_SCREENSHOTS;
 const W = 400;
 const H = 400;
 
-let organizer, event, scannerUser, password, dir;
-const browsers = [];
+let organizer, event, scannerUser, password, dir, video, browser, session;
 
 // A 1-bit greyscale PNG as the API draws it (filter 0 on every row):
 // { size, dark(x, y) }.
@@ -70,11 +69,11 @@ async function qrPixels(registrationId, format) {
 
 // YUV4MPEG2, 4:2:0, grey: each QR centred on white for `frames` frames;
 // Chromium loops the file.
-function writeY4m(file, images, frames = 8) {
+function writeY4m(file, images, frames = 6) {
 	const ySize = W * H;
 	const chroma = Buffer.alloc(ySize / 2, 128);
 	const parts = [Buffer.from(`YUV4MPEG2 W${W} H${H} F8:1 Ip A1:1 C420jpeg\n`)];
-	for (const img of images) {
+	for (const img of images.length > 0 ? images : [{ size: 0 }]) {
 		const y = Buffer.alloc(ySize, 235);
 		const x0 = (W - img.size) >> 1;
 		const y0 = (H - img.size) >> 1;
@@ -91,44 +90,41 @@ function writeY4m(file, images, frames = 8) {
 	writeFileSync(file, Buffer.concat(parts));
 }
 
-async function cameraOn(images, name) {
-	const file = join(dir, `${name}.y4m`);
-	writeY4m(file, images);
-	lap('launch');
-	const b = await chromium.launch({ executablePath: CHROMIUM,
-	    args: [...ARGS, `--use-file-for-fake-video-capture=${file}`] });
-	browsers.push(b);
-	lap('launched');
-	return b;
+// One browser films one file; Chromium opens it again each time a
+// capture starts, so each test writes its tickets there before its
+// devices turn their cameras on.
+function film(images) {
+	writeY4m(video, images);
 }
 
-async function newDevice(browser, opts = {}) {
+// A phone; signedIn: with the session of the first sign-in in its
+// storage (a sign-in costs an argon2id hash; test 1 and the axe test
+// sign in through the form).
+async function newDevice({ signedIn = true, ...opts } = {}) {
 	const ctx = await browser.newContext({ viewport: { width: 360, height: 780 }, ...opts });
 	await ctx.grantPermissions(['camera'], { origin: BASE_URL });
+	if (signedIn && session)
+		await ctx.addInitScript((s) => localStorage.setItem('ngan.session', s), session);
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => console.error('page error:', e.message));
 	return { ctx, page };
 }
 
 // Signs in, opens the event, waits for its manifest on the device.
-const T0 = Date.now();
-const lap = (m) => console.error(`[${Date.now() - T0} ms] ${m}`);
 async function openApp(page) {
-	lap('goto');
 	await page.goto(`${BASE_URL}/scan`);
-	await page.fill('#username', scannerUser.username);
-	await page.fill('#password', password);
-	await page.click('#signin-form button[type=submit]');
+	if (!session) {
+		await page.fill('#username', scannerUser.username);
+		await page.fill('#password', password);
+		await page.click('#signin-form button[type=submit]');
+	}
 	await page.click(`button[data-event-id="${event.id}"]`);
 	await page.waitForFunction(() => document.getElementById('manifest-state')
 	    .dataset.fetched !== undefined);
-	lap('manifest');
-	await page.evaluate(() => navigator.serviceWorker.ready);
-	lap('sw ready');
+	session ??= await page.evaluate(() => localStorage.getItem('ngan.session'));
 }
 
 async function resultOf(page, colour) {
-	lap(`wait ${colour}`);
 	await page.waitForSelector(`#result[data-result="${colour}"]`, { timeout: 15000 });
 	return page.textContent('#result-head');
 }
@@ -145,6 +141,10 @@ function scans(regId) {
 before(async () => {
 	assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (scripts/deps.sh)`);
 	dir = mkdtempSync(join(tmpdir(), 'ngan-scan-'));
+	video = join(dir, 'camera.y4m');
+	film([]);
+	browser = await chromium.launch({ executablePath: CHROMIUM,
+	    args: [...ARGS, `--use-file-for-fake-video-capture=${video}`] });
 	organizer = await tokenFor('organizer');
 	event = await runningEvent({ title: `งานทดสอบสแกน ${uniq('')}` });
 	({ user: scannerUser, password } = await createUser({ role: 'scanner', username: uniq('door.') }));
@@ -154,16 +154,15 @@ before(async () => {
 });
 
 after(async () => {
-	for (const b of browsers)
-		await b.close();
+	await browser?.close();
 	if (dir)
 		rmSync(dir, { recursive: true, force: true });
 });
 
 test('a scan checks in (green), and the venue screen\'s bar moves within 2 s', async () => {
 	const p = await registered(event.id, { target_group: 'labour_volunteer' });
-	const browser = await cameraOn([await qrPixels(p.id, 'compact')], 'one');
-	const { ctx, page } = await newDevice(browser);
+	film([await qrPixels(p.id, 'compact')]);
+	const { ctx, page } = await newDevice();
 	await openApp(page);
 	assert.equal(await page.getAttribute('html', 'lang'), 'th');
 
@@ -196,9 +195,10 @@ test('offline: three tickets scanned, the network back, three check-ins', async 
 	const images = [];
 	for (const p of people)
 		images.push(await qrPixels(p.id, 'compact'));
-	const browser = await cameraOn(images, 'three');
-	const { ctx, page } = await newDevice(browser);
+	film(images);
+	const { ctx, page } = await newDevice();
 	await openApp(page);
+	await page.evaluate(() => navigator.serviceWorker.ready);
 	await ctx.setOffline(true);
 	// The service worker keeps the app: it reloads with no network.
 	await page.reload();
@@ -218,9 +218,9 @@ test('offline: three tickets scanned, the network back, three check-ins', async 
 
 test('two devices scan one ticket offline: one check-in, the conflict shown on both', async () => {
 	const p = await registered(event.id);
-	const browser = await cameraOn([await qrPixels(p.id, 'compact')], 'conflict');
-	const a = await newDevice(browser);
-	const b = await newDevice(browser);
+	film([await qrPixels(p.id, 'compact')]);
+	const a = await newDevice();
+	const b = await newDevice();
 	for (const d of [a, b]) {
 		await openApp(d.page);
 		await d.ctx.setOffline(true);
@@ -244,8 +244,8 @@ test('two devices scan one ticket offline: one check-in, the conflict shown on b
 
 test('a reissued ticket is red offline after the manifest refresh (JWT QR)', async () => {
 	const p = await registered(event.id);
-	const browser = await cameraOn([await qrPixels(p.id, 'jwt')], 'revoked');
-	const { ctx, page } = await newDevice(browser);
+	film([await qrPixels(p.id, 'jwt')]);
+	const { ctx, page } = await newDevice();
 	await openApp(page);
 	const before = await page.getAttribute('#manifest-state', 'data-fetched');
 	const res = await rawOrApi('POST', `/v1/registrations/${p.id}/ticket/reissue`, { token: organizer });
@@ -264,9 +264,9 @@ test('a reissued ticket is red offline after the manifest refresh (JWT QR)', asy
 
 test('axe-core: no serious violations on the app and the screen at 360 px', async () => {
 	const p = await registered(event.id);
-	const browser = await cameraOn([await qrPixels(p.id, 'compact')], 'axe');
+	film([await qrPixels(p.id, 'compact')]);
 	// CSP bypassed only to inject axe-core into the page.
-	const { ctx, page } = await newDevice(browser, { bypassCSP: true });
+	const { ctx, page } = await newDevice({ signedIn: false, bypassCSP: true });
 	const audit = async (pg, what) => {
 		await pg.addScriptTag({ path: AXE });
 		const r = await pg.evaluate(() => window.axe.run(document,
