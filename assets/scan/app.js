@@ -502,7 +502,7 @@ async function pollCount() {
 	if (r.status === 200) {
 		state.countTag = r.etag;
 		$('count').textContent = t('count', r.json.checked_in,
-		    r.json.confirmed);
+		    r.json.registered);
 		$('count').dataset.checkedIn = String(r.json.checked_in);
 	}
 }

@@ -40,14 +40,15 @@ function draw() {
 	const r = state.report;
 	if (!r)
 		return;
-	$('total').textContent = t('count', r.checked_in, r.confirmed);
+	// Arrivals against registrations (confirmed and waitlisted).
+	$('total').textContent = t('count', r.checked_in, r.registered);
 	$('total').dataset.checkedIn = String(r.checked_in);
 	$('groups').replaceChildren(...r.by_target_group.map((g) =>
 	    bar(lang === 'th' ? g.name_th : g.name_en, g.checked_in,
-	    g.confirmed, g.target_group)));
+	    g.registered, g.target_group)));
 	$('sessions').replaceChildren(...r.by_session.map((s) =>
 	    bar(`${timeText(s.starts_at)} ${s.title}`, s.checked_in,
-	    r.confirmed, s.session_id)));
+	    r.registered, s.session_id)));
 	const now = Date.now();
 	const next = r.by_session.filter((s) => Date.parse(s.starts_at) > now)
 	    .sort((a, b) => a.starts_at.localeCompare(b.starts_at))[0];

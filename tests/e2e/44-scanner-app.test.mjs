@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { BASE_URL, createUser, sqlInt, tokenFor, uniq, waitFor } from './lib.mjs';
+import { BASE_URL, bkk, createUser, nationalId, sqlInt, tokenFor, uniq, waitFor } from './lib.mjs';
 import { rawOrApi, registered, runningEvent } from './checkins-lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -129,6 +129,15 @@ async function resultOf(page, colour) {
 	return page.textContent('#result-head');
 }
 
+// Waits for this answer (the box may show an earlier one meanwhile).
+function resultIs(page, colour, head) {
+	return page.waitForFunction(([c, h]) => {
+		const box = document.getElementById('result');
+		return box.dataset.result === c &&
+		    document.getElementById('result-head').textContent === h;
+	}, [colour, head], { timeout: 15000 });
+}
+
 function counted(regId) {
 	return sqlInt(`select count(*) from checkin where registration_id = $1::uuid
 	    and state = 'effective' and direction = 'in'`, [regId]);
@@ -146,7 +155,15 @@ before(async () => {
 	browser = await chromium.launch({ executablePath: CHROMIUM,
 	    args: [...ARGS, `--use-file-for-fake-video-capture=${video}`] });
 	organizer = await tokenFor('organizer');
-	event = await runningEvent({ title: `งานทดสอบสแกน ${uniq('')}` });
+	event = await runningEvent({ title: 'อบรมอาชีพแรงงานนอกระบบ จังหวัดลำปาง' });
+	const now = Date.now();
+	for (const [title, from, to] of [['พิธีเปิดและบรรยายสิทธิประกันสังคม มาตรา 40', -30, 60],
+	    ['ฝึกปฏิบัติ: ทำขนมไทยเพื่อขาย', 90, 210]]) {
+		const r = await rawOrApi('POST', `/v1/events/${event.id}/sessions`, { token: organizer,
+		    body: { title, kind: from < 0 ? 'opening' : 'workshop', starts_at: bkk(now + from * 60000),
+		    ends_at: bkk(now + to * 60000) } });
+		assert.equal(r.status, 201, r.text);
+	}
 	({ user: scannerUser, password } = await createUser({ role: 'scanner', username: uniq('door.') }));
 	const res = await rawOrApi('PUT', `/v1/events/${event.id}/scanners/${scannerUser.id}`,
 	    { token: organizer });
@@ -160,18 +177,23 @@ after(async () => {
 });
 
 test('a scan checks in (green), and the venue screen\'s bar moves within 2 s', async () => {
-	const p = await registered(event.id, { target_group: 'labour_volunteer' });
+	const p = await registered(event.id, { target_group: 'labour_volunteer',
+	    participant: { first_name: 'สมศรี' } });
+	for (const first_name of ['บุญมี', 'คำแปง'])
+		await registered(event.id, { target_group: 'informal_worker', participant: { first_name } });
 	film([await qrPixels(p.id, 'compact')]);
 	const { ctx, page } = await newDevice();
 	await openApp(page);
 	assert.equal(await page.getAttribute('html', 'lang'), 'th');
 
 	const screen = await ctx.newPage();
-	await screen.setViewportSize({ width: 1280, height: 720 });
+	await screen.setViewportSize({ width: 1280, height: 800 });
 	await screen.goto(`${BASE_URL}/scan/screen`);
 	await screen.click(`button[data-event-id="${event.id}"]`);
 	const bar = '#groups li[data-key="labour_volunteer"]';
 	await screen.waitForSelector(`${bar}[data-value="0"]`);
+	assert.match(await screen.textContent('#next'), /^อีก \d+ นาที: ฝึกปฏิบัติ/);
+	assert.equal(await screen.locator('#sessions li').count(), 2);
 
 	await page.click('#toggle');
 	assert.equal(await resultOf(page, 'green'), 'ผ่าน: เข้างานแล้ว');
@@ -184,9 +206,14 @@ test('a scan checks in (green), and the venue screen\'s bar moves within 2 s', a
 	    and device_id like 'scan-%' and not offline`, [p.id]), 1);
 	if (SHOTS) {
 		await page.screenshot({ path: join(SHOTS, 'scanner-app.png'), fullPage: true });
-		await screen.screenshot({ path: join(SHOTS, 'venue-screen.png') });
+		await screen.screenshot({ path: join(SHOTS, 'venue-screen.png'), fullPage: true });
 	}
 	await page.click('#toggle');
+	// Undo: the check-in no longer counts, and the bar goes back.
+	await page.click('#annul');
+	await resultIs(page, 'amber', 'ยกเลิกการสแกนแล้ว');
+	assert.equal(counted(p.id), 0);
+	await screen.waitForSelector(`${bar}[data-value="0"]`);
 	await ctx.close();
 });
 
@@ -295,7 +322,16 @@ test('axe-core: no serious violations on the app and the screen at 360 px', asyn
 	await page.click('#walkin-open');
 	await page.waitForSelector('#w-group option', { state: 'attached' });
 	await audit(page, 'walk-in form');
-	await page.click('#walkin-close');
+	// A walk-in: registered and checked in at once.
+	await page.fill('#w-first', 'มานี');
+	await page.fill('#w-last', 'มีนา');
+	await page.fill('#w-nid', nationalId());
+	await page.selectOption('#w-group', 'labour_volunteer');
+	await page.check('#w-consent');
+	await page.click('#walkin-submit');
+	await resultIs(page, 'green', 'ลงทะเบียนหน้างานแล้ว');
+	assert.equal(sqlInt(`select count(*) from registration r join checkin c on c.registration_id = r.id
+	    and c.state = 'effective' where r.event_id = $1::uuid and r.source = 'walk_in'`, [event.id]), 1);
 	// Touch targets: every button at least 44 px high.
 	const small = await page.$$eval('button', (bs) => bs.filter((b) => b.offsetParent !== null &&
 	    b.getBoundingClientRect().height < 44).map((b) => b.id));
