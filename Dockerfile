@@ -36,9 +36,11 @@ WORKDIR /src
 COPY tests/package.json tests/package-lock.json tests/
 RUN cd tests && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 COPY assets/docs.html assets/docs.js assets/
-RUN mkdir -p assets/vendor \
+COPY assets/scan/ assets/scan/
+RUN mkdir -p assets/vendor assets/scan/vendor \
  && cp tests/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
-    tests/node_modules/swagger-ui-dist/swagger-ui.css assets/vendor/
+    tests/node_modules/swagger-ui-dist/swagger-ui.css assets/vendor/ \
+ && cp tests/node_modules/jsqr/dist/jsQR.js assets/scan/vendor/
 
 FROM debian:bookworm-slim
 # The runtime is Debian's kore binary without its package: the package

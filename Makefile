@@ -62,7 +62,19 @@ module: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
 SWAGGER_UI=	tests/node_modules/swagger-ui-dist
 VENDOR=		assets/vendor/swagger-ui-bundle.js assets/vendor/swagger-ui.css
 
-assets: $(VENDOR)
+# GET /scan: the scanner app decodes QR codes with jsQR where the
+# browser has no BarcodeDetector; the same pinned-npm way.
+JSQR=		tests/node_modules/jsqr/dist/jsQR.js
+SCAN_VENDOR=	assets/scan/vendor/jsQR.js
+
+assets: $(VENDOR) $(SCAN_VENDOR)
+
+$(SCAN_VENDOR): $(JSQR)
+	@mkdir -p assets/scan/vendor
+	cp $(JSQR) $@
+
+$(JSQR):
+	@echo "$@ missing: run make deps (npm ci in tests/)" >&2; exit 1
 
 assets/vendor/%: $(SWAGGER_UI)/%
 	@mkdir -p assets/vendor
@@ -181,4 +193,4 @@ lint: deps
 	@bash scripts/lint.sh
 
 clean:
-	rm -rf build build-san build-fuzz assets/vendor
+	rm -rf build build-san build-fuzz assets/vendor assets/scan/vendor

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "ngan.h"
@@ -23,6 +24,14 @@
 #define TICKET_CACHE_SIZE	2048	/* verified tickets per worker */
 #define MANIFEST_AD		"ngan-manifest-v1"
 #define MANIFEST_KEY_LABEL	"ngan-manifest-key:"
+#define GCM_NONCE		12
+#define GCM_TAG			16
+
+/* How a manifest's entries are sealed: ?cipher= of the request. */
+enum manifest_cipher {
+	CIPHER_XCHACHA,		/* xchacha20-poly1305, libsodium's */
+	CIPHER_AESGCM		/* aes-256-gcm, WebCrypto's and CryptoKit's */
+};
 
 /* A ticket seen before: what its signature check said. */
 struct ticket_seen {
@@ -42,7 +51,9 @@ static int		scan_respond(struct http_request *, struct ngan_req *);
 static int		manifest_respond(struct http_request *,
 			    struct ngan_req *);
 static int		manifest_entry(json_t *, const char *, const u_int8_t *,
-			    json_t *);
+			    int, json_t *);
+static u_int8_t		*manifest_seal(int, const u_int8_t *, const char *,
+			    size_t, size_t *);
 static int		ticket_payload(const char *, const char *, int,
 			    char *, size_t);
 
@@ -370,10 +381,19 @@ attendance_respond(struct http_request *req, struct ngan_req *r)
 int
 checkins_manifest(struct http_request *req, struct ngan_req *r)
 {
-	char		*since;
+	char		*since, *cipher;
 
 	if (r->phase > 0)
 		return (manifest_respond(req, r));
+
+	cipher = NULL;
+	if (query_string(req, "cipher", &cipher) &&
+	    strcmp(cipher, "xchacha20-poly1305") != 0 &&
+	    strcmp(cipher, "aes-256-gcm") != 0) {
+		query_error(req, "cipher", "enum", "cipher is "
+		    "xchacha20-poly1305 (the default) or aes-256-gcm.");
+		return (KORE_RESULT_OK);
+	}
 
 	since = NULL;
 	if (query_string(req, "since", &since)) {
@@ -401,8 +421,9 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 	json_t			*body, *entries, *entry, *out, *revoked, *e;
 	const char		*event_id, *status;
 	u_int8_t		mkey[crypto_auth_hmacsha256_BYTES];
-	char			mkey_b64[64], label[80];
+	char			mkey_b64[64], label[80], *cipher;
 	size_t			i;
+	int			aead;
 
 	if (db_rows(r) != 1 || db_isnull(r, 0, 0) ||
 	    strcmp(db_value(r, 0, 0), "200") != 0)
@@ -419,6 +440,10 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
+	/* Checked in the first phase. */
+	aead = query_string(req, "cipher", &cipher) &&
+	    !strcmp(cipher, "aes-256-gcm") ? CIPHER_AESGCM : CIPHER_XCHACHA;
+
 	(void)snprintf(label, sizeof(label), "%s%s", MANIFEST_KEY_LABEL,
 	    event_id);
 	crypto_auth_hmacsha256(mkey, (const u_int8_t *)label, strlen(label),
@@ -429,7 +454,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 	revoked = json_array();
 	json_array_foreach(entries, i, entry) {
 		e = json_object();
-		if (!manifest_entry(entry, event_id, mkey, e)) {
+		if (!manifest_entry(entry, event_id, mkey, aead, e)) {
 			json_decref(e);
 			json_decref(out);
 			json_decref(revoked);
@@ -453,7 +478,15 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 		json_object_set_new(body, "revocations", revoked);
 	json_object_set_new(body, "kid", json_string(auth_kid()));
 	json_object_set_new(body, "manifest_key", json_string(mkey_b64));
-	json_object_set_new(body, "derivation", json_string(
+	json_object_set_new(body, "cipher", json_string(aead == CIPHER_AESGCM ?
+	    "aes-256-gcm" : "xchacha20-poly1305"));
+	json_object_set_new(body, "derivation", json_string(aead ==
+	    CIPHER_AESGCM ?
+	    "payload = the ticket's JWT payload segment (between the dots); "
+	    "ticket_key = hex(HMAC-SHA-256(base64url-decoded manifest_key, "
+	    "payload)); sealed = base64url(iv(12) || AES-256-GCM("
+	    "JSON {display_name, target_group}, ad \"" MANIFEST_AD "\", "
+	    "key = SHA-256(payload)) || tag(16))" :
 	    "payload = the ticket's JWT payload segment (between the dots); "
 	    "ticket_key = hex(HMAC-SHA-256(base64url-decoded manifest_key, "
 	    "payload)); sealed = base64url(nonce(24) || XChaCha20-Poly1305("
@@ -468,7 +501,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 /* One manifest entry from the database's row; out gets the public one. */
 static int
 manifest_entry(json_t *row, const char *evt, const u_int8_t *mkey,
-    json_t *out)
+    int aead, json_t *out)
 {
 	const char	*reg;
 	json_t		*plain;
@@ -501,17 +534,12 @@ manifest_entry(json_t *row, const char *evt, const u_int8_t *mkey,
 		return (KORE_RESULT_ERROR);
 
 	tlen = strlen(text);
-	slen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + tlen +
-	    crypto_aead_xchacha20poly1305_ietf_ABYTES;
-	sealed = kore_malloc(slen);
-	randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(sealed +
-	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
-	    (const u_int8_t *)text, tlen, (const u_int8_t *)MANIFEST_AD,
-	    sizeof(MANIFEST_AD) - 1, NULL, sealed, key);
+	sealed = manifest_seal(aead, key, text, tlen, &slen);
 	sodium_memzero(text, tlen);
 	free(text);
 	sodium_memzero(key, sizeof(key));
+	if (sealed == NULL)
+		return (KORE_RESULT_ERROR);
 
 	blen = sodium_base64_ENCODED_LEN(slen,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -526,6 +554,58 @@ manifest_entry(json_t *row, const char *evt, const u_int8_t *mkey,
 	kore_free(b64);
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * nonce || ciphertext (|| tag for GCM, as WebCrypto returns and takes it)
+ * of text under key (32 bytes). Caller must kore_free the answer; NULL
+ * when OpenSSL fails.
+ */
+static u_int8_t *
+manifest_seal(int aead, const u_int8_t *key, const char *text, size_t tlen,
+    size_t *slen)
+{
+	EVP_CIPHER_CTX	*ctx;
+	u_int8_t	*sealed, *ct;
+	int		n, fin, ok;
+
+	if (aead == CIPHER_XCHACHA) {
+		*slen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + tlen +
+		    crypto_aead_xchacha20poly1305_ietf_ABYTES;
+		sealed = kore_malloc(*slen);
+		randombytes_buf(sealed,
+		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(sealed +
+		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
+		    (const u_int8_t *)text, tlen,
+		    (const u_int8_t *)MANIFEST_AD, sizeof(MANIFEST_AD) - 1,
+		    NULL, sealed, key);
+		return (sealed);
+	}
+
+	*slen = GCM_NONCE + tlen + GCM_TAG;
+	sealed = kore_malloc(*slen);
+	randombytes_buf(sealed, GCM_NONCE);
+	ct = sealed + GCM_NONCE;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		kore_free(sealed);
+		return (NULL);
+	}
+	ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, sealed) &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const u_int8_t *)MANIFEST_AD,
+	    sizeof(MANIFEST_AD) - 1) &&
+	    EVP_EncryptUpdate(ctx, ct, &n, (const u_int8_t *)text,
+	    (int)tlen) && (size_t)n == tlen &&
+	    EVP_EncryptFinal_ex(ctx, ct + n, &fin) && fin == 0 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG,
+	    ct + tlen);
+	EVP_CIPHER_CTX_free(ctx);
+	if (!ok) {
+		kore_free(sealed);
+		return (NULL);
+	}
+
+	return (sealed);
 }
 
 /*

@@ -96,6 +96,8 @@ const struct field_spec event_cancel_fields[] = {
 };
 
 /* GET /v1/events: the list's filters, passed on as one object. */
+static const char *const scanning_choices[] = { "me", NULL };
+
 const struct field_spec event_query[] = {
 	QUERY_LIMIT,
 	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
@@ -114,7 +116,10 @@ const struct field_spec event_query[] = {
 	{ .name = "agency", .type = FIELD_UUID, .flags = FIELD_FILTER },
 	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
 	    .max = 200, .message = "Search for 1 to 200 characters." },
-	QUERY_CURSOR,
+	QUERY_CURSOR,		/* ARG_QUERY + 10 in main.c */
+	/* The scanner app's list: the events the caller is assigned to. */
+	{ .name = "scanning", .type = FIELD_STRING, .flags = FIELD_FILTER,
+	    .choices = scanning_choices },
 	{ NULL }
 };
 

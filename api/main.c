@@ -486,6 +486,17 @@ const struct route ngan_routes[] = {
 	{ "/docs/docs.js", { [GET] = { docs_script } } },
 	{ "/docs/swagger-ui.css", { [GET] = { docs_css } } },
 	{ "/docs/swagger-ui-bundle.js", { [GET] = { docs_bundle } } },
+	/* scan.c: the scanner app and the venue screen */
+	{ "/scan", { [GET] = { scan_asset } } },
+	{ "/scan/screen", { [GET] = { scan_asset } } },
+	{ "/scan/app.js", { [GET] = { scan_asset } } },
+	{ "/scan/common.js", { [GET] = { scan_asset } } },
+	{ "/scan/screen.js", { [GET] = { scan_asset } } },
+	{ "/scan/scan.css", { [GET] = { scan_asset } } },
+	{ "/scan/sw.js", { [GET] = { scan_asset } } },
+	{ "/scan/manifest.webmanifest", { [GET] = { scan_asset } } },
+	{ "/scan/icon.svg", { [GET] = { scan_asset } } },
+	{ "/scan/jsQR.js", { [GET] = { scan_asset } } },
 };
 const size_t ngan_routes_count = sizeof(ngan_routes) / sizeof(ngan_routes[0]);
 
@@ -655,6 +666,7 @@ ngan_init(int state)
 	stats_refresh_init();
 	retention_init();
 	(void)docs_init();
+	(void)scan_init();
 	notify_start();
 
 	return (KORE_RESULT_OK);

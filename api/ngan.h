@@ -468,6 +468,8 @@ int	docs_page(struct http_request *, struct ngan_req *);
 int	docs_script(struct http_request *, struct ngan_req *);
 int	docs_css(struct http_request *, struct ngan_req *);
 int	docs_bundle(struct http_request *, struct ngan_req *);
+int	scan_init(void);
+int	scan_asset(struct http_request *, struct ngan_req *);
 
 /* metrics.c */
 int	metrics_init(size_t);

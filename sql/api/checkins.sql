@@ -464,6 +464,19 @@ language sql stable as $$
 	    end
 $$;
 
+-- The door's reads (the live count, the conflicts it took part in):
+-- staff of the event and the scanners assigned to it.
+create function api.checkin_door_error(actor jsonb, e event)
+returns api.result
+language sql stable as $$
+	select case when e.id is null or not (api.event_visible(actor, e) or
+	    api.checkin_allowed(actor, e)) then api.not_found('event')
+	    when not api.checkin_allowed(actor, e) then
+		api.forbidden('Only the organising agency and the event''s '
+		    'scanners see this.')
+	    end
+$$;
+
 -- GET /v1/events/{id}/checkins: the scan log, newest last; f: session_id,
 -- device_id, result, each optional.
 create function api.checkins_list(actor jsonb, p_event uuid, f jsonb,
@@ -536,7 +549,7 @@ declare
 	zero	constant uuid := '00000000-0000-0000-0000-000000000000';
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_staff_error(actor, e);
+	err := api.checkin_door_error(actor, e);
 	if (err).status is not null then
 		return err;
 	end if;
@@ -547,11 +560,15 @@ begin
 			return api.bad_cursor();
 		end if;
 	end if;
+	-- A scanner sees the conflicts one of its own scans is in.
 	with keys as (
 		select distinct d.registration_id,
 		    coalesce(d.session_id, zero) as sk, d.direction
 		from checkin d
-		where d.event_id = p_event and d.state = 'duplicate'
+		where d.event_id = p_event and d.state = 'duplicate' and
+		    (api.event_staff(actor, e) or exists (select from
+		    checkin m where m.registration_id = d.registration_id and
+		    m.user_id = (actor->>'sub')::uuid))
 	), groups as (
 		select k.*, g.scans, g.first_at, g.first_id
 		from keys k, lateral (
@@ -664,13 +681,19 @@ declare
 	as_of	timestamptz;
 	body	jsonb;
 	zero	constant uuid := '00000000-0000-0000-0000-000000000000';
+	door	boolean;
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_staff_error(actor, e);
+	err := api.checkin_door_error(actor, e);
 	if (err).status is not null then
 		return err;
 	end if;
 	select v.tag, v.as_of into tag, as_of from api.attendance_version(e) v;
+	-- Scanners get the counts without the people: their own tag.
+	door := not api.event_staff(actor, e);
+	if door then
+		tag := '"' || md5(tag || ':door') || '"';
+	end if;
 	if p_if_none_match is not null and (p_if_none_match = '*' or
 	    tag = any (string_to_array(replace(replace(p_if_none_match, ' ',
 	    ''), 'W/', ''), ','))) then
@@ -807,7 +830,7 @@ begin
 		    (e.min_sessions is null or p.sessions >= e.min_sessions) and
 		    (e.min_minutes is null or p.minutes >= e.min_minutes) end)
 		order by p.created_at, p.id) from person p
-		where p.status = 'confirmed' or p.came), '[]'))
+		where (p.status = 'confirmed' or p.came) and not door), '[]'))
 	into body;
 	return api.ok(200, body, tag);
 end;

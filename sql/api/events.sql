@@ -148,6 +148,9 @@ begin
 		    e.fiscal_year_be = (f->>'fiscal_year_be')::int) and
 		    (f->>'agency' is null or
 		    e.agency_id = (f->>'agency')::uuid) and
+		    (f->>'scanning' is null or exists (select from
+		    event_scanner s where s.event_id = e.id and
+		    s.user_id = (actor->>'sub')::uuid)) and
 		    (v_from is null or e.starts_at >= v_from) and
 		    (v_to is null or e.starts_at < v_to) and
 		    (v_q is null or (e.title || ' ' || e.venue_name) like
