@@ -12,7 +12,7 @@ CFLAGS+=	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual
 CFLAGS+=	-Wsign-compare -Wtype-limits -Wno-unused-parameter
 # Spec tables leave trailing members out on purpose (they are zero).
 CFLAGS+=	-Wno-missing-field-initializers
-CFLAGS+=	$(KORE_FEATURES) -Iapi
+CFLAGS+=	$(KORE_FEATURES) -Iapi -I$(I18N_DIR)
 # Certificates (api/certificate_pdf.c): Cairo, Pango and fontconfig, read
 # when a compiler runs as KORE_FEATURES is; their headers as system ones,
 # so our warnings stay errors without theirs.
@@ -38,6 +38,16 @@ SRCS!=		ls api/*.c
 SRCS?=		$(wildcard api/*.c)
 OBJS=		$(SRCS:api/%.c=$(BUILD)/obj/%.o)
 HDRS=		$(wildcard api/*.h)
+
+# The messages (api/i18n.tsv) as the sorted C table api/i18n.c searches;
+# one copy whatever BUILD is (the table is the same for every build).
+I18N_DIR=	build/gen
+I18N_TABLE=	$(I18N_DIR)/i18n_table.h
+
+$(I18N_TABLE): api/i18n.tsv scripts/i18n-table.awk
+	@mkdir -p $(I18N_DIR)
+	LC_ALL=C awk -f scripts/i18n-table.awk api/i18n.tsv > $@.tmp
+	mv $@.tmp $@
 
 # Unit tests of the pure code, without Kore: one file a module
 # (tests/unit/test_<module>.c includes api/<module>.c), and unit.c runs
@@ -86,7 +96,7 @@ $(SWAGGER_UI)/%:
 # npm's files, not ours: make must not delete them as intermediates.
 .SECONDARY: $(VENDOR:assets/vendor/%=$(SWAGGER_UI)/%)
 
-$(BUILD)/obj/%.o: api/%.c $(HDRS)
+$(BUILD)/obj/%.o: api/%.c $(HDRS) $(I18N_TABLE)
 	@mkdir -p $(BUILD)/obj
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -102,7 +112,8 @@ $(BUILD)/ngan-pii: tools/ngan-pii.c api/pii.c $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tools/ngan-pii.c api/pii.c -lsodium
 
-$(BUILD)/unit-tests: $(UNIT_SRCS) tests/unit/unit.h $(SRCS) $(HDRS)
+$(BUILD)/unit-tests: $(UNIT_SRCS) tests/unit/unit.h $(SRCS) $(HDRS) \
+	    $(I18N_TABLE)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) -DNGAN_UNIT_TEST -Itests/unit $(LDFLAGS) -o $@ \
 	    $(UNIT_SRCS) $(LDLIBS)
@@ -118,11 +129,12 @@ FUZZ_SAN=	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS=	-std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 		-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wno-missing-field-initializers $(KORE_FEATURES) -Iapi \
+		-I$(I18N_DIR) \
 		$(PANGO_CFLAGS) -Itests/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_OBJS=	$(SRCS:api/%.c=build-fuzz/obj/%.o) \
 		build-fuzz/obj/kore_stubs.o
 
-build-fuzz/obj/%.o: api/%.c $(HDRS)
+build-fuzz/obj/%.o: api/%.c $(HDRS) $(I18N_TABLE)
 	@mkdir -p build-fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 

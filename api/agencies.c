@@ -26,10 +26,10 @@ const struct field_spec agency_fields[] = {
 const struct field_spec agency_query[] = {
 	QUERY_LIMIT,
 	{ .name = "kind", .type = FIELD_STRING, .choices = agency_kinds,
-	    .code = "enum", .message = "kind is not a kind of agency." },
+	    .code = "enum", .message = "agencies.kind_unknown" },
 	{ .name = "province", .type = FIELD_STRING,
 	    .check = province_code_check,
-	    .message = "province is a two-digit province code." },
+	    .message = "agencies.province_filter" },
 	QUERY_CURSOR,
 	{ NULL }
 };
@@ -39,7 +39,7 @@ province_code_check(const char *s)
 {
 	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9')
-		return ("A province code is two digits.");
+		return ("agencies.province_code_two_digits");
 
 	return (NULL);
 }

@@ -119,7 +119,7 @@ partner_read_scope(struct http_request *req, struct ngan_req *r)
 	if (db_rows(r) == 1 && db_isnull(r, 0, 0) && !db_isnull(r, 0, 1))
 		return (db_value(r, 0, 1));
 	if (db_rows(r) == 1 && db_isnull(r, 0, 0)) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (NULL);
 	}
 	(void)partner_respond(req, r);
@@ -169,7 +169,7 @@ const struct field_spec audit_query[] = {
 	QUERY_CURSOR,
 	{ .name = "client", .type = FIELD_UUID },
 	{ .name = "kind", .type = FIELD_STRING, .choices = audit_kinds,
-	    .code = "enum", .message = "kind is partner_read or reveal." },
+	    .code = "enum", .message = "audit.kind_filter" },
 	{ .name = "from", .type = FIELD_TIME },
 	{ .name = "to", .type = FIELD_TIME },
 	{ NULL }

@@ -636,8 +636,7 @@ auth_bearer(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_ERROR);
 	default:
 		memset(&r->actor, 0, sizeof(r->actor));
-		problem_retry_after(req, 503, 2, "The database is unreachable; "
-		    "try again shortly.");
+		problem_retry_after(req, 503, 2, "error.db_unreachable");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -660,8 +659,8 @@ auth_refuse_revoked(struct http_request *req)
 {
 	http_response_header(req, "www-authenticate",
 	    "Bearer error=\"invalid_token\"");
-	problem(req, 401, "unauthorized", "This session has ended or the "
-	    "account is disabled; sign in again.");
+	problem(req, 401, "unauthorized",
+	    "auth.session_ended_account_disabled");
 }
 
 /* 401 without a token, 403 with one of another role. */
@@ -673,7 +672,7 @@ auth_require(struct http_request *req, struct ngan_req *r, int roles)
 		return (KORE_RESULT_ERROR);
 	}
 	if (!(r->actor.role & roles)) {
-		problem(req, 403, NULL, "Your role may not do this.");
+		problem(req, 403, NULL, "auth.role_refused");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -810,8 +809,7 @@ grant_password(struct http_request *req, struct ngan_req *r)
 	user = oauth_param(r, "username");
 	pass = oauth_param(r, "password");
 	if (!edge_client_key(req, client, sizeof(client))) {
-		problem(req, 500, NULL, "Could not tell where the request "
-		    "came from.");
+		problem(req, 500, NULL, "auth.could_tell_where_request");
 		return (KORE_RESULT_OK);
 	}
 
@@ -831,8 +829,8 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		wait = (int)strtol(db_value(r, 0, 0), NULL, 10);
 		if (wait > 0) {
 			oauth_no_store(req);
-			problem_retry_after(req, 429, wait, "Too many failed "
-			    "sign-ins; wait before trying again.");
+			problem_retry_after(req, 429, wait,
+			    "auth.too_many_failed_signins");
 			return (KORE_RESULT_OK);
 		}
 		hash = db_isnull(r, 0, 1) ? dummy_hash : db_value(r, 0, 2);
@@ -1027,7 +1025,7 @@ token_answer(struct http_request *req, const char *sub, const char *role,
 	access = jwt_issue(sub, role, agency_id, scope, sid, is_client,
 	    (long)time(NULL));
 	if (access == NULL) {
-		problem(req, 500, NULL, "Could not sign the token.");
+		problem(req, 500, NULL, "auth.could_sign_token");
 		return;
 	}
 

@@ -76,7 +76,7 @@ certificates_issue(struct http_request *req, struct ngan_req *r)
 
 	uuid_make(id);
 	if ((token = cert_token(id)) == NULL) {
-		problem(req, 500, NULL, "Could not sign the certificate.");
+		problem(req, 500, NULL, "certificates.could_sign_certificate");
 		return (KORE_RESULT_OK);
 	}
 
@@ -140,8 +140,8 @@ certificates_issue_event(struct http_request *req, struct ngan_req *r)
 		if ((token = cert_token(id)) == NULL) {
 			json_decref(items);
 			json_decref(body);
-			problem(req, 500, NULL, "Could not sign a "
-			    "certificate.");
+			problem(req, 500, NULL,
+			    "certificates.could_sign_certificate");
 			return (KORE_RESULT_OK);
 		}
 		json_array_append_new(items, json_pack("{s:O, s:s, s:s}",
@@ -216,8 +216,7 @@ certificates_pdf(struct http_request *req, struct ngan_req *r)
 		jwt_free(jwt);
 	}
 	if (!ok) {
-		problem(req, 403, NULL, "This link is not for this "
-		    "certificate.");
+		problem(req, 403, NULL, "certificates.link_certificate");
 		return (KORE_RESULT_OK);
 	}
 
@@ -246,7 +245,7 @@ pdf_answer(struct http_request *req, struct ngan_req *r)
 		return (db_respond(req, r));
 
 	if ((info = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 
@@ -287,7 +286,7 @@ pdf_answer(struct http_request *req, struct ngan_req *r)
 		kore_free(signature);
 		kore_log(LOG_ERR, "certificate: the PDF could not be drawn");
 		json_decref(info);
-		problem(req, 500, NULL, "Could not draw the certificate.");
+		problem(req, 500, NULL, "certificates.could_draw_certificate");
 		return (KORE_RESULT_OK);
 	}
 
@@ -372,8 +371,7 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 		if ((file = http_file_lookup(req, "file")) == NULL)
 			file = TAILQ_FIRST(&req->files);
 		if (file == NULL) {
-			problem(req, 415, NULL, "Send the image as a part "
-			    "named \"file\" of multipart/form-data.");
+			problem(req, 415, NULL, "upload.multipart_file");
 			return (KORE_RESULT_OK);
 		}
 		n = file->length;
@@ -381,17 +379,16 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 	    !strncasecmp(type, "application/octet-stream", 24)) {
 		n = req->http_body_length;
 	} else {
-		problem(req, 415, NULL, "Send a PNG or JPEG image as the "
-		    "body or as multipart/form-data.");
+		problem(req, 415, NULL, "certificates.send_png_jpeg_image");
 		return (KORE_RESULT_OK);
 	}
 	if (n > CERT_IMAGE_BYTES_MAX) {
-		problem(req, 413, NULL, "A certificate image is at most "
-		    "1 MiB.");
+		problem(req, 413, NULL,
+		    "certificates.certificate_image_most_1");
 		return (KORE_RESULT_OK);
 	}
 	if (n == 0) {
-		problem(req, 415, NULL, "The file is empty.");
+		problem(req, 415, NULL, "upload.file_empty");
 		return (KORE_RESULT_OK);
 	}
 
@@ -406,7 +403,7 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 	}
 	if (off != n) {
 		kore_free(buf);
-		problem(req, 400, NULL, "The file could not be read whole.");
+		problem(req, 400, NULL, "upload.file_incomplete");
 		return (KORE_RESULT_OK);
 	}
 
@@ -416,23 +413,21 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 	kore_free(buf);
 	if (ret == IMAGE_CORRUPT) {
 		kore_free(clean);
-		problem(req, 422, "image-unreadable", "The image is truncated "
-		    "or damaged: its size cannot be read, or it does not end "
-		    "as its format says.");
+		problem(req, 422, "image-unreadable",
+		    "certificates.image_truncated_damaged_size");
 		return (KORE_RESULT_OK);
 	}
 	if (ret != IMAGE_OK || (info.type != IMAGE_PNG &&
 	    info.type != IMAGE_JPEG)) {
 		kore_free(clean);
-		problem(req, 415, NULL, "Only PNG and JPEG images are taken "
-		    "(told by the file's bytes, not its name).");
+		problem(req, 415, NULL, "certificates.png_jpeg_images_are");
 		return (KORE_RESULT_OK);
 	}
 	if (info.width > CERT_IMAGE_SIDE_MAX ||
 	    info.height > CERT_IMAGE_SIDE_MAX) {
 		kore_free(clean);
-		problem(req, 422, "image-too-large", "A certificate image is "
-		    "at most 1500 pixels on either side.");
+		problem(req, 422, "image-too-large",
+		    "certificates.certificate_image_most_1500");
 		return (KORE_RESULT_OK);
 	}
 
@@ -546,9 +541,8 @@ certificates_verify(struct http_request *req, struct ngan_req *r)
 
 	http_response_header(req, "cache-control", "no-store");
 	if (!query_string(req, "code", &code) || *code == '\0') {
-		query_error(req, "code", "required", "code is the short code "
-		    "printed on the certificate or the token its QR code "
-		    "holds.");
+		query_error(req, "code", "required",
+		    "certificates.code_short_code_printed");
 		return (KORE_RESULT_OK);
 	}
 
@@ -557,7 +551,7 @@ certificates_verify(struct http_request *req, struct ngan_req *r)
 	if (is_token) {
 		if (strlen(code) > 4096) {
 			query_error(req, "code", "length",
-			    "A certificate token is under 4096 characters.");
+			    "certificates.certificate_token_under_4096");
 			return (KORE_RESULT_OK);
 		}
 		if (jwt_verify(code, CERT_AUDIENCE, &jwt)) {
@@ -569,13 +563,13 @@ certificates_verify(struct http_request *req, struct ngan_req *r)
 			jwt_free(jwt);
 		}
 	} else if (!short_code_parse(code, sc)) {
-		query_error(req, "code", "format", "A short code is twelve "
-		    "letters and digits, as 7K3M-Q9TX-2HPA.");
+		query_error(req, "code", "format",
+		    "certificates.short_code_twelve_letters");
 		return (KORE_RESULT_OK);
 	}
 
 	if (!edge_client_key(req, client, sizeof(client))) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 

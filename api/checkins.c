@@ -98,13 +98,13 @@ const struct field_spec checkin_annul_fields[] = {
 const struct field_spec checkin_query[] = {
 	QUERY_LIMIT,
 	{ .name = "session_id", .type = FIELD_UUID, .flags = FIELD_FILTER,
-	    .message = "session_id is a UUID." },
+	    .message = "checkins.session_filter" },
 	{ .name = "device_id", .type = FIELD_STRING, .flags = FIELD_FILTER,
 	    .min = 1, .max = 100, .code = "length",
-	    .message = "device_id is 1 to 100 characters." },
+	    .message = "checkins.device_filter" },
 	{ .name = "result", .type = FIELD_STRING, .flags = FIELD_FILTER,
 	    .choices = results, .code = "enum",
-	    .message = "result is one of the scan results." },
+	    .message = "checkins.result_filter" },
 	QUERY_CURSOR,
 	{ NULL }
 };
@@ -123,7 +123,7 @@ nonce_check(const char *s)
 	for (; *s != '\0'; s++) {
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' &&
 		    *s != ':' && *s != '-')
-			return ("A nonce is letters, digits and . _ : - only.");
+			return ("checkins.nonce_letters_digits");
 	}
 
 	return (NULL);
@@ -134,56 +134,6 @@ int
 checkins_margin(void)
 {
 	return (config_int(CONFIG_CHECKIN_MARGIN));
-}
-
-/*
- * "en" when Accept-Language prefers English to Thai, else "th": the
- * highest q of en or en-*, against th (or *, when th is not named).
- */
-const char *
-checkins_lang(struct http_request *req)
-{
-	const char	*h, *p, *end, *semi;
-	double		q, q_en, q_th, q_any;
-	size_t		len;
-
-	if (!http_request_header(req, "accept-language", &h))
-		return ("th");
-
-	q_en = q_th = q_any = -1;
-	for (p = h; *p != '\0'; p = *end == ',' ? end + 1 : end) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if ((end = strchr(p, ',')) == NULL)
-			end = p + strlen(p);
-		semi = memchr(p, ';', (size_t)(end - p));
-		len = (size_t)((semi != NULL ? semi : end) - p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		q = 1;
-		if (semi != NULL) {
-			while (*++semi == ' ')
-				;
-			if ((semi[0] == 'q' || semi[0] == 'Q') &&
-			    semi[1] == '=')
-				q = strtod(semi + 2, NULL);
-		}
-		if (len >= 2 && strncasecmp(p, "en", 2) == 0 &&
-		    (len == 2 || p[2] == '-')) {
-			if (q > q_en)
-				q_en = q;
-		} else if (len >= 2 && strncasecmp(p, "th", 2) == 0 &&
-		    (len == 2 || p[2] == '-')) {
-			if (q > q_th)
-				q_th = q;
-		} else if (len == 1 && *p == '*') {
-			q_any = q;
-		}
-	}
-	if (q_th < 0)
-		q_th = q_any;
-
-	return (q_en > 0 && q_en > q_th ? "en" : "th");
 }
 
 /*
@@ -276,10 +226,10 @@ checkins_create(struct http_request *req, struct ngan_req *r)
 		return (scan_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
-	http_response_header(req, "vary", "accept-language");
+	i18n_headers(req, i18n_lang(req));
 
 	if (!scan_prepare(r->body)) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	(void)snprintf(margin_text, sizeof(margin_text), "%d",
@@ -287,7 +237,7 @@ checkins_create(struct http_request *req, struct ngan_req *r)
 	scan = json_dumps(r->body, JSON_COMPACT);
 	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
 	    "NULL::text, r.kind FROM api.checkin($1, $2, $3, $4) r", 4,
-	    r->actor.json, scan, checkins_lang(req), margin_text);
+	    r->actor.json, scan, i18n_code(i18n_lang(req)), margin_text);
 	free(scan);
 
 	return (ret);
@@ -305,13 +255,13 @@ checkins_batch(struct http_request *req, struct ngan_req *r)
 		return (scan_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
-	http_response_header(req, "vary", "accept-language");
+	i18n_headers(req, i18n_lang(req));
 
 	scans = json_object_get(r->body, "scans");
 	json_array_foreach(scans, i, scan) {
 		if (!scan_prepare(scan)) {
 			problem(req, 500, NULL,
-			    "Something went wrong on our side.");
+			    "error.internal");
 			return (KORE_RESULT_OK);
 		}
 	}
@@ -320,7 +270,7 @@ checkins_batch(struct http_request *req, struct ngan_req *r)
 	text = json_dumps(scans, JSON_COMPACT);
 	ret = db_query(req, r, "SELECT r.status, r.body, NULL::text, "
 	    "NULL::text, r.kind FROM api.checkin_batch($1, $2, $3, $4) r", 4,
-	    r->actor.json, text, checkins_lang(req), margin_text);
+	    r->actor.json, text, i18n_code(i18n_lang(req)), margin_text);
 	free(text);
 
 	return (ret);
@@ -390,8 +340,7 @@ checkins_manifest(struct http_request *req, struct ngan_req *r)
 	if (query_string(req, "cipher", &cipher) &&
 	    strcmp(cipher, "xchacha20-poly1305") != 0 &&
 	    strcmp(cipher, "aes-256-gcm") != 0) {
-		query_error(req, "cipher", "enum", "cipher is "
-		    "xchacha20-poly1305 (the default) or aes-256-gcm.");
+		query_error(req, "cipher", "enum", "checkins.cipher_choices");
 		return (KORE_RESULT_OK);
 	}
 
@@ -401,9 +350,8 @@ checkins_manifest(struct http_request *req, struct ngan_req *r)
 		if (strlen(since) > 19 && since[strlen(since) - 6] == ' ')
 			since[strlen(since) - 6] = '+';
 		if (time_check(since) != NULL) {
-			query_error(req, "since", "format", "since is an RFC "
-			    "3339 time, such as next_since of the last "
-			    "manifest.");
+			query_error(req, "since", "format",
+			    "checkins.since_rfc_3339_time");
 			return (KORE_RESULT_OK);
 		}
 	}
@@ -436,7 +384,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 	if (body == NULL || keys == NULL || event_id == NULL ||
 	    !json_is_array(entries) || auth_kid() == NULL) {
 		json_decref(body);
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 
@@ -460,7 +408,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 			json_decref(revoked);
 			json_decref(body);
 			problem(req, 500, NULL,
-			    "Something went wrong on our side.");
+			    "error.internal");
 			return (KORE_RESULT_OK);
 		}
 		status = json_string_value(json_object_get(e, "status"));

@@ -283,7 +283,7 @@ db_start(struct http_request *req, struct ngan_req *r)
 		db_release(r);
 		r->db_state = DB_IDLE;
 		problem_retry_after(req, 503, 2,
-		    "The database is unreachable; try again shortly.");
+		    "error.db_unreachable");
 		return (KORE_RESULT_OK);
 	}
 	/* The next in line may find a connection free too. */
@@ -755,20 +755,18 @@ db_failed(struct http_request *req, struct ngan_req *r)
 
 	r->db_state = DB_IDLE;
 	if (ran) {
-		problem_retry_after(req, 503, 1, "The database went away "
-		    "while answering; try again.");
+		problem_retry_after(req, 503, 1, "error.db_went_away");
 	} else if (broken) {
 		problem_retry_after(req, 503, 2,
-		    "The database is unreachable; try again shortly.");
+		    "error.db_unreachable");
 	} else if (r->sqlstate[0] != '\0' && (!strcmp(r->sqlstate, "40001") ||
 	    !strcmp(r->sqlstate, "40P01") || !strcmp(r->sqlstate, "55P03"))) {
 		problem_retry_after(req, 503, 1,
-		    "The request met a concurrent change; try again.");
+		    "error.db_concurrent");
 	} else if (!strncmp(r->sqlstate, "23", 2)) {
-		problem(req, 409, NULL, "The change conflicts with "
-		    "existing data.");
+		problem(req, 409, NULL, "error.db_conflict");
 	} else {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 	}
 
 	return (KORE_RESULT_OK);
@@ -885,13 +883,13 @@ int
 db_respond(struct http_request *req, struct ngan_req *r)
 {
 	const char	*body;
-	char		*text, loc[256];
+	char		loc[256];
 	json_t		*json, *rid;
 	int		status;
 
 	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1)) {
 		kore_log(LOG_ERR, "%s: no result row", r->route->pattern);
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 
@@ -917,19 +915,16 @@ db_respond(struct http_request *req, struct ngan_req *r)
 	/* Problems from SQL get the request id like every other. */
 	json = json_loads(body, 0, NULL);
 	if (json == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	rid = json_string(r->request_id);
 	json_object_set_new(json, "request_id", rid);
-	text = json_dumps(json, JSON_COMPACT);
-	json_decref(json);
 	if (status == 401)
 		http_response_header(req, "www-authenticate",
 		    "Bearer error=\"invalid_token\"");
-	respond_text(req, status, "application/problem+json", text,
-	    text != NULL ? strlen(text) : 0);
-	free(text);
+	problem_send(req, status, json);
+	json_decref(json);
 
 	return (KORE_RESULT_OK);
 }

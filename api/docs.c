@@ -66,8 +66,7 @@ static int
 asset_send(struct http_request *req, size_t i)
 {
 	if (assets[i].data == NULL) {
-		problem(req, 503, NULL, "The reference page was not built "
-		    "(make build copies it into assets/).");
+		problem(req, 503, NULL, "docs.reference_page_was_built");
 		return (KORE_RESULT_OK);
 	}
 	http_response_header(req, "cache-control", "public, max-age=300");

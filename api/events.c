@@ -112,10 +112,10 @@ const struct field_spec event_query[] = {
 	    .choices = event_kinds },
 	{ .name = "fiscal_year_be", .type = FIELD_INT, .flags = FIELD_FILTER,
 	    .min = 2400, .max = 2800,
-	    .message = "A Buddhist Era year such as 2563." },
+	    .message = "events.buddhist_era_year_such" },
 	{ .name = "agency", .type = FIELD_UUID, .flags = FIELD_FILTER },
 	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
-	    .max = 200, .message = "Search for 1 to 200 characters." },
+	    .max = 200, .message = "events.search_1_200_characters" },
 	QUERY_CURSOR,		/* ARG_QUERY + 10 in main.c */
 	/* The scanner app's list: the events the caller is assigned to. */
 	{ .name = "scanning", .type = FIELD_STRING, .flags = FIELD_FILTER,
@@ -133,8 +133,7 @@ digits_check(const char *s, size_t n)
 			break;
 	}
 	if (i != n || s[i] != '\0')
-		return ("A place code is digits: province 2, district 4, "
-		    "subdistrict 6.");
+		return ("events.place_code_digits_province");
 
 	return (NULL);
 }

@@ -62,7 +62,7 @@ const struct field_spec group_query[] = {
 	    .check = province_check },
 	{ .name = "agency", .type = FIELD_UUID, .flags = FIELD_FILTER },
 	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
-	    .max = 200, .message = "Search for 1 to 200 characters." },
+	    .max = 200, .message = "events.search_1_200_characters" },
 	QUERY_CURSOR,
 	{ NULL }
 };
@@ -77,8 +77,7 @@ code_check(const char *s, size_t n)
 			break;
 	}
 	if (i != n || s[i] != '\0')
-		return ("A place code is digits: province 2, district 4, "
-		    "subdistrict 6.");
+		return ("events.place_code_digits_province");
 
 	return (NULL);
 }
@@ -110,7 +109,7 @@ category_check(const char *s)
 	for (i = 0; s[i] != '\0'; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
 		    (i > 0 && s[i] >= '0' && s[i] <= '9')))
-			return ("A category code such as textiles or food.");
+			return ("groups.category_code_such_textiles");
 	}
 
 	return (NULL);
@@ -120,7 +119,7 @@ static const char *
 category_filter_check(const char *s)
 {
 	if (*s == '\0')
-		return ("This filter may not be empty.");
+		return ("groups.filter_empty");
 
 	return (category_check(s));
 }
@@ -150,7 +149,7 @@ group_seal(json_t *body, json_t *errors)
 	}
 	if (pii_phone(in, phone) != PII_OK) {
 		validation_error(errors, "contact.phone", "format",
-		    "A Thai phone number: 9 or 10 digits starting with 0.");
+		    "groups.thai_phone_number_9");
 		json_decref(out);
 		return (NULL);
 	}
@@ -205,7 +204,7 @@ groups_respond(struct http_request *req, struct ngan_req *r)
 		return (db_respond(req, r));
 
 	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	if ((items = json_object_get(body, "items")) != NULL) {
@@ -239,7 +238,7 @@ groups_create(struct http_request *req, struct ngan_req *r)
 	errors = json_array();
 	if ((sealed = group_seal(r->body, errors)) == NULL) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
@@ -267,7 +266,7 @@ groups_patch(struct http_request *req, struct ngan_req *r)
 	errors = json_array();
 	if ((sealed = group_seal(r->body, errors)) == NULL) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);

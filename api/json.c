@@ -49,6 +49,19 @@ validation_error(json_t *errors, const char *field, const char *code,
 	json_array_append_new(errors, e);
 }
 
+/* The arguments of the last error's message; args is stolen. */
+void
+error_args(json_t *errors, json_t *args)
+{
+	json_t		*e;
+
+	e = json_array_get(errors, json_array_size(errors) - 1);
+	if (json_is_object(e) && args != NULL)
+		json_object_set_new(e, "args", args);
+	else
+		json_decref(args);
+}
+
 /* Code points in valid UTF-8 (Jansson has checked the encoding). */
 size_t
 utf8_length(const char *s)
@@ -114,8 +127,8 @@ validate_object(json_t *obj, const struct field_spec *specs, json_t *errors,
 		(void)snprintf(path, sizeof(path), "%.*s", *prefix != '\0' ?
 		    (int)strlen(prefix) - 1 : 0, prefix);
 		validation_error(errors, path, "type",
-		    *prefix != '\0' ? "This field must be an object." :
-		    "The body must be a JSON object.");
+		    *prefix != '\0' ? "json.field_must_object" :
+		    "json.body_must_json_object");
 		return;
 	}
 
@@ -127,7 +140,7 @@ validate_object(json_t *obj, const struct field_spec *specs, json_t *errors,
 		if (s->name == NULL) {
 			(void)snprintf(path, sizeof(path), "%s%s", prefix, key);
 			validation_error(errors, path, "unknown",
-			    "This field is not part of the request.");
+			    "json.field_part_request");
 		}
 	}
 
@@ -137,7 +150,7 @@ validate_object(json_t *obj, const struct field_spec *specs, json_t *errors,
 		if (value == NULL) {
 			if (s->flags & FIELD_REQUIRED) {
 				validation_error(errors, path, "required",
-				    "This field is required.");
+				    "json.field_required");
 			}
 			continue;
 		}
@@ -181,10 +194,10 @@ date_check(const char *s)
 
 	if (strlen(s) < 10 || !digits(s, 4, &y) || s[4] != '-' ||
 	    !digits(s + 5, 2, &m) || s[7] != '-' || !digits(s + 8, 2, &d))
-		return ("Write a date as YYYY-MM-DD.");
+		return ("json.write_date_yyyymmdd");
 	if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 ||
 	    d > month_days(y, m))
-		return ("This date does not exist.");
+		return ("json.date_unreal");
 
 	return (NULL);
 }
@@ -197,8 +210,7 @@ time_check(const char *s)
 	int		h, mi, sec, oh, om;
 
 	if (date_check(s) != NULL || (s[10] != 'T' && s[10] != 't'))
-		return ("Write a time as RFC 3339, e.g. "
-		    "2020-01-07T09:00:00+07:00.");
+		return ("json.write_time_rfc_3339");
 	p = s + 11;
 	if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi))
 		goto bad;
@@ -234,8 +246,7 @@ time_check(const char *s)
 	return (NULL);
 
 bad:
-	return ("Write a time as RFC 3339 with an offset, e.g. "
-	    "2020-01-07T09:00:00+07:00.");
+	return ("json.write_time_offset");
 }
 
 static void
@@ -252,7 +263,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	if (json_is_null(v)) {
 		if (!(s->flags & FIELD_NULLABLE))
 			validation_error(errors, path, "type",
-			    "This field may not be null.");
+			    "json.field_null");
 		return;
 	}
 
@@ -261,7 +272,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	case FIELD_DATE:
 		if (!json_is_string(v)) {
 			validation_error(errors, path, "type",
-			    "This field must be a string.");
+			    "json.field_must_string");
 			return;
 		}
 		why = s->type == FIELD_TIME ? time_check(json_string_value(v)) :
@@ -273,21 +284,21 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	case FIELD_UUID:
 		if (!json_is_string(v)) {
 			validation_error(errors, path, "type",
-			    "This field must be a string.");
+			    "json.field_must_string");
 			return;
 		}
 		str = json_string_value(v);
 		if (s->type == FIELD_UUID) {
 			if (!uuid_valid(str))
 				validation_error(errors, path, "format",
-				    "This field must be a UUID.");
+				    "json.field_must_uuid");
 			return;
 		}
 		len = utf8_length(str);
 		if ((s->min > 0 && len < (size_t)s->min) ||
 		    (s->max > 0 && len > (size_t)s->max)) {
 			validation_error(errors, path, "length",
-			    "This text is too short or too long.");
+			    "json.text_too_short_too");
 			return;
 		}
 		if (s->choices != NULL) {
@@ -297,7 +308,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 			}
 			if (s->choices[k] == NULL) {
 				validation_error(errors, path, "enum",
-				    "This value is not one of the choices.");
+				    "json.value_one_choices");
 				return;
 			}
 		}
@@ -307,23 +318,23 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	case FIELD_INT:
 		if (!json_is_integer(v)) {
 			validation_error(errors, path, "type",
-			    "This field must be an integer.");
+			    "json.field_must_integer");
 			return;
 		}
 		n = json_integer_value(v);
 		if (n < s->min || n > s->max)
 			validation_error(errors, path, "range",
-			    "This number is out of range.");
+			    "json.number_out_range");
 		break;
 	case FIELD_BOOL:
 		if (!json_is_boolean(v))
 			validation_error(errors, path, "type",
-			    "This field must be true or false.");
+			    "json.field_must_true_false");
 		break;
 	case FIELD_OBJECT:
 		if (!json_is_object(v)) {
 			validation_error(errors, path, "type",
-			    "This field must be an object.");
+			    "json.field_must_object");
 		} else if (s->sub != NULL) {
 			(void)snprintf(sub, sizeof(sub), "%s.", path);
 			validate_object(v, s->sub, errors, sub);
@@ -334,14 +345,14 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	case FIELD_STRING_ARRAY:
 		if (!json_is_array(v)) {
 			validation_error(errors, path, "type",
-			    "This field must be an array.");
+			    "json.field_must_array");
 			return;
 		}
 		len = json_array_size(v);
 		if ((s->min > 0 && len < (size_t)s->min) ||
 		    (s->max > 0 && len > (size_t)s->max)) {
 			validation_error(errors, path, "length",
-			    "This list has too few or too many items.");
+			    "json.list_too_few_too");
 			return;
 		}
 		if (s->type == FIELD_OBJECT_ARRAY) {
@@ -364,14 +375,14 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 				}
 				if ((size_t)k < i) {
 					validation_error(errors, sub,
-					    "duplicate", "This value is "
-					    "already in the list.");
+					    "duplicate",
+					    "json.value_already_list");
 					continue;
 				}
 			}
 			if (!json_is_string(item)) {
 				validation_error(errors, sub, "type",
-				    "Each item must be a string.");
+				    "json.each_item_must_string");
 				continue;
 			}
 			str = json_string_value(item);
@@ -382,8 +393,7 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 				}
 				if (s->choices[k] == NULL) {
 					validation_error(errors, sub, "enum",
-					    "This value is not one of the "
-					    "choices.");
+					    "json.value_one_choices");
 					continue;
 				}
 			}
@@ -538,11 +548,11 @@ query_value_check(const struct field_spec *s, const char *v)
 		n = strtoll(v, &end, 10);
 		if (errno != 0 || end == v || *end != '\0' || n < s->min ||
 		    n > s->max)
-			why = "This must be a whole number in range.";
+			why = "json.must_whole_number_range";
 		break;
 	case FIELD_UUID:
 		if (!uuid_valid(v))
-			why = "This must be a UUID.";
+			why = "json.must_uuid";
 		break;
 	case FIELD_DATE:
 		why = date_check(v);
@@ -559,11 +569,11 @@ query_value_check(const struct field_spec *s, const char *v)
 					break;
 			}
 			if (s->choices[k] == NULL)
-				why = "This value is not one of the choices.";
+				why = "json.value_one_choices";
 		} else if (s->max > 0) {
 			len = utf8_length(v);
 			if ((long long)len < s->min || (long long)len > s->max)
-				why = "The value is too short or too long.";
+				why = "json.value_too_short_too";
 		}
 		break;
 	}
@@ -632,13 +642,13 @@ json_body_or_error(struct http_request *req, struct ngan_req *r,
 	if (!http_request_header(req, "content-type", &type) ||
 	    strncasecmp(type, "application/json", 16) != 0 ||
 	    (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
-		problem(req, 415, NULL, "Send the body as application/json.");
+		problem(req, 415, NULL, "json.send_body_applicationjson");
 		return (KORE_RESULT_ERROR);
 	}
 
 	len = req->http_body_length;
 	if (len > NGAN_JSON_BODY_MAX) {
-		problem(req, 413, NULL, "JSON bodies are limited to 1 MiB.");
+		problem(req, 413, NULL, "json.json_bodies_are_limited");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -658,8 +668,8 @@ json_body_or_error(struct http_request *req, struct ngan_req *r,
 	    JSON_DECODE_ANY, &err);
 	kore_free(buf);
 	if (r->body == NULL) {
-		problem(req, 400, "malformed-json", "The body is not valid "
-		    "JSON (or not UTF-8).");
+		problem(req, 400, "malformed-json",
+		    "json.body_valid_json_utf8");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -667,9 +677,9 @@ json_body_or_error(struct http_request *req, struct ngan_req *r,
 		if (!json_is_object(r->body)) {
 			errors = json_array();
 			validation_error(errors, "", "type",
-			    "The body must be a JSON object.");
+			    "json.body_must_json_object");
 			problem_errors(req, 422, "validation",
-			    "The request body has invalid fields.", errors);
+			    "validation.body", errors);
 			return (KORE_RESULT_ERROR);
 		}
 		return (KORE_RESULT_OK);
@@ -688,7 +698,7 @@ json_body_validate(struct http_request *req, struct ngan_req *r,
 	errors = json_array();
 	if (json_validate(r->body, specs, errors) > 0) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_ERROR);
 	}
 	json_decref(errors);
@@ -711,7 +721,7 @@ query_limit_or_422(struct http_request *req, int *limit)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 200) {
 		query_error(req, "limit", "range",
-		    "limit is a whole number from 1 to 200.");
+		    "json.limit_whole_number_from");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -728,7 +738,7 @@ query_error(struct http_request *req, const char *field, const char *code,
 
 	errors = json_array();
 	validation_error(errors, field, code, message);
-	problem_errors(req, 422, "validation", "A query parameter is invalid.",
+	problem_errors(req, 422, "validation", "validation.query",
 	    errors);
 }
 

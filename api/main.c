@@ -737,7 +737,7 @@ api_dispatch(struct http_request *req)
 	r->route = route_find(ngan_routes, ngan_routes_count, req->path,
 	    r->params, &known);
 	if (r->route == NULL) {
-		problem(req, 404, NULL, "No resource lives at this path.");
+		problem(req, 404, NULL, "main.resource_lives_path");
 		dispatch_done(req, r);
 		return (KORE_RESULT_OK);
 	}
@@ -756,7 +756,7 @@ api_dispatch(struct http_request *req)
 		}
 		if (allow[0] != '\0')
 			http_response_header(req, "allow", allow);
-		problem(req, 405, NULL, "This method is not allowed here.");
+		problem(req, 405, NULL, "main.method_allowed_here");
 		dispatch_done(req, r);
 		return (KORE_RESULT_OK);
 	}
@@ -765,8 +765,7 @@ api_dispatch(struct http_request *req)
 		n = query_parse(req->query_string, r->qnames, r->qvalues,
 		    NGAN_QUERY_MAX);
 		if (n < 0) {
-			problem(req, 400, NULL, "The query string is "
-			    "malformed.");
+			problem(req, 400, NULL, "main.query_string_malformed");
 			dispatch_done(req, r);
 			return (KORE_RESULT_OK);
 		}

@@ -202,9 +202,26 @@ void	problem_errors(struct http_request *, int, const char *,
 	    const char *, json_t *);
 void	problem_unauthorized(struct http_request *, int);
 void	problem_retry_after(struct http_request *, int, int, const char *);
+void	problem_send(struct http_request *, int, json_t *);
 void	respond_json(struct http_request *, int, json_t *);
 void	respond_text(struct http_request *, int, const char *, const char *,
 	    size_t);
+
+/* i18n.c: the messages of api/i18n.tsv in Thai or English. */
+#define I18N_TH		0
+#define I18N_EN		1
+int		i18n_lang_parse(const char *);
+const char	*i18n_code(int);
+const char	*i18n_template(const char *, int);
+int		i18n_entry(size_t, const char **, const char **,
+		    const char **);
+char		*i18n_render(const char *, json_t *, int);
+void		i18n_errors(json_t *, int);
+void		i18n_problem(json_t *, int);
+void		i18n_import_report(json_t *, int);
+int		i18n_lang(struct http_request *);
+void		i18n_headers(struct http_request *, int);
+void		i18n_answer(struct http_request *, json_t *);
 
 /* etag.c (pure), conditional.c */
 void	etag_of(const void *, size_t, char *);
@@ -252,6 +269,7 @@ struct field_spec {
 };
 
 void	validation_error(json_t *, const char *, const char *, const char *);
+void	error_args(json_t *, json_t *);
 int	json_validate(json_t *, const struct field_spec *, json_t *);
 size_t	utf8_length(const char *);
 const char *time_check(const char *);
@@ -613,7 +631,6 @@ extern const struct field_spec	checkin_conflict_query[];
 int	attendance_respond(struct http_request *, struct ngan_req *);
 int	checkins_manifest(struct http_request *, struct ngan_req *);
 int	checkins_margin(void);
-const char	*checkins_lang(struct http_request *);
 
 /* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
 #define PII_OK			0

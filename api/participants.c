@@ -101,20 +101,20 @@ participant_seal(json_t *p, const char *prefix, json_t *errors)
 	case PII_OK:
 		break;
 	case PII_CHECKSUM:
-		validation_error(errors, field, "checksum", "The check digit "
-		    "does not match: a digit is wrong.");
+		validation_error(errors, field, "checksum",
+		    "participants.check_digit_does_match");
 		break;
 	default:
-		validation_error(errors, field, "format", "A national id is "
-		    "13 digits (dashes and spaces allowed).");
+		validation_error(errors, field, "format",
+		    "participants.national_id_13_digits");
 		break;
 	}
 
 	phone_in = json_string_value(json_object_get(p, "phone"));
 	if (phone_in != NULL && pii_phone(phone_in, phone) != PII_OK) {
 		(void)snprintf(field, sizeof(field), "%sphone", prefix);
-		validation_error(errors, field, "format", "A phone number is "
-		    "9 or 10 digits starting with 0.");
+		validation_error(errors, field, "format",
+		    "participants.phone_number_9_10");
 	}
 
 	has_at = json_is_string(json_object_get(p, "pdpa_consent_at"));
@@ -123,8 +123,8 @@ participant_seal(json_t *p, const char *prefix, json_t *errors)
 	if (has_at != has_version) {
 		(void)snprintf(field, sizeof(field), "%s%s", prefix,
 		    has_at ? "pdpa_consent_version" : "pdpa_consent_at");
-		validation_error(errors, field, "required", "Consent needs "
-		    "both its time and the version of the notice.");
+		validation_error(errors, field, "required",
+		    "participants.consent_needs_both_time");
 	}
 
 	if (json_array_size(errors) > before)
@@ -133,7 +133,7 @@ participant_seal(json_t *p, const char *prefix, json_t *errors)
 	if (!pii_seal(pii_worker_keys(), nid, phone, &s)) {
 		(void)snprintf(field, sizeof(field), "%snational_id", prefix);
 		validation_error(errors, field, "format",
-		    "This national id cannot be stored.");
+		    "participants.national_id_cannot_stored");
 		goto out;
 	}
 
@@ -216,30 +216,29 @@ reveal_query_or_422(struct http_request *req, char *fields, size_t len,
 		code = pii_reveal_fields(reveal, &bits);
 		if (code != NULL && !strcmp(code, "duplicate"))
 			validation_error(errors, "reveal", code,
-			    "reveal names each field once.");
+			    "participants.reveal_names_each_field");
 		else if (code != NULL)
-			validation_error(errors, "reveal", code, "reveal is "
-			    "national_id, phone or both, with a comma.");
+			validation_error(errors, "reveal", code,
+			    "participants.reveal_nationalid_phone_both");
 		if (*purpose == NULL) {
-			validation_error(errors, "purpose", "required", "A "
-			    "reveal states its purpose, e.g. paying travel "
-			    "allowances (5 to 200 characters).");
+			validation_error(errors, "purpose", "required",
+			    "participants.reveal_states_purpose_eg");
 		} else if ((code = pii_purpose_check(*purpose)) != NULL) {
 			validation_error(errors, "purpose", code,
-			    !strcmp(code, "length") ? "purpose is 5 to 200 "
-			    "characters." : !strcmp(code, "format") ?
-			    "purpose is text without control characters." :
-			    "purpose must not hold a national id or a phone "
-			    "number: it is kept in the audit.");
+			    !strcmp(code, "length") ?
+			    "participants.purpose_5_200_characters" :
+			    !strcmp(code, "format") ?
+			    "participants.purpose_text_without_control" :
+			    "participants.purpose_must_hold_national");
 		}
 	} else if (*purpose != NULL) {
 		validation_error(errors, "purpose", "unexpected",
-		    "purpose goes with reveal.");
+		    "participants.purpose_goes_reveal");
 	}
 
 	if (json_array_size(errors) > 0) {
 		problem_errors(req, 422, "validation",
-		    "A query parameter is invalid.", errors);
+		    "validation.query", errors);
 		return (KORE_RESULT_ERROR);
 	}
 	json_decref(errors);
@@ -269,7 +268,7 @@ participants_respond(struct http_request *req, struct ngan_req *r)
 		return (db_respond(req, r));
 
 	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 
@@ -308,7 +307,7 @@ participants_create(struct http_request *req, struct ngan_req *r)
 	errors = json_array();
 	if ((sealed = participant_seal(r->body, "", errors)) == NULL) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
@@ -362,8 +361,8 @@ participants_list(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	if (query_string(req, "reveal", &q) ||
 	    query_string(req, "purpose", &q)) {
-		query_error(req, "reveal", "unsupported", "A list shows masks "
-		    "only; reveal one participant, or in the export.");
+		query_error(req, "reveal", "unsupported",
+		    "participants.list_shows_masks_reveal");
 		return (KORE_RESULT_OK);
 	}
 	if (!query_string(req, "cursor", &cursor))
@@ -372,7 +371,7 @@ participants_list(struct http_request *req, struct ngan_req *r)
 		q = NULL;
 	if (q != NULL && (utf8_length(q) < 1 || utf8_length(q) > 200)) {
 		query_error(req, "q", "length",
-		    "q is 1 to 200 characters.");
+		    "participants.q_1_200_characters");
 		return (KORE_RESULT_OK);
 	}
 

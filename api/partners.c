@@ -55,7 +55,7 @@ province_check(const char *s)
 {
 	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9')
-		return ("A province code is two digits.");
+		return ("agencies.province_code_two_digits");
 
 	return (NULL);
 }

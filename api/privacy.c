@@ -73,8 +73,7 @@ const struct field_spec privacy_request_query[] = {
 	QUERY_CURSOR,
 	{ .name = "participant", .type = FIELD_UUID },
 	{ .name = "kind", .type = FIELD_STRING, .choices = request_kinds,
-	    .code = "enum", .message = "kind is access, rectification, "
-	    "erasure, withdrawal or retention." },
+	    .code = "enum", .message = "privacy.kind_filter" },
 	{ NULL }
 };
 
@@ -190,16 +189,16 @@ privacy_rectify(struct http_request *req, struct ngan_req *r,
 
 	if (r->body == NULL || json_object_size(r->body) == 0) {
 		errors = json_array();
-		validation_error(errors, "body", "required", "Name at least "
-		    "one field to correct.");
-		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		validation_error(errors, "body", "required",
+		    "privacy.name_field_correct");
+		problem_errors(req, 422, "validation", "validation.body",
+		    errors);
 		return (KORE_RESULT_OK);
 	}
 	errors = json_array();
 	if ((sealed = privacy_seal(r->body, errors)) == NULL) {
-		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		problem_errors(req, 422, "validation", "validation.body",
+		    errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
@@ -241,8 +240,8 @@ privacy_seal(json_t *b, json_t *errors)
 		if (pii_phone(in, phone) != PII_OK ||
 		    !pii_encrypt_hex(pii_worker_keys(), phone, PII_AD_PHONE,
 		    hex, sizeof(hex))) {
-			validation_error(errors, "phone", "format", "A phone "
-			    "number is 9 or 10 digits starting with 0.");
+			validation_error(errors, "phone", "format",
+			    "participants.phone_number_9_10");
 		} else {
 			len = strlen(phone);
 			json_object_del(out, "phone");
@@ -258,9 +257,9 @@ privacy_seal(json_t *b, json_t *errors)
 		if (rc != PII_OK || !pii_seal(pii_worker_keys(), nid, "", &s)) {
 			validation_error(errors, "national_id",
 			    rc == PII_CHECKSUM ? "checksum" : "format",
-			    rc == PII_CHECKSUM ? "The check digit does not "
-			    "match: a digit is wrong." : "A national id is 13 "
-			    "digits (dashes and spaces allowed).");
+			    rc == PII_CHECKSUM ?
+			    "participants.check_digit_does_match" :
+			    "participants.national_id_13_digits");
 		} else {
 			json_object_del(out, "national_id");
 			json_object_set_new(out, "national_id_hmac",
@@ -292,7 +291,7 @@ privacy_document(struct http_request *req, struct ngan_req *r)
 	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
 		return (db_respond(req, r));
 	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	participant_open(json_object_get(body, "participant"));

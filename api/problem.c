@@ -8,26 +8,26 @@
 
 #include "ngan.h"
 
+/* The slug (and title key, "title.<slug>") of each status. */
 static const struct {
 	int		status;
 	const char	*slug;
-	const char	*title;
 } problem_kinds[] = {
-	{ 400, "bad-request", "Bad request" },
-	{ 401, "unauthorized", "Unauthorized" },
-	{ 403, "forbidden", "Forbidden" },
-	{ 404, "not-found", "Not found" },
-	{ 405, "method-not-allowed", "Method not allowed" },
-	{ 409, "conflict", "Conflict" },
-	{ 410, "gone", "Gone" },
-	{ 412, "precondition-failed", "Precondition failed" },
-	{ 413, "payload-too-large", "Payload too large" },
-	{ 415, "unsupported-media-type", "Unsupported media type" },
-	{ 422, "validation", "Validation failed" },
-	{ 428, "precondition-required", "Precondition required" },
-	{ 429, "too-many-requests", "Too many requests" },
-	{ 500, "internal", "Internal error" },
-	{ 503, "service-unavailable", "Service unavailable" },
+	{ 400, "bad-request" },
+	{ 401, "unauthorized" },
+	{ 403, "forbidden" },
+	{ 404, "not-found" },
+	{ 405, "method-not-allowed" },
+	{ 409, "conflict" },
+	{ 410, "gone" },
+	{ 412, "precondition-failed" },
+	{ 413, "payload-too-large" },
+	{ 415, "unsupported-media-type" },
+	{ 422, "validation" },
+	{ 428, "precondition-required" },
+	{ 429, "too-many-requests" },
+	{ 500, "internal" },
+	{ 503, "service-unavailable" },
 };
 
 static json_t	*problem_body(struct http_request *, int, const char *,
@@ -40,7 +40,7 @@ problem(struct http_request *req, int status, const char *slug,
 	json_t		*body;
 
 	body = problem_body(req, status, slug, detail);
-	respond_json(req, status, body);
+	problem_send(req, status, body);
 	json_decref(body);
 }
 
@@ -53,8 +53,24 @@ problem_errors(struct http_request *req, int status, const char *slug,
 
 	body = problem_body(req, status, slug, detail);
 	json_object_set_new(body, "errors", errors);
-	respond_json(req, status, body);
+	problem_send(req, status, body);
 	json_decref(body);
+}
+
+/*
+ * Sends a problem whose title, detail and errors[].message are keys of
+ * api/i18n.tsv, as text in the request's language; the caller keeps its
+ * reference.
+ */
+void
+problem_send(struct http_request *req, int status, json_t *body)
+{
+	int		lang;
+
+	lang = i18n_lang(req);
+	i18n_problem(body, lang);
+	i18n_headers(req, lang);
+	respond_json(req, status, body);
 }
 
 /* 401 with the challenge RFC 6750 asks for; bad says a token was sent. */
@@ -64,8 +80,8 @@ problem_unauthorized(struct http_request *req, int bad)
 	http_response_header(req, "www-authenticate", bad ?
 	    "Bearer error=\"invalid_token\"" : "Bearer");
 	problem(req, 401, "unauthorized", bad ?
-	    "The access token is invalid or expired." :
-	    "This needs an access token (Authorization: Bearer).");
+	    "problem.access_token_invalid_expired" :
+	    "problem.needs_access_token_authorization");
 }
 
 void
@@ -117,23 +133,24 @@ problem_body(struct http_request *req, int status, const char *slug,
     const char *detail)
 {
 	struct ngan_req	*r;
-	const char	*title;
-	char		type[64];
+	const char	*kind;
+	char		type[64], title[64];
 	size_t		i;
 
-	title = http_status_text(status);
+	/* A status not in the table keeps HTTP's English reason phrase. */
+	kind = NULL;
 	for (i = 0; i < sizeof(problem_kinds) / sizeof(problem_kinds[0]); i++) {
 		if (problem_kinds[i].status == status) {
-			title = problem_kinds[i].title;
-			if (slug == NULL)
-				slug = problem_kinds[i].slug;
+			kind = problem_kinds[i].slug;
 			break;
 		}
 	}
 	if (slug == NULL)
-		slug = "error";
+		slug = kind != NULL ? kind : "error";
 
 	(void)snprintf(type, sizeof(type), "urn:ngan:problem:%s", slug);
+	(void)snprintf(title, sizeof(title), "%s%s", kind != NULL ?
+	    "title." : "", kind != NULL ? kind : http_status_text(status));
 	r = http_state_get(req);
 
 	return (json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type,

@@ -55,9 +55,9 @@ const struct field_spec image_order_fields[] = {
 const struct field_spec product_query[] = {
 	QUERY_LIMIT,
 	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
-	    .max = 200, .message = "1 to 200 characters." },
+	    .max = 200, .message = "products.filter_length" },
 	{ .name = "category", .type = FIELD_STRING, .flags = FIELD_FILTER,
-	    .min = 1, .max = 200, .message = "1 to 200 characters." },
+	    .min = 1, .max = 200, .message = "products.filter_length" },
 	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
 	    .check = province_check },
 	{ .name = "group", .type = FIELD_UUID, .flags = FIELD_FILTER },
@@ -77,7 +77,7 @@ province_check(const char *s)
 {
 	if (utf8_length(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9')
-		return ("A province code is 2 digits.");
+		return ("products.province_code_2_digits");
 
 	return (NULL);
 }
@@ -89,7 +89,7 @@ tag_check(const char *s)
 
 	n = utf8_length(s);
 	if (n < 1 || n > 40)
-		return ("A tag is 1 to 40 characters.");
+		return ("products.tag_1_40_characters");
 
 	return (NULL);
 }
@@ -104,12 +104,12 @@ price_check(const char *s)
 
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return ("A price in whole satang: digits only.");
+			return ("products.price_whole_satang_digits");
 	}
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (i == 0 || i > 12 || errno != 0 || v > PRICE_MAX)
-		return ("A price in whole satang, 0 to 10000000000.");
+		return ("products.price_whole_satang_0");
 
 	return (NULL);
 }
@@ -140,8 +140,7 @@ image_bytes(struct http_request *req, u_int8_t **out, size_t *len)
 		if ((file = http_file_lookup(req, "file")) == NULL)
 			file = TAILQ_FIRST(&req->files);
 		if (file == NULL) {
-			problem(req, 415, NULL, "Send the image as a part "
-			    "named \"file\" of multipart/form-data.");
+			problem(req, 415, NULL, "upload.multipart_file");
 			return (KORE_RESULT_ERROR);
 		}
 		n = file->length;
@@ -149,17 +148,16 @@ image_bytes(struct http_request *req, u_int8_t **out, size_t *len)
 	    !strncasecmp(type, "application/octet-stream", 24)) {
 		n = req->http_body_length;
 	} else {
-		problem(req, 415, NULL, "Send a JPEG, PNG or WebP image as "
-		    "the body or as multipart/form-data.");
+		problem(req, 415, NULL, "products.send_jpeg_png_webp");
 		return (KORE_RESULT_ERROR);
 	}
 
 	if (n > IMAGE_BYTES_MAX) {
-		problem(req, 413, NULL, "An image is at most 5 MB.");
+		problem(req, 413, NULL, "products.image_most_5_mb");
 		return (KORE_RESULT_ERROR);
 	}
 	if (n == 0) {
-		problem(req, 415, NULL, "The file is empty.");
+		problem(req, 415, NULL, "upload.file_empty");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -174,7 +172,7 @@ image_bytes(struct http_request *req, u_int8_t **out, size_t *len)
 	}
 	if (off != n) {
 		kore_free(buf);
-		problem(req, 400, NULL, "The file could not be read whole.");
+		problem(req, 400, NULL, "upload.file_incomplete");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -211,14 +209,12 @@ product_images_create(struct http_request *req, struct ngan_req *r)
 		break;
 	case IMAGE_CORRUPT:
 		kore_free(clean);
-		problem(req, 422, "image-unreadable", "The image is "
-		    "truncated or damaged: its size cannot be read, or it "
-		    "does not end as its format says.");
+		problem(req, 422, "image-unreadable",
+		    "certificates.image_truncated_damaged_size");
 		return (KORE_RESULT_OK);
 	default:
 		kore_free(clean);
-		problem(req, 415, NULL, "Only JPEG, PNG and WebP images are "
-		    "taken (told by the file's bytes, not its name).");
+		problem(req, 415, NULL, "products.jpeg_png_webp_images");
 		return (KORE_RESULT_OK);
 	}
 
@@ -258,9 +254,9 @@ product_images_order(struct http_request *req, struct ngan_req *r)
 		    json_integer_value(item) > 8) {
 			errors = json_array();
 			validation_error(errors, "order", "type",
-			    "Image numbers, 1 to 8.");
+			    "products.image_numbers_1_8");
 			problem_errors(req, 422, "validation",
-			    "The request body has invalid fields.", errors);
+			    "validation.body", errors);
 			return (KORE_RESULT_OK);
 		}
 	}
@@ -303,12 +299,12 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 	}
 
 	if (db_rows(r) != 1 || db_isnull(r, 0, 0)) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
 	if (status == 404) {
-		problem(req, 404, NULL, "No image with that number.");
+		problem(req, 404, NULL, "products.image_number");
 		return (KORE_RESULT_OK);
 	}
 
@@ -329,14 +325,14 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 	/* bytea as text: "\x" and hex digits. */
 	hex = db_value(r, 0, 3);
 	if (strncmp(hex, "\\x", 2) != 0 || strlen(hex) % 2 != 0) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	len = (strlen(hex) - 2) / 2;
 	buf = kore_malloc(len + 1);
 	if (!hex_decode(hex + 2, buf, len)) {
 		kore_free(buf);
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	clean = kore_malloc(len + 1);
@@ -345,7 +341,7 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 		kore_free(buf);
 		kore_free(clean);
 		kore_log(LOG_WARNING, "a stored product image is not one");
-		problem(req, 404, NULL, "No image with that number.");
+		problem(req, 404, NULL, "products.image_number");
 		return (KORE_RESULT_OK);
 	}
 	kore_free(buf);

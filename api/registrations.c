@@ -21,6 +21,7 @@ static json_t	*import_row(const struct csv_table *, size_t, const int *,
 		    size_t);
 static void	import_error(json_t *, int, const char *, const char *);
 static int	import_body(struct http_request *, struct ngan_req *);
+static int	import_respond(struct http_request *, struct ngan_req *);
 static int	import_text(struct http_request *, const char *, size_t,
 		    char **, size_t *);
 static int	export_csv(struct http_request *, struct ngan_req *);
@@ -48,14 +49,15 @@ const struct field_spec registration_query[] = {
 	QUERY_LIMIT,
 	{ .name = "status", .type = FIELD_STRING, .flags = FIELD_FILTER,
 	    .choices = registration_statuses, .code = "enum",
-	    .message = "status is confirmed, waitlisted or cancelled." },
+	    .message = "registrations.status_filter" },
 	{ .name = "target_group", .type = FIELD_STRING,
 	    .flags = FIELD_FILTER, .check = target_group_check },
 	{ .name = "q", .type = FIELD_STRING, .flags = FIELD_FILTER, .min = 1,
 	    .max = 200, .code = "length",
-	    .message = "q is 1 to 200 characters." },
+	    .message = "participants.q_1_200_characters" },
 	{ .name = "checked_in", .type = FIELD_STRING, .flags = FIELD_FILTER,
-	    .choices = true_false, .message = "checked_in is true or false." },
+	    .choices = true_false,
+	    .message = "registrations.checked_in_filter" },
 	QUERY_CURSOR,
 	{ NULL }
 };
@@ -93,7 +95,7 @@ target_group_check(const char *v)
 	    (i > 0 && v[i] >= '0' && v[i] <= '9'); i++)
 		;
 	if (i < 2 || i > 40 || v[i] != '\0')
-		return ("target_group is a code such as labour_volunteer.");
+		return ("registrations.target_group_filter");
 
 	return (NULL);
 }
@@ -118,12 +120,12 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 	inline_p = json_object_get(r->body, "participant");
 	if (inline_p != NULL &&
 	    json_object_get(r->body, "participant_id") != NULL) {
-		validation_error(errors, "participant", "format", "Send "
-		    "participant_id or participant, not both.");
+		validation_error(errors, "participant", "format",
+		    "registrations.send_participantid_participant_both");
 	} else if (inline_p == NULL &&
 	    json_object_get(r->body, "participant_id") == NULL) {
-		validation_error(errors, "participant_id", "required", "Name "
-		    "the participant by participant_id, or send participant.");
+		validation_error(errors, "participant_id", "required",
+		    "registrations.name_participant_participantid_send");
 	} else if (inline_p != NULL) {
 		sealed = participant_seal(inline_p, "participant.", errors);
 		if (sealed != NULL)
@@ -131,7 +133,7 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 	}
 	if (json_array_size(errors) > 0) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
@@ -140,7 +142,7 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 	if (json_is_true(json_object_get(r->body, "check_in"))) {
 		http_response_header(req, "vary", "accept-language");
 		json_object_set_new(r->body, "checkin_lang",
-		    json_string(checkins_lang(req)));
+		    json_string(i18n_code(i18n_lang(req))));
 		json_object_set_new(r->body, "checkin_margin",
 		    json_integer(checkins_margin()));
 	}
@@ -217,7 +219,7 @@ export_csv(struct http_request *req, struct ngan_req *r)
 		respond_text(req, 200, "text/csv; charset=utf-8", b.data,
 		    b.len);
 	} else {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 	}
 
 	/* The buffer held clear national ids and phones. */
@@ -265,9 +267,33 @@ int
 registrations_import(struct http_request *req, struct ngan_req *r)
 {
 	if (r->phase > 0)
-		return (db_respond(req, r));
+		return (import_respond(req, r));
 
 	return (import_body(req, r));
+}
+
+/*
+ * The import report, its rows' errors in the request's language; a
+ * problem as db_respond sends any.
+ */
+static int
+import_respond(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*report;
+	int		lang;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 1) ||
+	    strtol(db_value(r, 0, 0), NULL, 10) != 200 ||
+	    (report = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL)
+		return (db_respond(req, r));
+
+	lang = i18n_lang(req);
+	i18n_import_report(report, lang);
+	i18n_headers(req, lang);
+	respond_json(req, 200, report);
+	json_decref(report);
+
+	return (KORE_RESULT_OK);
 }
 
 /* Reads and checks the file, then sends its rows to SQL. */
@@ -296,7 +322,7 @@ import_body(struct http_request *req, struct ngan_req *r)
 	if (query_string(req, "dry_run", &dry)) {
 		if (strcmp(dry, "true") && strcmp(dry, "false")) {
 			query_error(req, "dry_run", "format",
-			    "dry_run is true or false.");
+			    "registrations.dryrun_true_false");
 			goto out;
 		}
 		dry_run = !strcmp(dry, "true");
@@ -305,7 +331,7 @@ import_body(struct http_request *req, struct ngan_req *r)
 	if (!http_request_header(req, "content-type", &type) ||
 	    strncasecmp(type, "text/csv", 8) != 0 ||
 	    (type[8] != '\0' && type[8] != ';' && type[8] != ' ')) {
-		problem(req, 415, NULL, "Send the file as text/csv.");
+		problem(req, 415, NULL, "registrations.send_file_textcsv");
 		goto out;
 	}
 
@@ -318,7 +344,7 @@ import_body(struct http_request *req, struct ngan_req *r)
 	}
 	buf[off] = '\0';
 	if (off != len) {
-		problem(req, 400, NULL, "The file could not be read whole.");
+		problem(req, 400, NULL, "upload.file_incomplete");
 		goto out;
 	}
 	if (!import_text(req, buf, off, &text, &text_len))
@@ -335,19 +361,18 @@ import_body(struct http_request *req, struct ngan_req *r)
 	case CSV_OK:
 		break;
 	case CSV_TOO_MANY:
-		problem(req, 413, NULL, "A file holds at most 5000 rows; "
-		    "split it.");
+		problem(req, 413, NULL, "registrations.file_holds_most_5000");
 		goto out;
 	default:
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		goto out;
 	}
 	if (t.nrecords == 0) {
 		errors = json_array();
-		validation_error(errors, "", "required", "The file is empty; "
-		    "it needs a header row and data rows.");
+		validation_error(errors, "", "required",
+		    "registrations.file_empty_needs_header");
 		problem_errors(req, 422, "validation",
-		    "The file cannot be read.", errors);
+		    "import.file_unreadable", errors);
 		goto out;
 	}
 
@@ -395,7 +420,7 @@ import_text(struct http_request *req, const char *buf, size_t len,
     char **text, size_t *text_len)
 {
 	json_t		*errors;
-	char		msg[200];
+	const char	*key;
 	size_t		line;
 
 	switch (csv_text(buf, len, text, text_len, &line)) {
@@ -403,27 +428,23 @@ import_text(struct http_request *req, const char *buf, size_t len,
 	case CSV_TEXT_CP874:
 		return (KORE_RESULT_OK);
 	case CSV_TEXT_BINARY:
-		(void)snprintf(msg, sizeof(msg), "The file is not text (it "
-		    "holds NUL bytes, as \"Unicode Text\" does); save it as "
-		    "\"CSV UTF-8\".");
+		key = "import.file_binary";
 		break;
 	case CSV_TEXT_BAD_UTF8:
-		(void)snprintf(msg, sizeof(msg), "The file is UTF-8 but line "
-		    "%zu is not; save it again as \"CSV UTF-8\".", line);
+		key = "import.line_bad_utf8";
 		break;
 	case CSV_TEXT_UNKNOWN:
-		(void)snprintf(msg, sizeof(msg), "Line %zu is neither UTF-8 "
-		    "nor Thai Windows-874 text; save the file as \"CSV "
-		    "UTF-8\".", line);
+		key = "import.line_unknown_encoding";
 		break;
 	default:
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_ERROR);
 	}
 
 	errors = json_array();
-	validation_error(errors, "", "format", msg);
-	problem_errors(req, 422, "validation", "The file cannot be read.",
+	validation_error(errors, "", "format", key);
+	error_args(errors, json_pack("{s:I}", "line", (json_int_t)line));
+	problem_errors(req, 422, "validation", "import.file_unreadable",
 	    errors);
 
 	return (KORE_RESULT_ERROR);
@@ -454,24 +475,24 @@ import_header(struct http_request *req, const struct csv_table *t,
 		if (*name == '\0')
 			continue;
 		if ((map[i] = import_column(name)) < 0) {
-			validation_error(errors, name, "unknown", "This column "
-			    "is not one the import knows.");
+			validation_error(errors, name, "unknown",
+			    "registrations.column_one_import_knows");
 		} else if (seen[map[i]]++) {
 			validation_error(errors, name, "duplicate",
-			    "This column appears twice.");
+			    "registrations.column_appears_twice");
 		}
 	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (!seen[required[i]]) {
 			validation_error(errors,
 			    import_column_name(required[i]), "required",
-			    "The file needs this column.");
+			    "registrations.file_needs_column");
 		}
 	}
 
 	if (json_array_size(errors) > 0) {
 		problem_errors(req, 422, "validation",
-		    "The header row will not do.", errors);
+		    "registrations.header_row_will_do", errors);
 		return (KORE_RESULT_ERROR);
 	}
 	json_decref(errors);
@@ -515,7 +536,6 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 	struct pii_sealed	s;
 	const char		*cell[IMPORT_COLUMNS];
 	char			nid[PII_NID_LEN + 1], phone[PII_PHONE_MAX + 1];
-	char			msg[96];
 	json_t			*row, *errors;
 	size_t			i;
 	int			yes, nid_ok, phone_ok;
@@ -528,14 +548,15 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 
 	if (rc->bad != 0) {
 		import_error(errors, -1, "format", rc->bad ==
-		    CSV_BAD_UNTERMINATED ? "A quoted cell is never closed." :
-		    "Text follows the closing quote of a cell.");
+		    CSV_BAD_UNTERMINATED ?
+		    "registrations.quoted_cell_never_closed" :
+		    "registrations.text_follows_closing_quote");
 		return (row);
 	}
 	if (rc->nfields != ncols) {
-		(void)snprintf(msg, sizeof(msg), "This row has %zu cells; the "
-		    "header has %zu.", rc->nfields, ncols);
-		import_error(errors, -1, "format", msg);
+		import_error(errors, -1, "format", "import.row_cells");
+		error_args(errors, json_pack("{s:I, s:I}", "cells",
+		    (json_int_t)rc->nfields, "header", (json_int_t)ncols));
 		return (row);
 	}
 
@@ -552,22 +573,22 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 			continue;
 		if (utf8_length(cell[texts[i].column]) > texts[i].max)
 			import_error(errors, texts[i].column, "length",
-			    "This cell is too long.");
+			    "registrations.cell_too_long");
 		else
 			json_object_set_new(row, texts[i].key,
 			    json_string(cell[texts[i].column]));
 	}
 	if (cell[IMPORT_FIRST_NAME] == NULL)
 		import_error(errors, IMPORT_FIRST_NAME, "required",
-		    "The first name is missing.");
+		    "registrations.first_name_missing");
 	if (cell[IMPORT_LAST_NAME] == NULL)
 		import_error(errors, IMPORT_LAST_NAME, "required",
-		    "The last name is missing.");
+		    "registrations.last_name_missing");
 
 	if (cell[IMPORT_SECTION40] != NULL) {
 		if ((yes = csv_yes_no(cell[IMPORT_SECTION40])) < 0)
 			import_error(errors, IMPORT_SECTION40, "format",
-			    "Write ใช่ or ไม่ (yes or no).");
+			    "registrations.write_yes");
 		else
 			json_object_set_new(row, "section40",
 			    json_boolean(yes));
@@ -576,7 +597,7 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 	nid_ok = 0;
 	if (cell[IMPORT_NATIONAL_ID] == NULL) {
 		import_error(errors, IMPORT_NATIONAL_ID, "required",
-		    "The national id is missing.");
+		    "registrations.national_id_missing");
 	} else {
 		switch (pii_national_id(cell[IMPORT_NATIONAL_ID], nid)) {
 		case PII_OK:
@@ -584,12 +605,11 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 			break;
 		case PII_CHECKSUM:
 			import_error(errors, IMPORT_NATIONAL_ID, "checksum",
-			    "The check digit does not match: a digit is "
-			    "wrong.");
+			    "participants.check_digit_does_match");
 			break;
 		default:
 			import_error(errors, IMPORT_NATIONAL_ID, "format",
-			    "A national id is 13 digits.");
+			    "registrations.national_id_13_digits");
 			break;
 		}
 	}
@@ -598,14 +618,14 @@ import_row(const struct csv_table *t, size_t rec, const int *map,
 	if (cell[IMPORT_PHONE] != NULL &&
 	    pii_phone(cell[IMPORT_PHONE], phone) != PII_OK) {
 		phone_ok = 0;
-		import_error(errors, IMPORT_PHONE, "format", "A phone number "
-		    "is 9 or 10 digits starting with 0.");
+		import_error(errors, IMPORT_PHONE, "format",
+		    "participants.phone_number_9_10");
 	}
 
 	if (nid_ok && phone_ok && !pii_seal(pii_worker_keys(), nid, phone,
 	    &s)) {
 		import_error(errors, IMPORT_NATIONAL_ID, "format",
-		    "This national id cannot be stored.");
+		    "participants.national_id_cannot_stored");
 	} else if (nid_ok && phone_ok) {
 		json_object_set_new(row, "national_id_hmac",
 		    json_string(s.nid_hmac));

@@ -83,8 +83,7 @@ scan_asset(struct http_request *req, struct ngan_req *r)
 			break;
 	}
 	if (i == SCAN_ASSETS || scan_assets[i].data == NULL) {
-		problem(req, 503, NULL, "The scanner app was not built "
-		    "(make build copies it into assets/).");
+		problem(req, 503, NULL, "scan.app_not_built");
 		return (KORE_RESULT_OK);
 	}
 	a = &scan_assets[i];

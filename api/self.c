@@ -113,7 +113,7 @@ self_register(struct http_request *req, struct ngan_req *r)
 	sealed = participant_seal(r->body, "", errors);
 	if (sealed == NULL) {
 		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
@@ -152,7 +152,7 @@ self_code(struct http_request *req, struct ngan_req *r)
 	code_hash(nid_hmac, code, hash);
 	/* Kept for the message; freed with the request. */
 	if ((r->scratch = strdup(code)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	sodium_memzero(code, sizeof(code));
@@ -179,7 +179,7 @@ self_token(struct http_request *req, struct ngan_req *r)
 		token = pid != NULL ? participant_token(pid, time(NULL)) : NULL;
 		if (token == NULL) {
 			json_decref(body);
-			problem(req, 500, NULL, "Could not sign the token.");
+			problem(req, 500, NULL, "auth.could_sign_token");
 			return (KORE_RESULT_OK);
 		}
 		answer = json_pack("{s:s, s:s, s:i}", "access_token", token,
@@ -218,8 +218,7 @@ self_registrations(struct http_request *req, struct ngan_req *r)
 		if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
 			return (db_respond(req, r));
 		if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-			problem(req, 500, NULL, "Something went wrong on our "
-			    "side.");
+			problem(req, 500, NULL, "error.internal");
 			return (KORE_RESULT_OK);
 		}
 		items = json_object_get(body, "items");
@@ -300,10 +299,11 @@ self_answer(struct http_request *req, struct ngan_req *r)
 
 	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
 	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 	message_out(json_object_get(body, "message"), r->scratch);
+	i18n_answer(req, json_object_get(body, "answer"));
 	respond_json(req, status, json_object_get(body, "answer"));
 	json_decref(body);
 	if (r->scratch != NULL)
@@ -449,9 +449,8 @@ self_refuse_on_staff_route(struct http_request *req)
 {
 	http_response_header(req, "www-authenticate",
 	    "Bearer error=\"invalid_token\"");
-	problem(req, 401, "unauthorized", "A participant token opens only "
-	    "the participants' own routes (/v1/my/...); this route takes a "
-	    "staff access token.");
+	problem(req, 401, "unauthorized",
+	    "self.participant_token_opens_participants");
 }
 
 /* The keyed hash of the client's address (edge.c), trusted proxies seen. */
@@ -459,7 +458,7 @@ static int
 addr_or_500(struct http_request *req, char *out, size_t len)
 {
 	if (!edge_client_key(req, out, len)) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -480,11 +479,11 @@ nid_hmac_or_422(struct http_request *req, json_t *body, char *out)
 	if (rc != PII_OK) {
 		errors = json_array();
 		validation_error(errors, "national_id", rc == PII_CHECKSUM ?
-		    "checksum" : "format", rc == PII_CHECKSUM ? "The check "
-		    "digit does not match: a digit is wrong." : "A national "
-		    "id is 13 digits (dashes and spaces allowed).");
-		problem_errors(req, 422, "validation",
-		    "The request body has invalid fields.", errors);
+		    "checksum" : "format", rc == PII_CHECKSUM ?
+		    "participants.check_digit_does_match" :
+		    "participants.national_id_13_digits");
+		problem_errors(req, 422, "validation", "validation.body",
+		    errors);
 		return (KORE_RESULT_ERROR);
 	}
 	pii_hmac_hex(pii_worker_keys(), nid, out);

@@ -185,21 +185,20 @@ stats_query(struct http_request *req, struct ngan_req *r)
 			n = strtol(v, &end, 10);
 			if (errno != 0 || end == v || *end != '\0' ||
 			    n < 2400 || n > 2800)
-				why = "A Buddhist Era year such as 2568.";
+				why = "stats.buddhist_era_year_such";
 		} else if (!strcmp(names[i], "province")) {
 			if (strlen(v) != 2 || v[0] < '0' || v[0] > '9' ||
 			    v[1] < '0' || v[1] > '9')
-				why = "A province code is two digits.";
+				why = "agencies.province_code_two_digits";
 		} else if (!strcmp(names[i], "group_by")) {
 			for (k = 0; stats_groups[k] != NULL; k++) {
 				if (!strcmp(stats_groups[k], v))
 					break;
 			}
 			if (stats_groups[k] == NULL)
-				why = "group_by is province, district, "
-				    "target_group, month or event.";
+				why = "stats.group_by_filter";
 		} else if (strlen(v) != 10) {
-			why = "Write a date as YYYY-MM-DD.";
+			why = "json.write_date_yyyymmdd";
 		} else {
 			why = date_check(v);
 		}
@@ -321,7 +320,7 @@ stats_csv_send(struct http_request *req, const char *text)
 		respond_text(req, 200, "text/csv; charset=utf-8", b.data,
 		    b.len);
 	} else {
-		problem(req, 500, NULL, "Could not write the CSV.");
+		problem(req, 500, NULL, "stats.could_write_csv");
 	}
 	csv_buf_free(&b);
 	json_decref(body);

@@ -18,7 +18,7 @@
 const struct field_spec badges_query[] = {
 	{ .name = "page", .type = FIELD_INT, .min = 1, .max = 10000,
 	    .code = "range", .fallback = "1",
-	    .message = "page is a whole number from 1 to 10000." },
+	    .message = "tickets.page_1_10000" },
 	{ NULL }
 };
 
@@ -98,7 +98,7 @@ ticket_print_answer(struct http_request *req, json_t *info,
 	if (ticket_pdf_render(&ev, &doc, json_string_value(
 	    json_object_get(info, "created")), &pdf, &len) != PDF_OK) {
 		kore_log(LOG_ERR, "ticket: the PDF could not be drawn");
-		problem(req, 500, NULL, "Could not draw the ticket.");
+		problem(req, 500, NULL, "tickets.could_draw_ticket");
 		return;
 	}
 	(void)snprintf(filename, sizeof(filename), "ticket-%.36s.pdf",
@@ -128,7 +128,7 @@ badges_respond(struct http_request *req, struct ngan_req *r)
 	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
 		return (db_respond(req, r));
 	if ((info = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
+		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
 
@@ -160,7 +160,7 @@ badges_respond(struct http_request *req, struct ngan_req *r)
 	if (!ok) {
 		json_decref(info);
 		kore_log(LOG_ERR, "badges: the PDF could not be drawn");
-		problem(req, 500, NULL, "Could not draw the badges.");
+		problem(req, 500, NULL, "tickets.could_draw_badges");
 		return (KORE_RESULT_OK);
 	}
 

@@ -329,7 +329,7 @@ link_check(struct http_request *req, struct ngan_req *r, int *via_link,
 		jwt_free(jwt);
 	}
 	if (!ok) {
-		problem(req, 403, NULL, "This link is not for this ticket.");
+		problem(req, 403, NULL, "tickets.link_ticket");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -433,7 +433,7 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 		free(token);
 		free(compact);
 		json_decref(info);
-		problem(req, 500, NULL, "Could not sign the ticket.");
+		problem(req, 500, NULL, "tickets.could_sign_ticket");
 		return (KORE_RESULT_OK);
 	}
 
@@ -463,7 +463,7 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 		(void)qr_compact(req, &want_compact);
 		qr = qr_encode(want_compact ? compact : token);
 		if (qr == NULL) {
-			problem(req, 500, NULL, "Could not draw the QR code.");
+			problem(req, 500, NULL, "tickets.could_draw_qr_code");
 			break;
 		}
 		if (format == FORMAT_SVG)
@@ -498,8 +498,8 @@ qr_size(struct http_request *req, int format, int *size)
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < lo || n > hi) {
 		query_error(req, "size", "range", format == FORMAT_PNG ?
-		    "size is 1 to 20 pixels per module." :
-		    "size is 64 to 2048 pixels.");
+		    "tickets.size_1_20_pixels" :
+		    "tickets.size_64_2048_pixels");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -517,7 +517,8 @@ qr_compact(struct http_request *req, int *compact)
 	if (!query_string(req, "format", &v))
 		return (KORE_RESULT_OK);
 	if (strcmp(v, "jwt") != 0 && strcmp(v, "compact") != 0) {
-		query_error(req, "format", "enum", "format is jwt or compact.");
+		query_error(req, "format", "enum",
+		    "tickets.format_jwt_compact");
 		return (KORE_RESULT_ERROR);
 	}
 
@@ -592,7 +593,7 @@ qr_png(struct http_request *req, QRcode *qr, int scale)
 	if (compress2(z, &zlen, raw, (uLong)rawlen, 9) != Z_OK) {
 		kore_free(raw);
 		kore_free(z);
-		problem(req, 500, NULL, "Could not draw the QR code.");
+		problem(req, 500, NULL, "tickets.could_draw_qr_code");
 		return;
 	}
 

@@ -59,9 +59,9 @@ const struct field_spec user_query[] = {
 	QUERY_LIMIT,
 	{ .name = "role", .type = FIELD_STRING, .choices = user_roles,
 	    .code = "enum",
-	    .message = "role is admin, organizer, scanner or partner." },
+	    .message = "users.role_filter" },
 	{ .name = "agency", .type = FIELD_UUID,
-	    .message = "agency is an agency id." },
+	    .message = "users.agency_filter" },
 	QUERY_CURSOR,
 	{ NULL }
 };
@@ -78,8 +78,7 @@ username_check(const char *s)
 			continue;
 		if (i > 0 && (s[i] == '.' || s[i] == '-' || s[i] == '_'))
 			continue;
-		return ("Use lower-case letters, digits, '.', '-' or '_', "
-		    "starting with a letter or digit.");
+		return ("users.use_lowercase_letters_digits");
 	}
 
 	return (NULL);
@@ -131,18 +130,17 @@ user_write(struct http_request *req, struct ngan_req *r,
 	if (suffixed && strlen(json_string_value(json_object_get(r->body,
 	    "username"))) > USERNAME_MAX - SUFFIX_LEN - 1) {
 		errors = json_array();
-		validation_error(errors, "username", "length", "The server "
-		    "adds a dot and four characters to an organiser's new "
-		    "username: use at most 59 characters.");
-		problem_errors(req, 422, "validation", "The request body has "
-		    "invalid fields.", errors);
+		validation_error(errors, "username", "length",
+		    "users.server_adds_dot_four");
+		problem_errors(req, 422, "validation",
+		    "validation.body", errors);
 		return (KORE_RESULT_OK);
 	}
 
 	hash[0] = '\0';
 	password = json_string_value(json_object_get(r->body, "password"));
 	if (password != NULL && !auth_password_hash(password, hash)) {
-		problem(req, 500, NULL, "Could not hash the password.");
+		problem(req, 500, NULL, "users.could_hash_password");
 		return (KORE_RESULT_OK);
 	}
 

@@ -123,8 +123,7 @@ if_match_version(struct http_request *req, struct ngan_req *r, int *version)
 	const char	*h;
 
 	if (!http_request_header(req, "if-match", &h)) {
-		problem(req, 428, NULL, "Send If-Match with the ETag you "
-		    "read, so that changes made since are not lost.");
+		problem(req, 428, NULL, "util.send_ifmatch_etag_you");
 		return (KORE_RESULT_ERROR);
 	}
 	if (r->precond == PRECOND_DONE) {
@@ -135,7 +134,7 @@ if_match_version(struct http_request *req, struct ngan_req *r, int *version)
 	if ((*version = etag_list_version(h)) != 0)
 		return (KORE_RESULT_OK);
 
-	problem(req, 412, NULL, "If-Match does not name the current version.");
+	problem(req, 412, NULL, "util.if_match_stale_version");
 	return (KORE_RESULT_ERROR);
 }
 
@@ -151,8 +150,7 @@ if_match_check(struct http_request *req, struct ngan_req *r)
 	    r->pre_status < 200 || r->pre_status > 299)
 		return (KORE_RESULT_OK);
 
-	problem(req, 412, NULL, "If-Match does not name the current "
-	    "representation.");
+	problem(req, 412, NULL, "util.if_match_stale");
 	return (KORE_RESULT_ERROR);
 }
 

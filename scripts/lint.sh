@@ -55,6 +55,13 @@ while read -r v; do
 	fi
 done < <(grep -oE '\.name = "[A-Z_]+"' api/config.c | cut -d'"' -f2)
 
+# (f) Messages (issue 15): every problem, field error and import row error
+# message in sql/api/*.sql and api/*.c is a key of api/i18n.tsv, and every
+# key there is used, in English and Thai (scripts/i18n-lint.mjs says
+# file:line and the literal); the table compiles (scripts/i18n-table.awk).
+node scripts/i18n-lint.mjs || fail=1
+LC_ALL=C awk -f scripts/i18n-table.awk api/i18n.tsv > /dev/null || fail=1
+
 # (e) openapi.yaml: Redocly CLI (`recommended`, redocly.yaml) and Spectral
 # (`spectral:oas`, .spectral.yaml), errors and warnings alike; what is
 # accepted on purpose is listed with its reason in those files and in

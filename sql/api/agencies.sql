@@ -54,7 +54,7 @@ create function api.agency_get(actor jsonb, p_id uuid) returns api.result
 language sql stable as $$
 	select coalesce((select api.ok(200, api.agency_json(a),
 	    '"' || a.version || '"') from agency a where a.id = p_id),
-	    api.not_found('agency'))
+	    api.not_found('not_found.agency'))
 $$;
 
 create function api.agency_create(actor jsonb, body jsonb) returns api.result
@@ -65,7 +65,7 @@ begin
 	if body->>'province_code' is not null and not exists (select 1
 	    from province where code = body->>'province_code') then
 		return api.field_error('province_code', 'not_found',
-		    'No province has this code.');
+		    'place.province_unknown');
 	end if;
 	insert into agency (name, kind, province_code)
 	values (body->>'name', body->>'kind', body->>'province_code')

@@ -39,7 +39,7 @@ declare
 	last_seq bigint;
 begin
 	if coalesce(api.actor_role(actor), '') <> 'admin' then
-		return api.forbidden('Only admins read the audit log.');
+		return api.forbidden('audit.admins_read_audit_log');
 	end if;
 	if p_cursor is not null then
 		-- The cursor's uuid carries the row id in its last 12 digits.
@@ -97,14 +97,12 @@ declare
 begin
 	if p_what = 'stats' then
 		if not (arole in ('admin', 'organizer', 'partner')) then
-			return api.forbidden('Statistics are for admins, ' ||
-			    'organisers and partners.');
+			return api.forbidden('audit.statistics_are_admins_organisers');
 		end if;
 		g := api.partner_gate(actor, 'stats:read', p_rate);
 	elsif p_what = 'feed' then
 		if not (arole in ('admin', 'partner')) then
-			return api.forbidden('The feed is for admins and ' ||
-			    'partners.');
+			return api.forbidden('audit.feed_admins_partners');
 		end if;
 		g := api.partner_gate(actor, 'feed:read', p_rate);
 	else
@@ -117,8 +115,9 @@ begin
 	provs := g.provinces;
 	if p_what = 'stats' and prov is not null and cardinality(provs) > 0 and
 	    not (prov = any (provs)) then
-		res := api.forbidden('This client may read provinces ' ||
-		    array_to_string(provs, ', ') || ' only.');
+		res := api.forbidden('partners.provinces_only',
+		    jsonb_build_object('provinces',
+		    array_to_string(provs, ', ')));
 		perform api.partner_audit_write(actor, p_route, f, res, 0);
 		return res;
 	end if;

@@ -79,12 +79,12 @@ $$;
 -- 409 for one who does not qualify, saying why (reason) and what the
 -- event asks (requirements) against what they did (attended).
 create function api.certificate_refusal(p_reason text, p_detail text,
-    e event, p_person jsonb) returns api.result
+    p_args jsonb, e event, p_person jsonb) returns api.result
 language plpgsql stable as $$
 declare
 	res	api.result;
 begin
-	res := api.problem(409, 'not-qualified', 'Not qualified', p_detail);
+	res := api.problem(409, 'not-qualified', p_detail, p_args);
 	res.body := res.body || jsonb_build_object('reason', p_reason,
 	    'requirements', jsonb_build_object('min_sessions', e.min_sessions,
 		'min_minutes', e.min_minutes),
@@ -104,32 +104,33 @@ create function api.certificate_refusal_for(r registration, e event,
     person jsonb) returns api.result
 language plpgsql stable as $$
 declare
-	why	text;
+	few_sessions	boolean;
+	few_minutes	boolean;
 begin
 	if r.status <> 'confirmed' then
-		return api.certificate_refusal('not_confirmed', 'Only a ' ||
-		    'confirmed registration gets a certificate (this one is ' ||
-		    r.status || ').', e, null);
+		return api.certificate_refusal('not_confirmed',
+		    'certificates.refused_not_confirmed',
+		    jsonb_build_object('status', r.status), e, null);
 	end if;
 	if person is null or not (person->>'checked_in')::boolean then
-		return api.certificate_refusal('not_checked_in', 'This person ' ||
-		    'was never checked in at the event.', e, person);
+		return api.certificate_refusal('not_checked_in',
+		    'certificates.refused_not_checked_in', null, e, person);
 	end if;
 	if (person->>'qualifies_for_certificate')::boolean is false then
-		why := concat_ws(' and ',
-		    case when e.min_sessions is not null and
-			(person->>'sessions_attended')::int < e.min_sessions then
-			'attended ' || (person->>'sessions_attended') || ' of ' ||
-			'the ' || e.min_sessions || ' sessions required' end,
-		    case when e.min_minutes is not null and
-			(person->>'minutes_present')::int < e.min_minutes then
-			'was present ' || (person->>'minutes_present') ||
-			' of the ' || e.min_minutes || ' minutes required' end);
-		return api.certificate_refusal(case when e.min_sessions is not
-		    null and (person->>'sessions_attended')::int <
-		    e.min_sessions then 'too_few_sessions' else
-		    'too_few_minutes' end, 'This person ' || why || '.', e,
-		    person);
+		few_sessions := e.min_sessions is not null and
+		    (person->>'sessions_attended')::int < e.min_sessions;
+		few_minutes := e.min_minutes is not null and
+		    (person->>'minutes_present')::int < e.min_minutes;
+		return api.certificate_refusal(case when few_sessions
+		    then 'too_few_sessions' else 'too_few_minutes' end,
+		    case when few_sessions and few_minutes then
+			'certificates.refused_sessions_minutes'
+		    when few_sessions then 'certificates.refused_sessions'
+		    else 'certificates.refused_minutes' end,
+		    jsonb_build_object('sessions',
+			person->'sessions_attended', 'min_sessions',
+			e.min_sessions, 'minutes', person->'minutes_present',
+			'min_minutes', e.min_minutes), e, person);
 	end if;
 	return null;
 end;
@@ -201,7 +202,7 @@ begin
 		select * into e from event where id = r.event_id;
 	end if;
 	if r.id is null or not api.event_staff(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	if r.status = 'confirmed' then
 		att := api.attendance(actor, e.id, null);
@@ -232,11 +233,10 @@ begin
 	select * into e from event where id = p_event;
 	if not found or not (api.event_visible(actor, e) or
 	    api.event_staff(actor, e)) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency (or an ' ||
-		    'admin) issues its certificates.');
+		return api.forbidden('certificates.organising_agency_admin_issues');
 	end if;
 	att := api.attendance(actor, e.id, null);
 	if att.status <> 200 then
@@ -272,11 +272,10 @@ begin
 	select * into e from event where id = p_event;
 	if not found or not (api.event_visible(actor, e) or
 	    api.event_staff(actor, e)) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency (or an ' ||
-		    'admin) issues its certificates.');
+		return api.forbidden('certificates.organising_agency_admin_issues');
 	end if;
 	att := api.attendance(actor, e.id, null);
 	if att.status <> 200 then
@@ -326,8 +325,8 @@ begin
 	select * into c from certificate
 	where registration_id = p_reg and revoked_at is null;
 	if not found then
-		return api.problem(404, 'not-found', 'Not found',
-		    'This registration has no certificate in force.');
+		return api.problem(404, 'not-found',
+		    'certificates.registration_certificate_force');
 	end if;
 	return api.ok(200, c.content || jsonb_build_object('id', c.id,
 	    'logo', api.certificate_image_for(c.content->>'logo_sha256'),
@@ -353,7 +352,7 @@ begin
 		select * into e from event where id = r.event_id;
 	end if;
 	if r.id is null or not api.event_staff(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	return api.certificate_pdf_of(p_reg);
 end;
@@ -391,7 +390,7 @@ begin
 		select * into e from event where id = c.event_id;
 	end if;
 	if c.id is null or not api.event_staff(actor, e) then
-		return api.not_found('certificate');
+		return api.not_found('not_found.certificate');
 	end if;
 	if c.revoked_at is null then
 		update certificate set revoked_at = now(),
@@ -430,9 +429,8 @@ begin
 		where window_start < minute - interval '1 hour';
 	end if;
 	if n > p_limit then
-		res := api.problem(429, 'too-many-requests', 'Too many requests',
-		    'Too many verifications from this address; try again ' ||
-		    'in a minute.');
+		res := api.problem(429, 'too-many-requests',
+		    'certificates.too_many_verifications_from');
 		res.body := res.body || jsonb_build_object('retry_after',
 		    greatest(1, ceil(extract(epoch from minute +
 		    interval '1 minute' - now()))::int));
@@ -491,11 +489,10 @@ begin
 	select * into e from event where id = p_event;
 	if not found or not (api.event_visible(actor, e) or
 	    api.event_staff(actor, e)) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency (or an ' ||
-		    'admin) sets the images its certificates print.');
+		return api.forbidden('certificates.organising_agency_admin_sets');
 	end if;
 	insert into certificate_image_blob (sha256, content_type, width,
 	    height, data)
@@ -524,17 +521,17 @@ begin
 	select * into e from event where id = p_event;
 	if not found or not (api.event_visible(actor, e) or
 	    api.event_staff(actor, e)) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency (or an ' ||
-		    'admin) sets the images its certificates print.');
+		return api.forbidden('certificates.organising_agency_admin_sets');
 	end if;
 	delete from event_certificate_image
 	where event_id = p_event and kind = p_kind;
 	if not found then
-		return api.problem(404, 'not-found', 'Not found',
-		    'This event has no certificate ' || p_kind || '.');
+		return api.problem(404, 'not-found',
+		    'certificates.event_certificate',
+		    jsonb_build_object('kind', p_kind));
 	end if;
 	return api.ok(204, 'null'::jsonb);
 end;

@@ -315,8 +315,7 @@ declare
 begin
 	if (s->>'scanned_at')::timestamptz > now() + interval '5 minutes' then
 		return row(422, (api.field_error('scanned_at', 'range',
-		    'A scan cannot be more than 5 minutes in the future; ' ||
-		    'check the device''s clock.')).body, 'problem'::text);
+		    'checkins.scan_cannot_more_than')).body, 'problem'::text);
 	end if;
 	select * into e from event where id = (s->>'event_id')::uuid;
 	if not found or not (api.event_visible(actor, e) or
@@ -350,8 +349,8 @@ begin
 	where (s->>'scanned_at')::timestamptz > now() + interval '5 minutes';
 	if bad is not null then
 		return row(422, (api.field_error('scans.' || bad ||
-		    '.scanned_at', 'range', 'A scan cannot be more than 5 ' ||
-		    'minutes in the future; check the device''s clock.')).body,
+		    '.scanned_at', 'range',
+		    'checkins.scan_cannot_more_than')).body,
 		    'problem'::text);
 	end if;
 
@@ -414,29 +413,28 @@ declare
 begin
 	select * into c from checkin where id = p_id for update;
 	if not found then
-		return api.not_found('check-in');
+		return api.not_found('not_found.check_in');
 	end if;
 	select * into e from event where id = c.event_id;
 	if not api.event_staff(actor, e) and
 	    c.user_id is distinct from (actor->>'sub')::uuid then
 		if api.checkin_allowed(actor, e) then
-			return api.forbidden('Only the scanner who made a ' ||
-			    'scan, or staff of the event, may undo it.');
+			return api.forbidden('checkins.scanner_who_made_scan');
 		end if;
-		return api.not_found('check-in');
+		return api.not_found('not_found.check_in');
 	end if;
 	if c.state <> 'effective' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'Only a scan that counts can be undone; this one is ' ||
-		    c.state || '.');
+		return api.problem(409, 'conflict',
+		    'checkins.scan_counts_undone_one',
+		    jsonb_build_object('state', c.state));
 	end if;
 	if c.device_id is distinct from p_device then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'Only the device that made the scan can undo it.');
+		return api.problem(409, 'conflict',
+		    'checkins.device_made_scan_undo');
 	end if;
 	if now() > c.received_at + interval '15 minutes' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A scan can be undone within 15 minutes only.');
+		return api.problem(409, 'conflict',
+		    'checkins.scan_undone_within_15');
 	end if;
 	update checkin set state = 'annulled', annulled_at = now(),
 	    annulled_by = (actor->>'sub')::uuid
@@ -458,9 +456,9 @@ create function api.checkin_staff_error(actor jsonb, e event)
 returns api.result
 language sql stable as $$
 	select case when e.id is null or not (api.event_visible(actor, e) or
-	    api.checkin_allowed(actor, e)) then api.not_found('event')
+	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
 	    when not api.event_staff(actor, e) then
-		api.forbidden('Only the organising agency sees this.')
+		api.forbidden('checkins.organising_agency_sees')
 	    end
 $$;
 
@@ -470,10 +468,9 @@ create function api.checkin_door_error(actor jsonb, e event)
 returns api.result
 language sql stable as $$
 	select case when e.id is null or not (api.event_visible(actor, e) or
-	    api.checkin_allowed(actor, e)) then api.not_found('event')
+	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
 	    when not api.checkin_allowed(actor, e) then
-		api.forbidden('Only the organising agency and the event''s '
-		    'scanners see this.')
+		api.forbidden('checkins.door_staff_scanners')
 	    end
 $$;
 
@@ -853,11 +850,10 @@ begin
 	select * into e from event where id = p_event;
 	if not found or not (api.event_visible(actor, e) or
 	    api.checkin_allowed(actor, e)) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.checkin_allowed(actor, e) then
-		return api.forbidden('Only staff of the event and its ' ||
-		    'scanners get the manifest.');
+		return api.forbidden('checkins.staff_event_scanners_get');
 	end if;
 	select coalesce(jsonb_agg(jsonb_build_object(
 	    'registration_id', r.id, 'version', v.ver,

@@ -182,7 +182,7 @@ declare
 begin
 	select * into e from event where id = p_id;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	return api.ok(200, api.event_json(e), api.event_etag(e));
 end;
@@ -205,22 +205,21 @@ begin
 	end if;
 	if not exists (select 1 from agency where id = n.agency_id) then
 		return api.field_error('agency_id', 'not_found',
-		    'No agency has this id.');
+		    'field.agency_unknown');
 	end if;
 	if api.actor_role(actor) = 'organizer' and
 	    n.agency_id is distinct from api.actor_agency(actor) then
-		return api.forbidden('Organisers manage the events of their ' ||
-		    'own agency.');
+		return api.forbidden('events.organisers_manage_events_their');
 	end if;
 	if n.ends_at <= n.starts_at then
 		return api.field_error('ends_at', 'range',
-		    'The event must end after it starts.');
+		    'events.event_must_end_after');
 	end if;
 	if n.registration_opens_at is not null and
 	    n.registration_closes_at is not null and
 	    n.registration_closes_at <= n.registration_opens_at then
 		return api.field_error('registration_closes_at', 'range',
-		    'Registration must close after it opens.');
+		    'events.registration_must_close_after');
 	end if;
 	if b ? 'co_organizer_ids' then
 		select x into bad from jsonb_array_elements_text(
@@ -229,7 +228,8 @@ begin
 		limit 1;
 		if bad is not null then
 			return api.field_error('co_organizer_ids', 'not_found',
-			    'No agency has the id ' || bad || '.');
+			    'events.co_organizer_unknown',
+			    jsonb_build_object('bad', bad));
 		end if;
 	end if;
 	if b ? 'quotas' then
@@ -239,13 +239,14 @@ begin
 		    where t.code = q->>'target_group') limit 1;
 		if bad is not null then
 			return api.field_error('quotas', 'not_found',
-			    'No target group ' || bad || '.');
+			    'field.target_group_named',
+			    jsonb_build_object('bad', bad));
 		end if;
 		if (select count(distinct q->>'target_group') <>
 		    jsonb_array_length(b->'quotas') from
 		    jsonb_array_elements(b->'quotas') q) then
 			return api.field_error('quotas', 'duplicate',
-			    'Each target group has one quota.');
+			    'events.each_target_group_one');
 		end if;
 		select coalesce(sum((q->>'seats')::int), 0) into total
 		from jsonb_array_elements(b->'quotas') q;
@@ -255,7 +256,7 @@ begin
 	end if;
 	if total > n.capacity then
 		return api.field_error('quotas', 'range',
-		    'The quotas add up to more than the capacity.');
+		    'events.quotas_over_capacity');
 	end if;
 	return api.event_public_check(b->'public_registration');
 end;
@@ -338,7 +339,7 @@ begin
 	if n.agency_id is null then
 		if api.actor_role(actor) <> 'organizer' then
 			return api.field_error('agency_id', 'required',
-			    'Say which agency organises the event.');
+			    'events.say_which_agency_organises');
 		end if;
 		n.agency_id := api.actor_agency(actor);
 	end if;
@@ -374,28 +375,26 @@ declare
 begin
 	select * into e from event where id = p_id for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency changes ' ||
-		    'this event.');
+		return api.forbidden('events.organising_agency_changes_event');
 	end if;
 	if e.version <> p_version then
 		return api.problem(412, 'precondition-failed',
-		    'Precondition failed', 'The event was changed since you ' ||
-		    'read it; fetch it again.');
+		    'events.event_was_changed_since');
 	end if;
 	if e.status = 'cancelled' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A cancelled event cannot change.');
+		return api.problem(409, 'conflict',
+		    'events.cancelled_event_cannot_change');
 	end if;
 	if to_status is not null and to_status <> e.status and
 	    not (e.status = 'draft' and to_status = 'published') and
 	    not (e.status = 'published' and to_status = 'closed') then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'An event goes from draft to published to closed; ' ||
-		    e.status || ' cannot become ' || to_status ||
-		    ' (cancel with POST .../cancel).');
+		return api.problem(409, 'conflict',
+		    'events.status_transition',
+		    jsonb_build_object('status', e.status,
+		    'to_status', to_status));
 	end if;
 	n := api.event_merge(e, b);
 	err := api.event_check(actor, n, b);
@@ -425,9 +424,8 @@ begin
 exception when check_violation then
 	return api.field_error(case when sqlerrm like '%session%'
 	    then 'starts_at' else 'quotas' end, 'range', case when sqlerrm
-	    like '%session%' then 'A session would fall outside the ' ||
-	    'event''s new times.' else 'The quotas add up to more than ' ||
-	    'the capacity.' end);
+	    like '%session%' then 'events.session_outside'
+	    else 'events.quotas_over_capacity' end);
 end;
 $$;
 
@@ -438,15 +436,14 @@ declare
 begin
 	select * into e from event where id = p_id for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency cancels ' ||
-		    'this event.');
+		return api.forbidden('events.organising_agency_cancels_event');
 	end if;
 	if e.status = 'cancelled' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'The event is already cancelled.');
+		return api.problem(409, 'conflict',
+		    'events.event_already_cancelled');
 	end if;
 	update event set status = 'cancelled', version = version + 1,
 	    updated_at = now()

@@ -186,10 +186,8 @@ $$;
 
 create function api.feed_cursor_expired() returns api.result
 language sql immutable as $$
-	select api.problem(410, 'cursor-expired', 'Cursor expired',
-	    'The changes after this cursor were pruned (read nothing for ' ||
-	    'longer than the retention); read the feed again from the ' ||
-	    'start, without a cursor.')
+	select api.problem(410, 'cursor-expired',
+	    'feed.changes_after_cursor_were')
 $$;
 
 -- A partner client presenting a cursor has read up to it (0: reading
@@ -224,7 +222,7 @@ declare
 begin
 	if not (coalesce(api.actor_role(actor), '') in ('admin', 'partner'))
 	then
-		return api.forbidden('The feed is for admins and partners.');
+		return api.forbidden('audit.feed_admins_partners');
 	end if;
 	g := api.partner_gate(actor, 'feed:read', p_rate);
 	if (g.err).status is not null then

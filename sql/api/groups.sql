@@ -107,7 +107,7 @@ declare
 begin
 	select * into g from vocational_group where id = p_id;
 	if not found then
-		return api.not_found('group');
+		return api.not_found('not_found.group');
 	end if;
 	return api.ok(200, api.group_json(actor, g), api.group_etag(g));
 end;
@@ -160,7 +160,7 @@ begin
 	if not exists (select 1 from group_category
 	    where code = n.category) then
 		return api.field_error('category', 'not_found',
-		    'No group category has this code.');
+		    'groups.category_unknown');
 	end if;
 	err := api.place_error('', n.province_code, n.district_code,
 	    n.subdistrict_code);
@@ -170,12 +170,10 @@ begin
 	if n.agency_id is not null and not exists (select 1 from agency
 	    where id = n.agency_id) then
 		return api.field_error('agency_id', 'not_found',
-		    'No agency has this id.');
+		    'field.agency_unknown');
 	end if;
 	if not api.group_staff(actor, n) then
-		return api.forbidden('Organisers manage the groups of their ' ||
-		    'agency''s province (or, for an agency without one, ' ||
-		    'the groups it supports).');
+		return api.forbidden('groups.organisers_manage_groups_their');
 	end if;
 	return null;
 end;
@@ -223,16 +221,14 @@ declare
 begin
 	select * into g from vocational_group where id = p_id for update;
 	if not found then
-		return api.not_found('group');
+		return api.not_found('not_found.group');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) changes this group.');
+		return api.forbidden('groups.groups_own_agency_admin');
 	end if;
 	if g.version <> p_version then
 		return api.problem(412, 'precondition-failed',
-		    'Precondition failed', 'The group was changed since you ' ||
-		    'read it; fetch it again.');
+		    'groups.group_was_changed_since');
 	end if;
 	n := api.group_merge(g, b);
 	err := api.group_write_error(actor, g, n);
@@ -268,7 +264,7 @@ begin
 	if not exists (select 1 from group_category
 	    where code = n.category) then
 		return api.field_error('category', 'not_found',
-		    'No group category has this code.');
+		    'groups.category_unknown');
 	end if;
 	err := api.place_error('', n.province_code, n.district_code,
 	    n.subdistrict_code);
@@ -278,28 +274,25 @@ begin
 	if n.agency_id is not null and not exists (select 1 from agency
 	    where id = n.agency_id) then
 		return api.field_error('agency_id', 'not_found',
-		    'No agency has this id.');
+		    'field.agency_unknown');
 	end if;
 	if api.actor_role(actor) = 'admin' then
 		return null;
 	end if;
 	if api.actor_role(actor) is distinct from 'organizer' then
-		return api.forbidden('Admins and organisers write groups.');
+		return api.forbidden('groups.admins_organisers_write_groups');
 	end if;
 	if o.id is not null and o.agency_id is distinct from n.agency_id then
-		return api.forbidden('Moving a group to another agency is ' ||
-		    'for admins.');
+		return api.forbidden('groups.moving_group_another_agency');
 	end if;
 	if n.agency_id is distinct from api.actor_agency(actor) then
-		return api.forbidden('Organisers create groups for their own ' ||
-		    'agency.');
+		return api.forbidden('groups.organisers_create_groups_their');
 	end if;
 	select province_code into prov from agency
 	where id = api.actor_agency(actor);
 	if prov is not null and n.province_code <> prov and
 	    (o.id is null or o.province_code <> n.province_code) then
-		return api.forbidden('Your agency''s groups are in its ' ||
-		    'province.');
+		return api.forbidden('groups.your_agencys_groups_are');
 	end if;
 	return null;
 end;

@@ -42,7 +42,7 @@ begin
 	if b->>'target_group' is not null and not exists (select 1
 	    from target_group where code = b->>'target_group') then
 		return api.field_error(p_prefix || 'target_group', 'not_found',
-		    'No target group has this code.');
+		    'field.target_group_unknown');
 	end if;
 	return null;
 end;
@@ -93,8 +93,7 @@ declare
 begin
 	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
 	    true) then
-		return api.forbidden('Only admins and organisers record ' ||
-		    'participants; scanners register walk-ins.');
+		return api.forbidden('participants.admins_organisers_record_participants');
 	end if;
 	err := api.participant_check(b, '');
 	if (err).status is not null then
@@ -123,12 +122,12 @@ declare
 begin
 	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
 	    true) then
-		return api.forbidden('Your role may not read participants.');
+		return api.forbidden('participants.your_role_read_participants');
 	end if;
 	select * into p from participant where id = p_id and erased_at is null;
 	-- Whom another agency registered is its business: 404.
 	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('participant');
+		return api.not_found('not_found.participant');
 	end if;
 	return api.ok(200, api.participant_view(p, '{}'),
 	    api.participant_etag(p));
@@ -154,8 +153,7 @@ declare
 begin
 	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
 	    true) then
-		return api.forbidden('Only admins and organisers search ' ||
-		    'participants.');
+		return api.forbidden('participants.admins_organisers_search_participants');
 	end if;
 	if p_cursor is not null then
 		select d.at, d.id into c_at, c_id
@@ -288,16 +286,14 @@ declare
 begin
 	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
 	    true) then
-		return api.forbidden('Your role may not read participants.');
+		return api.forbidden('participants.your_role_read_participants');
 	end if;
 	select * into p from participant where id = p_id and erased_at is null;
 	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('participant');
+		return api.not_found('not_found.participant');
 	end if;
 	if not api.participant_revealable(actor, p.id) then
-		return api.forbidden('Only admins and organisers of an agency ' ||
-		    'that organises an event this person is registered at ' ||
-		    'reveal national ids and phones.');
+		return api.forbidden('participants.admins_organisers_agency_organises');
 	end if;
 	perform api.reveal_audit_write(actor, '/v1/participants/{id}', null,
 	    p.id, p_fields, p_purpose, 1);

@@ -15,7 +15,8 @@ begin
 	where not exists (select 1 from province where code = p) limit 1;
 	if bad is not null then
 		return api.field_error('provinces', 'not_found',
-		    'No province has the code ' || bad || '.');
+		    'partners.province_unknown',
+		    jsonb_build_object('bad', bad));
 	end if;
 	insert into partner_client (client_id, secret_sha256, name, scopes,
 	    provinces)
@@ -85,7 +86,7 @@ returns api.result
 language sql stable as $$
 	select coalesce((select api.ok(200, api.partner_client_json(c),
 	    '"' || c.version || '"') from partner_client c where c.id = p_id),
-	    api.not_found('partner client'))
+	    api.not_found('not_found.partner_client'))
 $$;
 
 -- PATCH: name, scopes, provinces, active; If-Match on the version.
@@ -99,12 +100,11 @@ declare
 begin
 	select * into c from partner_client where id = p_id for update;
 	if not found then
-		return api.not_found('partner client');
+		return api.not_found('not_found.partner_client');
 	end if;
 	if c.version <> p_version then
 		return api.problem(412, 'precondition-failed',
-		    'Precondition failed', 'The client was changed since ' ||
-		    'you read it; fetch it again.');
+		    'partners.client_was_changed_since');
 	end if;
 	if body ? 'provinces' then
 		select array_agg(p order by p) into provs
@@ -114,7 +114,8 @@ begin
 		limit 1;
 		if bad is not null then
 			return api.field_error('provinces', 'not_found',
-			    'No province has the code ' || bad || '.');
+			    'partners.province_unknown',
+			    jsonb_build_object('bad', bad));
 		end if;
 		c.provinces := coalesce(provs, '{}');
 	end if;
@@ -149,7 +150,7 @@ begin
 	    version = version + 1, updated_at = now()
 	where id = p_id returning * into c;
 	if not found then
-		return api.not_found('partner client');
+		return api.not_found('not_found.partner_client');
 	end if;
 	return api.ok(200, api.partner_client_json(c), '"' || c.version || '"');
 end;
@@ -184,28 +185,26 @@ begin
 		select * into c from partner_client
 		where id = (actor->>'sub')::uuid;
 		if not found or not c.active then
-			err := api.problem(401, 'unauthorized', 'Unauthorized',
-			    'This client is disabled.');
+			err := api.problem(401, 'unauthorized',
+			    'partners.client_disabled');
 			return;
 		end if;
 	elsif api.actor_role(actor) = 'partner' then
 		select * into u from app_user
 		where id = (actor->>'sub')::uuid;
 		if not found or not u.active then
-			err := api.problem(401, 'unauthorized', 'Unauthorized',
-			    'This account is disabled.');
+			err := api.problem(401, 'unauthorized',
+			    'partners.account_disabled');
 			return;
 		end if;
 		if u.role <> 'partner' or u.partner_client_id is null then
-			err := api.forbidden('This partner account acts for no ' ||
-			    'partner client; an admin links it to one.');
+			err := api.forbidden('partners.account_unlinked');
 			return;
 		end if;
 		select * into c from partner_client
 		where id = u.partner_client_id;
 		if not c.active then
-			err := api.forbidden('The partner client this account ' ||
-			    'acts for is disabled.');
+			err := api.forbidden('partners.partner_client_account_acts');
 			return;
 		end if;
 		who := 'The partner client this account acts for';
@@ -213,15 +212,16 @@ begin
 		return;
 	end if;
 	if not (p_scope = any (c.scopes)) then
-		err := api.forbidden(who || ' lacks the scope ' || p_scope || '.');
+		err := api.forbidden('partners.lacks_scope',
+		    jsonb_build_object('who', who, 'scope', p_scope));
 		return;
 	end if;
 	-- A client's token may hold fewer scopes than the client (the token
 	-- request's scope): refused here, so the refusal is audited too.
 	if actor->>'kind' = 'client' and not (p_scope = any
 	    (string_to_array(coalesce(actor->>'scope', ''), ' '))) then
-		err := api.forbidden('This token was not granted the scope ' ||
-		    p_scope || '.');
+		err := api.forbidden('partners.token_was_granted_scope',
+		    jsonb_build_object('scope', p_scope));
 		return;
 	end if;
 	provinces := c.provinces;
@@ -234,8 +234,8 @@ begin
 		returning n into cnt;
 		if cnt > p_rate then
 			err := api.problem(429, 'too-many-requests',
-			    'Too many requests', who || ' may make ' ||
-			    p_rate || ' requests a minute.');
+			    'partners.make_requests_minute',
+			    jsonb_build_object('who', who, 'rate', p_rate));
 			err.body := err.body || jsonb_build_object(
 			    'retry_after', greatest(1, ceil(extract(epoch from
 			    w + interval '1 minute' - now())))::int);
@@ -265,7 +265,7 @@ returns api.result
 language plpgsql stable as $$
 begin
 	if not exists (select 1 from partner_client where id = p_client) then
-		return api.not_found('partner client');
+		return api.not_found('not_found.partner_client');
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.user_json(u) order by u.created_at, u.id)
@@ -282,23 +282,23 @@ declare
 	u	app_user;
 begin
 	if not exists (select 1 from partner_client where id = p_client) then
-		return api.not_found('partner client');
+		return api.not_found('not_found.partner_client');
 	end if;
 	select * into u from app_user where id = p_user for update;
 	if not found or u.role <> 'partner' then
-		return api.problem(422, 'validation', 'Validation failed',
-		    'Only a partner account acts for a partner client.',
+		return api.problem(422, 'validation',
+		    'partners.not_partner_account',
+		    null,
 		    jsonb_build_array(jsonb_build_object('field', 'user_id',
 		    'code', 'not_found', 'message',
-		    'No partner account has this id.')));
+		    'partners.no_partner_account')));
 	end if;
 	if u.partner_client_id = p_client then
 		return api.ok(200, api.user_json(u));
 	end if;
 	if u.partner_client_id is not null then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'This account acts for another partner client; unlink ' ||
-		    'it there first.');
+		return api.problem(409, 'conflict',
+		    'partners.account_acts_another_partner');
 	end if;
 	update app_user set partner_client_id = p_client where id = p_user
 	returning * into u;
@@ -313,7 +313,7 @@ begin
 	update app_user set partner_client_id = null
 	where id = p_user and partner_client_id = p_client;
 	if not found then
-		return api.not_found('account acting for this partner client');
+		return api.not_found('not_found.account_acting_for_this_partner_client');
 	end if;
 	return api.ok(204, 'null'::jsonb);
 end;

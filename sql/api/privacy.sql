@@ -29,8 +29,8 @@ language plpgsql stable as $$
 begin
 	select * into p from participant where id = p_pid and erased_at is null;
 	if p.id is null then
-		err := api.problem(401, 'unauthorized', 'Unauthorized',
-		    'This participant is no longer known.');
+		err := api.problem(401, 'unauthorized',
+		    'privacy.participant_unknown');
 	end if;
 end;
 $$;
@@ -46,12 +46,10 @@ begin
 	select * into p from participant where id = p_pid and erased_at is null;
 	if p.id is null or not api.participant_readable(actor, p.id) then
 		p := null;
-		err := api.not_found('participant');
+		err := api.not_found('not_found.participant');
 	elsif not api.participant_revealable(actor, p.id) then
 		p := null;
-		err := api.forbidden('Only admins and organisers of an agency ' ||
-		    'that organises an event this person is registered at act ' ||
-		    'on their privacy requests.');
+		err := api.forbidden('privacy.staff_act_requests');
 	end if;
 end;
 $$;
@@ -170,9 +168,7 @@ begin
 		perform api.privacy_log(p.id, 'rectification', actor,
 		    'refused', 'national-id-taken', array['national_id']);
 		return api.problem(409, 'national-id-taken',
-		    'National id taken', 'Another participant has this ' ||
-		    'national id; the two records are one person''s, which ' ||
-		    'an admin resolves.');
+		    'privacy.national_id_taken');
 	end if;
 	select array_agg(f order by f) into fields from unnest(array[
 	    'title_th', 'first_name', 'last_name', 'phone', 'national_id',
@@ -306,9 +302,7 @@ begin
 		perform api.privacy_log(p.id, p_kind, actor, 'refused',
 		    'registered-ahead', null);
 		return api.problem(409, 'registered-ahead',
-		    'Registered for an event ahead',
-		    'This person is registered for an event that has not ' ||
-		    'ended; cancel that registration first, then ask again.');
+		    'privacy.registered_ahead');
 	end if;
 	perform api.privacy_scrub(p, p_kind);
 	perform api.privacy_log(p.id, p_kind, actor, 'done', null, null);
@@ -360,7 +354,7 @@ declare
 	last_id	uuid;
 begin
 	if coalesce(api.actor_role(actor), '') <> 'admin' then
-		return api.forbidden('Only admins read the privacy requests.');
+		return api.forbidden('privacy.admins_read_requests');
 	end if;
 	if p_cursor is not null then
 		select d.at, d.id into c_at, c_id

@@ -96,7 +96,7 @@ declare
 begin
 	select * into g from vocational_group where id = p_group;
 	if not found then
-		return api.not_found('group');
+		return api.not_found('not_found.group');
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.product_json(p, g) order by p.created_at, p.id)
@@ -132,11 +132,10 @@ declare
 begin
 	select * into g from vocational_group where id = p_group;
 	if not found then
-		return api.not_found('group');
+		return api.not_found('not_found.group');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) lists its products.');
+		return api.forbidden('products.list_group_only');
 	end if;
 	p := api.product_merge(null::product, b);
 	insert into product (group_id, name, description, price_satang, unit,
@@ -156,7 +155,7 @@ declare
 begin
 	f := api.product_find(actor, p_id);
 	if (f.p).id is null then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	return api.ok(200, api.product_json(f.p, f.g), api.product_etag(f.p));
 end;
@@ -175,20 +174,18 @@ begin
 	end if;
 	if not found or (p.deleted_at is not null and
 	    not api.group_staff(actor, g)) then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) changes its products.');
+		return api.forbidden('products.change_group_only');
 	end if;
 	if p.version <> p_version then
 		return api.problem(412, 'precondition-failed',
-		    'Precondition failed', 'The product was changed since ' ||
-		    'you read it; fetch it again.');
+		    'products.product_was_changed_since');
 	end if;
 	if p.deleted_at is not null then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A deleted product cannot change.');
+		return api.problem(409, 'conflict',
+		    'products.deleted_product_cannot_change');
 	end if;
 	p := api.product_merge(p, b);
 	update product set name = p.name, description = p.description,
@@ -214,11 +211,10 @@ begin
 	end if;
 	if not found or (p.deleted_at is not null and
 	    not api.group_staff(actor, g)) then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) removes its products.');
+		return api.forbidden('products.remove_group_only');
 	end if;
 	update product set deleted_at = coalesce(deleted_at, now()),
 	    version = version + case when deleted_at is null then 1 else 0 end,
@@ -259,7 +255,7 @@ begin
 		v_after := '(p.price_satang, p.id) < ($9, $10)';
 	else
 		return api.field_error('sort', 'enum',
-		    'newest, price_asc or price_desc.');
+		    'products.newest_priceasc_pricedesc');
 	end if;
 	if p_cursor is not null then
 		select d.key, d.id into c_key, c_id
@@ -333,20 +329,19 @@ begin
 	end if;
 	if not found or (p.deleted_at is not null and
 	    not api.group_staff(actor, g)) then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) adds its images.');
+		return api.forbidden('products.images_add_group_only');
 	end if;
 	if p.deleted_at is not null then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A deleted product takes no images.');
+		return api.problem(409, 'conflict',
+		    'products.deleted_product_takes_images');
 	end if;
 	select count(*) into k from product_image where product_id = p_id;
 	if k >= 8 then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A product has at most 8 images; delete one first.');
+		return api.problem(409, 'conflict',
+		    'products.product_most_8_images');
 	end if;
 	insert into product_image (product_id, position, content_type, width,
 	    height, sha256, data)
@@ -374,19 +369,18 @@ begin
 		select * into g from vocational_group where id = p.group_id;
 	end if;
 	if not found or p.deleted_at is not null then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) orders its images.');
+		return api.forbidden('products.images_order_group_only');
 	end if;
 	select count(*) into k from product_image where product_id = p_id;
 	if jsonb_array_length(p_order) <> k or (select count(distinct x) <> k
 	    or bool_or(x::int not between 1 and k) from
 	    jsonb_array_elements_text(p_order) x) then
 		return api.field_error('order', 'mismatch',
-		    'Give every image number (1 to ' || k || ') once, in ' ||
-		    'the new order.');
+		    'products.give_every_image_number',
+		    jsonb_build_object('k', k));
 	end if;
 	set constraints product_image_pkey deferred;
 	update product_image i set position = o.rn
@@ -414,15 +408,14 @@ begin
 		select * into g from vocational_group where id = p.group_id;
 	end if;
 	if not found or p.deleted_at is not null then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency (or an ' ||
-		    'admin) removes its images.');
+		return api.forbidden('products.images_remove_group_only');
 	end if;
 	delete from product_image where product_id = p_id and position = p_n;
 	if not found then
-		return api.not_found('image');
+		return api.not_found('not_found.image');
 	end if;
 	set constraints product_image_pkey deferred;
 	update product_image set position = position - 1
@@ -470,7 +463,7 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.product_json(p, g) order by g.name, p.name, p.id)
@@ -490,25 +483,23 @@ declare
 begin
 	select * into e from event where id = p_event for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.stall_event_side(actor, e) then
-		return api.forbidden('Only the agencies that organise or ' ||
-		    'co-organise the event set out its stalls.');
+		return api.forbidden('products.agencies_organise_coorganise_event');
 	end if;
 	select * into p from product where id = p_product and
 	    deleted_at is null;
 	if not found then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	select * into g from vocational_group where id = p.group_id;
 	if not api.group_staff(actor, g) then
-		return api.forbidden('Only the group''s own agency puts its ' ||
-		    'products on sale at an event.');
+		return api.forbidden('products.groups_own_agency_puts');
 	end if;
 	if e.status = 'cancelled' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A cancelled event cannot change.');
+		return api.problem(409, 'conflict',
+		    'events.cancelled_event_cannot_change');
 	end if;
 	insert into event_product (event_id, product_id)
 	values (p_event, p_product) on conflict do nothing;
@@ -525,20 +516,19 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	select g1.* into g from product p
 	join vocational_group g1 on g1.id = p.group_id
 	where p.id = p_product;
 	if not api.event_staff(actor, e) and
 	    not coalesce(api.group_staff(actor, g), false) then
-		return api.forbidden('Only the event''s organising agency or ' ||
-		    'the product''s own agency takes a stall off.');
+		return api.forbidden('products.events_organising_agency_products');
 	end if;
 	delete from event_product where event_id = p_event and
 	    product_id = p_product;
 	if not found then
-		return api.not_found('product');
+		return api.not_found('not_found.product');
 	end if;
 	return api.ok(204, 'null'::jsonb);
 end;

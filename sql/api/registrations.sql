@@ -156,10 +156,11 @@ $$;
 
 create function api.event_not_open(e event) returns api.result
 language sql immutable as $$
-	select api.problem(409, 'event-not-open', 'Event not open',
+	select api.problem(409, 'event-not-open',
 	    case when e.status <> 'published' then
-		'The event is ' || e.status || ', not open for registration.'
-	    else 'Registration for this event is not open now.' end)
+		'registrations.event_not_published'
+	    else 'registrations.window_closed' end,
+	    jsonb_build_object('status', e.status))
 $$;
 
 -- b: {"participant_id"} or {"participant": sealed body}, "target_group",
@@ -191,12 +192,11 @@ declare
 begin
 	select * into e from event where id = p_event for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not coalesce(api.event_staff(actor, e), false) and
 	    not (walk_in and api.checkin_allowed(actor, e)) then
-		return api.forbidden('Only the organising agency registers ' ||
-		    'people for this event.');
+		return api.forbidden('registrations.organising_agency_registers_people');
 	end if;
 	-- At the door the registration window is often closed: a walk-in
 	-- only needs a published event (check-in then checks the times).
@@ -211,7 +211,7 @@ begin
 		where id = (b->>'participant_id')::uuid;
 		if not found then
 			return api.field_error('participant_id', 'not_found',
-			    'No participant has this id.');
+			    'registrations.participant_unknown');
 		end if;
 		stored := true;
 	else
@@ -229,24 +229,23 @@ begin
 	    p.target_group end, pb->>'target_group');
 	if grp is null then
 		return api.field_error('target_group', 'required',
-		    'The participant has no target group; name one.');
+		    'registrations.participant_target_group_name');
 	end if;
 	if not exists (select 1 from target_group where code = grp) then
 		return api.field_error('target_group', 'not_found',
-		    'No target group has this code.');
+		    'field.target_group_unknown');
 	end if;
 	if (not stored or p.pdpa_consent_at is null) and
 	    pb->>'pdpa_consent_at' is null then
 		return api.field_error('pdpa_consent_at', 'consent',
-		    'The participant has not consented to the processing ' ||
-		    'of their data (PDPA); record consent first.');
+		    'registrations.participant_consented_processing_their');
 	end if;
 	if p.id is not null then
 		select * into r from registration
 		where event_id = e.id and participant_id = p.id;
 		if found then
-			err := api.problem(409, 'conflict', 'Conflict',
-			    'This person is registered for the event already.');
+			err := api.problem(409, 'conflict',
+			    'registrations.person_registered_event_already');
 			err.body := err.body || jsonb_build_object(
 			    'registration_id', r.id);
 			return err;
@@ -304,7 +303,7 @@ begin
 	end if;
 	-- Whether a person registered is their business: others get 404.
 	if r.id is null or not api.event_reader(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	return api.ok(200, api.registration_json(r), api.registration_etag(r));
 end;
@@ -321,12 +320,12 @@ declare
 begin
 	select * into r from registration where id = p_id;
 	if not found then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	-- The event first, as every seat change does, then the row again.
 	select * into e from event where id = r.event_id for update;
 	if not api.event_staff(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	return api.registration_withdraw(e, p_id);
 end;
@@ -345,8 +344,8 @@ declare
 begin
 	select * into r from registration where id = p_id for update;
 	if r.status = 'cancelled' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'The registration is cancelled already.');
+		return api.problem(409, 'conflict',
+		    'registrations.registration_cancelled_already');
 	end if;
 
 	update registration set status = 'cancelled', cancelled_at = now(),
@@ -400,11 +399,10 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_reader(actor, e) then
-		return api.forbidden('Only the event''s agencies see who ' ||
-		    'registered.');
+		return api.forbidden('registrations.events_agencies_see_who');
 	end if;
 	if p_cursor is not null then
 		select d.at, d.id into c_at, c_id
@@ -496,7 +494,7 @@ begin
 		where code = v::bpchar or name_th in (v, k) limit 1;
 		if prov is null then
 			errs := errs || api.import_error('province',
-			    'not_found', 'No province has this name or code.',
+			    'not_found', 'registrations.province_name_code',
 			    api.place_suggestions('province', null, v));
 		end if;
 	end if;
@@ -505,7 +503,7 @@ begin
 	k := api.place_key(v);
 	if v is not null and item->>'province' is null then
 		errs := errs || api.import_error('province', 'required',
-		    'A district needs its province.');
+		    'registrations.district_needs_province');
 	elsif v is not null and prov is not null then
 		select code into dist from district
 		where province_code = prov and
@@ -517,8 +515,7 @@ begin
 			    where code = v::bpchar) or exists (select 1
 			    from district where name_th in (v, k))
 			    then 'mismatch' else 'not_found' end,
-			    'No district of this name or code is in the ' ||
-			    'province.',
+			    'registrations.district_name_code_province',
 			    api.place_suggestions('district', prov, v));
 		end if;
 	end if;
@@ -527,7 +524,7 @@ begin
 	k := api.place_key(v);
 	if v is not null and item->>'district' is null then
 		errs := errs || api.import_error('district', 'required',
-		    'A subdistrict needs its district.');
+		    'registrations.subdistrict_needs_district');
 	elsif v is not null and dist is not null then
 		select code into sub from subdistrict
 		where district_code = dist and
@@ -539,8 +536,7 @@ begin
 			    where code = v::bpchar) or exists (select 1
 			    from subdistrict where name_th in (v, k))
 			    then 'mismatch' else 'not_found' end,
-			    'No subdistrict of this name or code is in the ' ||
-			    'district.',
+			    'registrations.subdistrict_name_code_district',
 			    api.place_suggestions('subdistrict', dist, v));
 		end if;
 	end if;
@@ -551,8 +547,8 @@ begin
 		where code = v or name_th = v or lower(name_en) = lower(v);
 		if grp is null then
 			errs := errs || api.import_error('target_group',
-			    'not_found', 'No target group has this code or ' ||
-			    'name.');
+			    'not_found',
+			    'registrations.target_group_code_name');
 		end if;
 	end if;
 
@@ -587,7 +583,7 @@ begin
 	if grp is null then
 		outcome := 'failed';
 		errors := api.import_error('target_group', 'required',
-		    'The person has no target group; fill in the column.');
+		    'registrations.person_target_group_fill');
 		return;
 	end if;
 
@@ -656,11 +652,10 @@ declare
 begin
 	select * into e from event where id = p_event for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency registers ' ||
-		    'people for this event.');
+		return api.forbidden('registrations.organising_agency_registers_people');
 	end if;
 	-- Paper forms may come in after the window closed, but not once
 	-- the event stopped taking people.
@@ -689,8 +684,8 @@ begin
 				exception when others then
 					-- Not sqlerrm: it could quote the data.
 					errs := api.import_error('', 'invalid',
-					    'This row could not be stored (' ||
-					    sqlstate || ').');
+					    'registrations.row_could_stored',
+					    p_args => jsonb_build_object('sqlstate', sqlstate));
 				end;
 			end if;
 			if jsonb_array_length(errs) > 0 then
@@ -743,15 +738,13 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_reader(actor, e) then
-		return api.forbidden('Only the event''s agencies export who ' ||
-		    'registered.');
+		return api.forbidden('registrations.events_agencies_export_who');
 	end if;
 	if (nid or phone) and not api.event_staff(actor, e) then
-		return api.forbidden('Only admins and organisers of the ' ||
-		    'organising agency reveal national ids and phones.');
+		return api.forbidden('registrations.admins_organisers_organising_agency');
 	end if;
 	select coalesce(jsonb_agg(jsonb_build_object(
 	    'registration_id', r.id, 'status', r.status,

@@ -16,11 +16,10 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency sees its ' ||
-		    'scanners.');
+		return api.forbidden('scanners.organising_agency_sees_scanners');
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.scanner_json(s) order by s.assigned_at, s.user_id)
@@ -42,23 +41,21 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency assigns ' ||
-		    'scanners.');
+		return api.forbidden('scanners.organising_agency_assigns_scanners');
 	end if;
 	if not exists (select 1 from app_user u where u.id = p_user and
 	    u.role = 'scanner' and u.active and (u.agency_id = e.agency_id or
 	    exists (select 1 from event_co_organizer c where
 	    c.event_id = e.id and c.agency_id = u.agency_id))) then
-		return api.problem(422, 'validation', 'Validation failed',
-		    'Only an active scanner account of the organising or a ' ||
-		    'co-organising agency can be assigned.',
+		return api.problem(422, 'validation',
+		    'scanners.active_scanner_account_organising',
+		    null,
 		    jsonb_build_array(jsonb_build_object('field', 'user_id',
 		    'code', 'not_found', 'message',
-		    'No active scanner account of the organising or a ' ||
-		    'co-organising agency has this id.')));
+		    'scanners.no_scanner_account')));
 	end if;
 	select * into s from event_scanner
 	where event_id = p_event and user_id = p_user;
@@ -80,15 +77,14 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency assigns ' ||
-		    'scanners.');
+		return api.forbidden('scanners.organising_agency_assigns_scanners');
 	end if;
 	delete from event_scanner where event_id = p_event and user_id = p_user;
 	if not found then
-		return api.not_found('scanner assignment');
+		return api.not_found('not_found.scanner_assignment');
 	end if;
 	return api.ok(204, 'null'::jsonb);
 end;

@@ -21,7 +21,7 @@ declare
 	c	consent_text := api.consent_current();
 begin
 	if c.version is null then
-		return api.not_found('consent text');
+		return api.not_found('not_found.consent_text');
 	end if;
 	return api.ok(200, jsonb_build_object('version', c.version,
 	    'text_th', c.text_th, 'text_en', c.text_en,
@@ -50,17 +50,15 @@ $$;
 
 create function api.self_too_many() returns api.result
 language sql immutable as $$
-	select api.problem(429, 'too-many-requests', 'Too many requests',
-	    'Too many attempts from here or for this person; wait a while ' ||
-	    'and try again.')
+	select api.problem(429, 'too-many-requests',
+	    'self.too_many_attempts_from')
 $$;
 
 -- The neutral answer to a self-registration, whatever happened.
 create function api.self_received() returns jsonb
 language sql immutable as $$
 	select jsonb_build_object('status', 'received', 'detail',
-	    'If the details are right, the person is registered; a message ' ||
-	    'goes to the phone on file.')
+	    'self.received')
 $$;
 
 -- The public registration of event e as the API shows it, or null.
@@ -117,27 +115,25 @@ begin
 	end if;
 	select * into e from event where id = p_event for update;
 	if not found or e.status = 'draft' then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_public_open(e) then
-		return api.problem(409, 'event-not-open', 'Event not open',
-		    'This event does not take registrations from the public ' ||
-		    'now.');
+		return api.problem(409, 'event-not-open',
+		    'self.event_does_take_registrations');
 	end if;
 	if c.version is null or b->>'consent_version' <> c.version then
-		return api.problem(422, 'consent-outdated', 'Consent out of date',
-		    'Consent was given to another version of the notice; ' ||
-		    'read the current one (GET /v1/consent) and accept it.',
+		return api.problem(422, 'consent-outdated',
+		    'self.consent_was_given_another',
+		    null,
 		    jsonb_build_array(jsonb_build_object('field',
 		    'consent_version', 'code', 'outdated', 'message',
-		    'The current version is ' || coalesce(c.version, 'none') ||
-		    '.')));
+		    'self.consent_current_version', 'args',
+		    jsonb_build_object('version', coalesce(c.version, '-')))));
 	end if;
 	if not exists (select 1 from event_public_group g
 	    where g.event_id = e.id and g.target_group = grp) then
 		return api.field_error('target_group', 'not_allowed',
-		    'This event does not take this target group from the ' ||
-		    'public.');
+		    'self.event_does_take_target');
 	end if;
 	err := api.participant_check(b, '');
 	if (err).status is not null then
@@ -207,8 +203,7 @@ language plpgsql as $$
 declare
 	p	participant;
 	answer	jsonb := jsonb_build_object('status', 'sent', 'detail',
-	    'If this person is known, a code goes to the phone on file; ' ||
-	    'it works for 10 minutes.');
+	    'self.code_sent');
 begin
 	if api.self_limited('addr-code:' || p_addr, 100,
 	    interval '10 minutes') or
@@ -264,8 +259,7 @@ begin
 	if k.id is not null then
 		update participant_code set tries = tries + 1 where id = k.id;
 	end if;
-	return api.problem(400, 'code-invalid', 'Code not accepted',
-	    'This code is wrong, expired or used up; ask for a new one.');
+	return api.problem(400, 'code-invalid', 'self.code_wrong_expired_used');
 end;
 $$;
 
@@ -283,8 +277,8 @@ begin
 		select id into pid from participant
 		where id = p_participant and erased_at is null;
 		if pid is null then
-			err := api.problem(401, 'unauthorized', 'Unauthorized',
-			    'This participant is no longer known.');
+			err := api.problem(401, 'unauthorized',
+			    'self.participant_longer_known');
 		end if;
 		return;
 	end if;
@@ -392,12 +386,12 @@ begin
 	select * into r from registration where id = p_reg;
 	if r.id is null or r.participant_id <> o.pid or
 	    (p_link_reg is not null and p_link_reg <> p_reg) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	select * into e from event where id = r.event_id for update;
 	if e.ends_at <= now() then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'The event is over; its registrations stay as they are.');
+		return api.problem(409, 'conflict',
+		    'self.event_over_registrations_stay');
 	end if;
 	res := api.registration_withdraw(e, p_reg);
 	if (res).status <> 200 then
@@ -429,14 +423,15 @@ begin
 	end if;
 	if (b->>'opens_at')::timestamptz >= (b->>'closes_at')::timestamptz then
 		return api.field_error('public_registration.closes_at',
-		    'range', 'Public registration must close after it opens.');
+		    'range', 'self.public_registration_must_close');
 	end if;
 	select x into bad from jsonb_array_elements_text(b->'target_groups') x
 	where not exists (select 1 from target_group t where t.code = x)
 	limit 1;
 	if bad is not null then
 		return api.field_error('public_registration.target_groups',
-		    'not_found', 'No target group ' || bad || '.');
+		    'not_found', 'field.target_group_named',
+		    jsonb_build_object('bad', bad));
 	end if;
 	return null;
 end;

@@ -48,7 +48,7 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.session_json(s) order by s.starts_at, s.id)
@@ -66,26 +66,24 @@ declare
 begin
 	select * into e from event where id = p_event for update;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency plans ' ||
-		    'its sessions.');
+		return api.forbidden('sessions.organising_agency_plans_sessions');
 	end if;
 	if e.status = 'cancelled' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'A cancelled event cannot change.');
+		return api.problem(409, 'conflict',
+		    'events.cancelled_event_cannot_change');
 	end if;
 	if p_sid is not null then
 		select * into s from event_session
 		where id = p_sid and event_id = p_event for update;
 		if not found then
-			return api.not_found('session');
+			return api.not_found('not_found.session');
 		end if;
 		if s.version <> p_version then
 			return api.problem(412, 'precondition-failed',
-			    'Precondition failed', 'The session was ' ||
-			    'changed since you read it; fetch it again.');
+			    'sessions.session_was_changed_since');
 		end if;
 	end if;
 	if b ? 'title' then s.title := b->>'title'; end if;
@@ -103,11 +101,11 @@ begin
 	end if;
 	if s.starts_at < e.starts_at or s.starts_at >= e.ends_at then
 		return api.field_error('starts_at', 'range',
-		    'The session starts within the event''s times.');
+		    'sessions.session_starts_within_events');
 	end if;
 	if s.ends_at <= s.starts_at or s.ends_at > e.ends_at then
 		return api.field_error('ends_at', 'range',
-		    'The session ends after it starts, within the event.');
+		    'sessions.session_ends_after_starts');
 	end if;
 	if p_sid is null then
 		insert into event_session (event_id, title, kind, starts_at,
@@ -135,15 +133,14 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency plans ' ||
-		    'its sessions.');
+		return api.forbidden('sessions.organising_agency_plans_sessions');
 	end if;
 	delete from event_session where id = p_sid and event_id = p_event;
 	if not found then
-		return api.not_found('session');
+		return api.not_found('not_found.session');
 	end if;
 	return api.ok(204, 'null'::jsonb);
 end;

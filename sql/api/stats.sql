@@ -174,8 +174,7 @@ declare
 	nrows	int;
 begin
 	if not (arole in ('admin', 'organizer', 'partner')) then
-		return api.forbidden('Statistics are for admins, organisers ' ||
-		    'and partners.');
+		return api.forbidden('audit.statistics_are_admins_organisers');
 	end if;
 	g := api.partner_gate(actor, 'stats:read', p_rate);
 	if (g.err).status is not null then
@@ -188,8 +187,9 @@ begin
 	end if;
 	if prov is not null and cardinality(provs) > 0 and
 	    not (prov = any (provs)) then
-		res := api.forbidden('This client may read provinces ' ||
-		    array_to_string(provs, ', ') || ' only.');
+		res := api.forbidden('partners.provinces_only',
+		    jsonb_build_object('provinces',
+		    array_to_string(provs, ', ')));
 		perform api.partner_audit_write(actor, p_route, f, res, 0);
 		return res;
 	end if;

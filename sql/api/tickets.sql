@@ -7,10 +7,10 @@
 -- that version current, and until p_days days after the event ends (the
 -- event as it is now: a postponed event keeps its links).
 
-create function api.link_gone(p_slug text, p_detail text) returns api.result
+create function api.link_gone(p_slug text, p_detail text,
+    p_args jsonb default null) returns api.result
 language sql immutable as $$
-	select api.problem(410, p_slug, case p_slug when 'link-expired'
-	    then 'Link expired' else 'Link revoked' end, p_detail)
+	select api.problem(410, p_slug, p_detail, p_args)
 $$;
 
 create function api.link_expires_at(e event, p_days int) returns timestamptz
@@ -37,21 +37,20 @@ begin
 	if p_link_ver is not null then
 		if r.id is null or r.status <> 'confirmed' or
 		    e.status = 'cancelled' or r.ticket_version <> p_link_ver then
-			return api.link_gone('link-revoked', 'This ticket ' ||
-			    'link was replaced or cancelled; ask the organisers ' ||
-			    'for a new one.');
+			return api.link_gone('link-revoked',
+			    'tickets.link_revoked');
 		end if;
 		if now() > api.link_expires_at(e, p_days) then
-			return api.link_gone('link-expired', 'This ticket ' ||
-			    'link expired ' || p_days || ' days after the ' ||
-			    'event ended.');
+			return api.link_gone('link-expired',
+			    'tickets.link_expired',
+			    jsonb_build_object('days', p_days));
 		end if;
 	elsif r.id is null or not api.event_staff(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	elsif r.status <> 'confirmed' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'Only a confirmed registration has a ticket (this one is ' ||
-		    r.status || ').');
+		return api.problem(409, 'conflict',
+		    'tickets.not_confirmed_status',
+		    jsonb_build_object('status', r.status));
 	end if;
 	return api.ok(200, jsonb_build_object('registration_id', r.id,
 	    'event_id', r.event_id, 'version', r.ticket_version,
@@ -69,15 +68,15 @@ declare
 begin
 	select * into r from registration where id = p_reg for update;
 	if not found then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	select * into e from event where id = r.event_id;
 	if not api.event_staff(actor, e) then
-		return api.not_found('registration');
+		return api.not_found('not_found.registration');
 	end if;
 	if r.status <> 'confirmed' then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'Only a confirmed registration has a ticket.');
+		return api.problem(409, 'conflict',
+		    'tickets.confirmed_registration_ticket');
 	end if;
 	update registration set ticket_version = ticket_version + 1,
 	    updated_at = now()
@@ -150,18 +149,17 @@ declare
 begin
 	select * into e from event where id = p_event;
 	if not found or not api.event_visible(actor, e) then
-		return api.not_found('event');
+		return api.not_found('not_found.event');
 	end if;
 	if not api.event_staff(actor, e) then
-		return api.forbidden('Only the organising agency prints ' ||
-		    'badges for this event.');
+		return api.forbidden('tickets.badges_organising_agency');
 	end if;
 	select count(*) into total from registration
 	where event_id = e.id and status = 'confirmed';
 	pages := greatest(1, (total + p_size - 1) / p_size);
 	if p_page > pages then
-		return api.problem(404, 'not-found', 'Not found',
-		    'This event has ' || pages || ' page(s) of badges.');
+		return api.problem(404, 'not-found', 'tickets.badges_pages',
+		    jsonb_build_object('pages', pages));
 	end if;
 	select coalesce(jsonb_agg(jsonb_build_object(
 	    'registration_id', b.id, 'event_id', e.id,

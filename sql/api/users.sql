@@ -28,13 +28,13 @@ begin
 		where id = (actor->>'sub')::uuid and active;
 		if not found then
 			return api.problem(401, 'unauthorized',
-			    'Unauthorized', 'This client is disabled.');
+			    'partners.client_disabled');
 		end if;
 		if exists (select from auth_session
 		    where id = (actor->>'sid')::uuid and
 			revoked_at is not null) then
-			return api.problem(401, 'unauthorized', 'Unauthorized',
-			    'This token has been revoked.');
+			return api.problem(401, 'unauthorized',
+			    'users.token_been_revoked');
 		end if;
 		return api.ok(200, jsonb_build_object('id', c.id,
 		    'name', c.name, 'role', 'partner', 'kind', 'client',
@@ -45,8 +45,8 @@ begin
 	select * into u from app_user where id = (actor->>'sub')::uuid;
 	if not found or not u.active or exists (select 1 from auth_session
 	    where id = (actor->>'sid')::uuid and revoked_at is not null) then
-		return api.problem(401, 'unauthorized', 'Unauthorized',
-		    'This session has ended; sign in again.');
+		return api.problem(401, 'unauthorized',
+		    'users.session_ended_sign_again');
 	end if;
 	return api.ok(200, jsonb_build_object('id', u.id,
 	    'username', u.username, 'display_name', u.display_name,
@@ -70,7 +70,7 @@ begin
 	if api.actor_role(actor) = 'organizer' then
 		scope := api.actor_agency(actor);
 	elsif api.actor_role(actor) <> 'admin' then
-		return api.forbidden('Only admins and organisers list users.');
+		return api.forbidden('users.admins_organisers_list_users');
 	end if;
 	if p_cursor is not null then
 		select d.at, d.id into c_at, c_id
@@ -113,7 +113,7 @@ begin
 	    (actor->>'sub')::uuid = u.id or
 	    (api.actor_role(actor) = 'organizer' and
 	    u.agency_id = api.actor_agency(actor)), false) then
-		return api.not_found('user');
+		return api.not_found('not_found.user');
 	end if;
 	return api.ok(200, api.user_json(u), '"' || u.version || '"');
 end;
@@ -129,22 +129,20 @@ begin
 	if api.actor_role(actor) = 'organizer' and
 	    (body->>'role' <> 'scanner' or
 	    agency_id is distinct from api.actor_agency(actor)) then
-		return api.forbidden('Organisers create scanner accounts ' ||
-		    'of their own agency only.');
+		return api.forbidden('users.organisers_create_scanner_accounts');
 	end if;
 	if body->>'role' in ('organizer', 'scanner') and agency_id is null then
 		return api.field_error('agency_id', 'required',
-		    'Organisers and scanners belong to an agency.');
+		    'users.organisers_scanners_belong_agency');
 	end if;
 	if agency_id is not null and not exists (select 1 from agency
 	    where id = agency_id) then
 		return api.field_error('agency_id', 'not_found',
-		    'No agency has this id.');
+		    'field.agency_unknown');
 	end if;
 	if exists (select 1 from app_user where username = body->>'username')
 	then
-		return api.problem(409, 'conflict', 'Conflict',
-		    'That username is taken.');
+		return api.problem(409, 'conflict', 'users.username_taken');
 	end if;
 	insert into app_user (username, display_name, role, agency_id,
 	    password_hash)
@@ -154,8 +152,7 @@ begin
 	return api.ok(201, api.user_json(u), '"' || u.version || '"',
 	    '/v1/users/' || u.id);
 exception when unique_violation then
-	return api.problem(409, 'conflict', 'Conflict',
-	    'That username is taken.');
+	return api.problem(409, 'conflict', 'users.username_taken');
 end;
 $$;
 
@@ -169,12 +166,11 @@ declare
 begin
 	select * into u from app_user where id = p_id for update;
 	if not found then
-		return api.not_found('user');
+		return api.not_found('not_found.user');
 	end if;
 	if u.version <> p_version then
 		return api.problem(412, 'precondition-failed',
-		    'Precondition failed', 'The user was changed since ' ||
-		    'you read it; fetch it again.');
+		    'users.user_was_changed_since');
 	end if;
 	n := u;
 	if body ? 'display_name' then
@@ -194,12 +190,12 @@ begin
 	end if;
 	if n.role in ('organizer', 'scanner') and n.agency_id is null then
 		return api.field_error('agency_id', 'required',
-		    'Organisers and scanners belong to an agency.');
+		    'users.organisers_scanners_belong_agency');
 	end if;
 	if n.agency_id is not null and not exists (select 1 from agency
 	    where id = n.agency_id) then
 		return api.field_error('agency_id', 'not_found',
-		    'No agency has this id.');
+		    'field.agency_unknown');
 	end if;
 	update app_user set display_name = n.display_name, role = n.role,
 	    agency_id = n.agency_id, active = n.active,

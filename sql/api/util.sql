@@ -20,26 +20,33 @@ language sql stable parallel safe as $$
 	    'YYYY-MM-DD"T"HH24:MI:SS"+07:00"')
 $$;
 
-create function api.problem(p_status int, p_slug text, p_title text,
-    p_detail text, p_errors jsonb default null) returns api.result
+-- Problems name messages by key, never by text: p_detail, and each
+-- errors[].message, is a key of api/i18n.tsv, with its {placeholders} in
+-- p_args (and errors[].args); the title is the key "title.<slug>". The C
+-- layer writes them out in the request's language (api/i18n.c).
+create function api.problem(p_status int, p_slug text, p_detail text,
+    p_args jsonb default null, p_errors jsonb default null)
+returns api.result
 language sql immutable as $$
 	select row(p_status,
 	    jsonb_strip_nulls(jsonb_build_object(
 		'type', 'urn:ngan:problem:' || p_slug,
-		'title', p_title,
+		'title', 'title.' || p_slug,
 		'status', p_status,
 		'detail', p_detail,
+		'detail_args', p_args,
 		'errors', p_errors)),
 	    null, null)::api.result
 $$;
 
-create function api.field_error(p_field text, p_code text, p_message text)
-returns api.result
+-- A 422 for one field; p_message a key, p_args its placeholders.
+create function api.field_error(p_field text, p_code text, p_message text,
+    p_args jsonb default null) returns api.result
 language sql immutable as $$
-	select api.problem(422, 'validation', 'Validation failed',
-	    'The request body has invalid fields.',
-	    jsonb_build_array(jsonb_build_object('field', p_field,
-		'code', p_code, 'message', p_message)))
+	select api.problem(422, 'validation', 'validation.body', null,
+	    jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+		'field', p_field, 'code', p_code, 'message', p_message,
+		'args', p_args))))
 $$;
 
 create function api.ok(p_status int, p_body jsonb, p_etag text default null,
@@ -84,8 +91,7 @@ $$;
 
 create function api.bad_cursor() returns api.result
 language sql immutable as $$
-	select api.problem(400, 'bad-request', 'Bad request',
-	    'The cursor is not one this server issued.')
+	select api.problem(400, 'bad-request', 'query.cursor_foreign')
 $$;
 
 -- The caller as the C layer saw it in the access token:
@@ -96,15 +102,16 @@ language sql immutable as $$ select actor->>'role' $$;
 create function api.actor_agency(actor jsonb) returns uuid
 language sql immutable as $$ select nullif(actor->>'agency_id', '')::uuid $$;
 
-create function api.not_found(p_what text) returns api.result
+-- p_key names what was not found: 'not_found.event'.
+create function api.not_found(p_key text) returns api.result
 language sql immutable as $$
-	select api.problem(404, 'not-found', 'Not found',
-	    'No ' || p_what || ' with that id.')
+	select api.problem(404, 'not-found', p_key)
 $$;
 
-create function api.forbidden(p_detail text) returns api.result
+create function api.forbidden(p_key text, p_args jsonb default null)
+returns api.result
 language sql immutable as $$
-	select api.problem(403, 'forbidden', 'Forbidden', p_detail)
+	select api.problem(403, 'forbidden', p_key, p_args)
 $$;
 
 -- An event's or a person's place codes with their Thai names. As
@@ -140,27 +147,27 @@ begin
 	if p_province is not null and not exists (select 1 from province
 	    where code = p_province::bpchar) then
 		return api.field_error(p_prefix || 'province_code',
-		    'not_found', 'No province has this code.');
+		    'not_found', 'place.province_unknown');
 	end if;
 	if p_district is not null then
 		if not exists (select 1 from district where code = p_district::bpchar)
 		then
 			return api.field_error(p_prefix || 'district_code',
-			    'not_found', 'No district has this code.');
+			    'not_found', 'place.district_unknown');
 		end if;
 		if p_province is null or not exists (select 1 from district
 		    where code = p_district::bpchar and
 		    province_code = p_province::bpchar)
 		then
 			return api.field_error(p_prefix || 'district_code',
-			    'mismatch', 'This district is not in the province.');
+			    'mismatch', 'place.district_mismatch');
 		end if;
 	end if;
 	if p_subdistrict is not null then
 		if not exists (select 1 from subdistrict
 		    where code = p_subdistrict::bpchar) then
 			return api.field_error(p_prefix || 'subdistrict_code',
-			    'not_found', 'No subdistrict has this code.');
+			    'not_found', 'place.subdistrict_unknown');
 		end if;
 		if p_district is null or not exists (select 1 from subdistrict
 		    where code = p_subdistrict::bpchar and
@@ -168,7 +175,7 @@ begin
 		then
 			return api.field_error(p_prefix || 'subdistrict_code',
 			    'mismatch',
-			    'This subdistrict is not in the district.');
+			    'place.subdistrict_mismatch');
 		end if;
 	end if;
 	return null;

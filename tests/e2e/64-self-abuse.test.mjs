@@ -195,7 +195,8 @@ test('a participant token opens no staff route', async () => {
 		{ participant: participantBody({ target_group: 'general' }) }],
 	];
 	for (const [method, path, body] of staffRoutes) {
-		const res = await api(method, path, { token: p.token, body });
+		const res = await api(method, path, { token: p.token, body,
+		    headers: { 'accept-language': 'en' } });
 		expectUnauthorized(res, { invalidToken: true });
 		assert.match(res.json.detail, /participant token/, `${method} ${path}: says why`);
 	}

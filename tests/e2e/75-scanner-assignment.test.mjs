@@ -17,7 +17,9 @@ before(async () => {
 	ev = await runningEvent({ co_organizer_ids: [LAMPHUN_AGENCY] });
 });
 
-const assign = (eventId, userId, token) => api('PUT', `/v1/events/${eventId}/scanners/${userId}`, { token });
+// In English: the tests read the messages (Thai is the default).
+const assign = (eventId, userId, token) => api('PUT', `/v1/events/${eventId}/scanners/${userId}`,
+    { token, headers: { 'accept-language': 'en' } });
 const assignments = (eventId) => sql(`select coalesce(string_agg(user_id::text, ',' order by user_id), '')
     from event_scanner where event_id = $1::uuid`, [eventId]);
 

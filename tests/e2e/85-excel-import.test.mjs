@@ -46,8 +46,9 @@ function isUtf8(bytes) {
 
 function importCsv(eventId, body, { dryRun, contentType = 'text/csv' } = {}) {
 	const q = dryRun === undefined ? '' : `?dry_run=${dryRun}`;
+	// In English: the tests read the messages (Thai is the default).
 	return api('POST', `/v1/events/${eventId}/registrations/import${q}`, { token: organizer, raw: body,
-	    headers: { 'content-type': contentType }, timeout: 60000 });
+	    headers: { 'content-type': contentType, 'accept-language': 'en' }, timeout: 60000 });
 }
 
 // A Lamphun row: title, first, last, id, phone, subdistrict, district, province, group, job, s40.

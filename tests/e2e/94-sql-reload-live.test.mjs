@@ -25,7 +25,7 @@ let srv = null;
 
 // A request to the test's server, validated against openapi.yaml.
 async function call(method, path, { token, body } = {}) {
-	const headers = { accept: 'application/json, application/problem+json' };
+	const headers = { accept: 'application/json, application/problem+json', 'accept-language': 'en' };
 	if (token)
 		headers.authorization = `Bearer ${token}`;
 	if (body !== undefined)
@@ -69,14 +69,15 @@ async function createAgency() {
 }
 
 // A copy of the repository's scripts/ and sql/ whose api.not_found says
-// something else.
+// something else: a detail key the catalogue lacks, sent as it is.
 function changedCopy() {
 	const copy = join(tmp, 'changed');
 	cpSync(join(ROOT, 'scripts'), join(copy, 'scripts'), { recursive: true });
 	cpSync(join(ROOT, 'sql'), join(copy, 'sql'), { recursive: true });
 	const f = join(copy, 'sql', 'api', 'util.sql');
 	const text = readFileSync(f, 'utf8');
-	const changed = text.replace("' with that id.'", "' with that id (reloaded).'");
+	const changed = text.replace("select api.problem(404, 'not-found', p_key)",
+	    "select api.problem(404, 'not-found', p_key || '.reloaded')");
 	assert.notEqual(changed, text, 'util.sql has the text the test changes');
 	writeFileSync(f, changed);
 	return copy;
@@ -138,7 +139,7 @@ test('a running server answers with the new code after another process reloads s
 	// connections; the write prepared before is done once.
 	for (let i = 0; i < 3; i++) {
 		const now = await answers();
-		assert.deepEqual(now, { ...expected, missing: [404, 'No event with that id (reloaded).'] });
+		assert.deepEqual(now, { ...expected, missing: [404, 'not_found.event.reloaded'] });
 	}
 	await createAgency();
 	// Prepared again, not answered by chance: the server said so.
@@ -167,7 +168,7 @@ test('requests in flight while the repository\'s files are loaded again all answ
 	// Every answer is one of the two versions; the last ones the repository's.
 	for (const a of results) {
 		assert.deepEqual({ ...a, missing: null }, { ...expected, missing: null });
-		assert.ok(['No event with that id.', 'No event with that id (reloaded).'].includes(a.missing[1]),
+		assert.ok(['No event with that id.', 'not_found.event.reloaded'].includes(a.missing[1]),
 		    JSON.stringify(a.missing));
 	}
 	assert.deepEqual(await answers(), expected);

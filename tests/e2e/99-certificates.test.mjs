@@ -87,7 +87,8 @@ test('someone who does not qualify gets 409 with the reason, and nothing is issu
 	const once = await registered(strict.id);
 	expectScan(await checkin(organizer, { token: once.token, event_id: strict.id,
 	    session_id: s1.id }), 201, 'checked_in');
-	res = await api('POST', `/v1/registrations/${once.id}/certificate`, { token: organizer });
+	res = await api('POST', `/v1/registrations/${once.id}/certificate`, { token: organizer,
+	    headers: { 'accept-language': 'en' } });
 	expectProblem(res, 409, 'not-qualified');
 	assert.equal(res.json.reason, 'too_few_sessions');
 	assert.equal(res.json.attended.sessions, 1);

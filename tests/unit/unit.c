@@ -28,6 +28,7 @@ static const struct {
 	{ "base45", unit_base45 },
 	{ "certificates", unit_certificates },
 	{ "pdf", unit_pdf },
+	{ "i18n", unit_i18n },
 };
 
 #define NMODULES	(sizeof(modules) / sizeof(modules[0]))

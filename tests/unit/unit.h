@@ -35,5 +35,6 @@ void	unit_etag(void);
 void	unit_base45(void);
 void	unit_certificates(void);
 void	unit_pdf(void);
+void	unit_i18n(void);
 
 #endif
