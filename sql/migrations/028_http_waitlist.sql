@@ -19,11 +19,15 @@
 create sequence registration_seq as bigint;
 
 alter table registration add column seq bigint;
--- Existing rows keep the order they were listed in.
+-- Existing rows keep the order they were listed in. A database made
+-- before sql/api/ still has its feed trigger (schema public) while the
+-- migrations run: numbering the rows is no change to tell partners of.
+alter table registration disable trigger user;
 update registration r set seq = o.n
 from (select id, row_number() over (order by created_at, id) as n
 	from registration) o
 where o.id = r.id;
+alter table registration enable trigger user;
 select setval('registration_seq', coalesce((select max(seq)
     from registration), 0) + 1, false);
 alter table registration alter column seq

@@ -41,11 +41,14 @@ before(async () => {
 const get = (id, token) => api('GET', `/v1/participants/${id}`, { token });
 const search = (query, token) => api('GET', `/v1/participants?${new URLSearchParams(query)}`, { token });
 
-// Participants an agency may read, by the rule, from the database.
+// Participants an agency may read, by the rule, from the database (an
+// erased person is nobody's to list: issue 18's erasure).
 function readableBy(agency) {
 	return new Set(sql(`select distinct r.participant_id from registration r
 	    join event e on e.id = r.event_id
-	    where r.status <> 'cancelled' and (e.agency_id = $1::uuid or exists (select 1
+	    join participant p on p.id = r.participant_id
+	    where p.erased_at is null and
+	    r.status <> 'cancelled' and (e.agency_id = $1::uuid or exists (select 1
 		from event_co_organizer c where c.event_id = e.id and c.agency_id = $1::uuid))`,
 	    [agency]).split('\n').filter(Boolean));
 }

@@ -20,6 +20,7 @@ import http from 'node:http';
 import { before, test } from 'node:test';
 import { api, tokenFor, expectStatus, sql, sqlInt, spec, BASE_URL, validateResponse, LAMPANG_AGENCY,
     otherOrganizer, uniq, registerInline, participantBody } from './lib.mjs';
+import { provenPerson, publicEvent } from './self-lib.mjs';
 import { checkin, runningEvent, registered } from './checkins-lib.mjs';
 import { partner } from './partner-lib.mjs';
 import { png } from './images-lib.mjs';
@@ -84,6 +85,7 @@ function once(res, what) {
 }
 
 let admin, organizer, ev, reg, certCode, linkToken, participantId, group, product, imageN, client, partnerToken, meId;
+let participantToken;
 before(async () => {
 	admin = await tokenFor('admin');
 	organizer = await tokenFor('organizer');
@@ -99,6 +101,8 @@ before(async () => {
 	    200).json.link_token;
 	participantId = expectStatus(await api('GET', `/v1/registrations/${reg.id}`, { token: organizer }),
 	    200).json.participant_id;
+	// What is held about a person takes a token proven by a code.
+	participantToken = (await provenPerson(await publicEvent())).token;
 	meId = expectStatus(await api('GET', '/v1/me', { token: admin }), 200).json.id;
 	group = expectStatus(await api('POST', '/v1/groups', { token: organizer, body: {
 	    name: uniq('กลุ่มเอชทีทีพี'), category: 'handicraft', province_code: '52' } }), 201).json;
@@ -129,7 +133,7 @@ function concrete(template) {
 		path += `?code=${encodeURIComponent(certCode)}`;
 	let token = template.startsWith('/v1/stats/') || template.startsWith('/v1/feed/') ? partnerToken : admin;
 	if (template.startsWith('/v1/my/'))
-		token = linkToken;
+		token = template.startsWith('/v1/my/personal-data') ? participantToken : linkToken;
 	return { path, token };
 }
 
