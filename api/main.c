@@ -475,11 +475,6 @@ kore_parent_configure(int argc, char **argv)
 		parent_fatal(err);
 	}
 	partner_init();
-	if (!messages_init()) {
-		(void)snprintf(err, sizeof(err), "NGAN_MESSAGES: %s",
-		    config_takes(CONFIG_MESSAGES));
-		parent_fatal(err);
-	}
 	if (!metrics_init(ngan_routes_count))
 		fatal("cannot map the metrics area");
 	if (!edge_init(err, sizeof(err)))

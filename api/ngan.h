@@ -506,10 +506,17 @@ enum config_id {
 	CONFIG_ASSETS,
 	CONFIG_PUBLIC_URL,
 	CONFIG_MESSAGES,
+	CONFIG_OUTBOX_MAX_ATTEMPTS,
+	CONFIG_OUTBOX_BACKOFF_MS,
+	CONFIG_OUTBOX_LEASE,
+	CONFIG_SMS_URL,
+	CONFIG_SMS_TOKEN,
+	CONFIG_SMS_SENDER,
 	CONFIG_COUNT
 };
 
 int		config_load(char *, size_t);
+int		config_load_one(enum config_id, char *, size_t);
 int		config_int(enum config_id);
 const char	*config_text(enum config_id);
 const char	*config_name(enum config_id);
@@ -561,14 +568,8 @@ int	registrations_create(struct http_request *, struct ngan_req *);
 int	registrations_export(struct http_request *, struct ngan_req *);
 int	registrations_import(struct http_request *, struct ngan_req *);
 
-/* messages.c: what goes to a participant's phone (issue 18, item 6). */
-#define MESSAGE_CODE		0	/* args: "code" */
-#define MESSAGE_REGISTERED	1	/* args: "event_title", "status" */
-#define MESSAGE_REGISTERED_AGAIN 2	/* args: "event_title" */
-#define MESSAGE_PROMOTED	3	/* args: "event_title" */
-
-int	messages_init(void);
-int	message_send(int, const char *, const char *, json_t *);
+/* messages.c: pure, the texts of the messages to participants. */
+int	message_text(const char *, const char *, json_t *, char *, size_t);
 
 /* self.c: the participants' own way in (issue 18). */
 int	self_consent(struct http_request *, struct ngan_req *);
@@ -604,6 +605,7 @@ const char	*checkins_lang(struct http_request *);
 #define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
 #define PII_AD_NID		"nid"
 #define PII_AD_PHONE		"phone"
+#define PII_AD_CODE		"code"	/* a one-time code in the outbox */
 #define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
 #define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
 #define PII_PURPOSE_MIN		5	/* characters of ?purpose= */

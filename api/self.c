@@ -6,7 +6,7 @@
  * ticket link. National ids and phones are sealed here (participants.c,
  * pii.c) before SQL sees them; SQL (sql/api/self.sql) answers the same to
  * someone who knows only a national id whatever it found, and what
- * differs goes to the phone on file (messages.c).
+ * differs goes to the phone on file (the outbox, sql/api/outbox.sql).
  *
  * A participant token has its own audience: staff routes verify access
  * tokens for "ngan-api" only (auth.c), so it never passes there; these
@@ -35,7 +35,6 @@ struct self_owner {
 	char		link_ver[16];
 };
 
-static int	self_answer(struct http_request *, struct ngan_req *);
 static int	self_respond(struct http_request *, struct ngan_req *);
 static int	self_owner_or_401(struct http_request *, struct self_owner *);
 static int	addr_or_500(struct http_request *, char *, size_t);
@@ -44,7 +43,6 @@ static void	code_hash(const char *, const char *, char *);
 static const char *code_check(const char *);
 static char	*participant_token(const char *, long);
 static char	*link_token(const char *, int);
-static void	message_out(json_t *, const char *);
 
 static const struct field_spec register_fields[] = {
 	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
@@ -104,7 +102,7 @@ self_register(struct http_request *req, struct ngan_req *r)
 	int		ret;
 
 	if (r->phase > 0)
-		return (self_answer(req, r));
+		return (self_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
 	if (!json_body_or_error(req, r, register_fields))
@@ -137,9 +135,11 @@ self_code(struct http_request *req, struct ngan_req *r)
 {
 	char		addr[ADDR_KEY_LEN], nid_hmac[PII_HMAC_LEN * 2 + 1];
 	char		code[CODE_DIGITS + 1], hash[PII_HMAC_LEN * 2 + 1];
+	char		sealed[PII_SEAL_HEX_LEN(CODE_DIGITS)];
+	int		ok;
 
 	if (r->phase > 0)
-		return (self_answer(req, r));
+		return (self_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
 	if (!json_body_or_error(req, r, code_fields) ||
@@ -150,15 +150,18 @@ self_code(struct http_request *req, struct ngan_req *r)
 	(void)snprintf(code, sizeof(code), "%06u",
 	    (unsigned int)randombytes_uniform(1000000));
 	code_hash(nid_hmac, code, hash);
-	/* Kept for the message; freed with the request. */
-	if ((r->scratch = strdup(code)) == NULL) {
+	/* Sealed for the outbox, which opens it to send it. */
+	ok = pii_encrypt_hex(pii_worker_keys(), code, PII_AD_CODE, sealed,
+	    sizeof(sealed));
+	sodium_memzero(code, sizeof(code));
+	if (!ok) {
 		problem(req, 500, NULL, "Something went wrong on our side.");
 		return (KORE_RESULT_OK);
 	}
-	sodium_memzero(code, sizeof(code));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.self_code($1, $2, $3)", 3, addr, nid_hmac, hash));
+	    "FROM api.self_code($1, $2, $3, $4)", 4, addr, nid_hmac, hash,
+	    sealed));
 }
 
 /* POST /v1/participant-tokens: a short-lived participant token. */
@@ -270,7 +273,7 @@ self_cancel(struct http_request *req, struct ngan_req *r)
 	char			days[16];
 
 	if (r->phase > 0)
-		return (self_answer(req, r));
+		return (self_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
 	if (!self_owner_or_401(req, &o))
@@ -285,33 +288,6 @@ self_cancel(struct http_request *req, struct ngan_req *r)
 	    o.link_reg[0] ? o.link_ver : NULL, days, r->params[0]));
 }
 
-/*
- * A 2xx from SQL holds {"answer", "message"}: the message goes out (to
- * the phone it names, opened here), the answer to the client.
- */
-static int
-self_answer(struct http_request *req, struct ngan_req *r)
-{
-	json_t		*body;
-	int		status;
-
-	if (db_rows(r) != 1 || db_value(r, 0, 0)[0] != '2')
-		return (self_respond(req, r));
-
-	status = (int)strtol(db_value(r, 0, 0), NULL, 10);
-	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "Something went wrong on our side.");
-		return (KORE_RESULT_OK);
-	}
-	message_out(json_object_get(body, "message"), r->scratch);
-	respond_json(req, status, json_object_get(body, "answer"));
-	json_decref(body);
-	if (r->scratch != NULL)
-		sodium_memzero(r->scratch, strlen(r->scratch));
-
-	return (KORE_RESULT_OK);
-}
-
 /* SQL's answer as it is; a limit reached says how long to wait. */
 static int
 self_respond(struct http_request *req, struct ngan_req *r)
@@ -320,55 +296,6 @@ self_respond(struct http_request *req, struct ngan_req *r)
 		http_response_header(req, "retry-after", "600");
 
 	return (db_respond(req, r));
-}
-
-/* Sends the message m SQL described, if any; code for a code message. */
-static void
-message_out(json_t *m, const char *code)
-{
-	const char	*kind, *hex, *pid;
-	char		phone[PII_PLAIN_MAX + 1];
-	json_t		*args;
-	int		k;
-
-	if (!json_is_object(m))
-		return;
-	kind = json_string_value(json_object_get(m, "kind"));
-	hex = json_string_value(json_object_get(m, "phone_enc"));
-	pid = json_string_value(json_object_get(m, "participant_id"));
-	if (kind == NULL || hex == NULL || pid == NULL)
-		return;
-	if (!strcmp(kind, "code"))
-		k = MESSAGE_CODE;
-	else if (!strcmp(kind, "registered"))
-		k = MESSAGE_REGISTERED;
-	else if (!strcmp(kind, "promoted"))
-		k = MESSAGE_PROMOTED;
-	else if (!strcmp(kind, "registered_again"))
-		k = MESSAGE_REGISTERED_AGAIN;
-	else
-		return;
-	if (k == MESSAGE_CODE && code == NULL)
-		return;
-	if (!pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
-	    sizeof(phone))) {
-		kore_log(LOG_NOTICE, "message to participant %s: phone does "
-		    "not open", pid);
-		return;
-	}
-
-	args = json_deep_copy(json_object_get(m, "args"));
-	if (!json_is_object(args)) {
-		json_decref(args);
-		args = json_object();
-	}
-	if (k == MESSAGE_CODE)
-		json_object_set_new(args, "code", json_string(code));
-	if (!message_send(k, phone, pid, args))
-		kore_log(LOG_NOTICE, "message to participant %s not sent",
-		    pid);
-	json_decref(args);
-	sodium_memzero(phone, sizeof(phone));
 }
 
 /*

@@ -96,6 +96,7 @@ set local check_function_bodies = off;
 \ir checkins.sql
 \ir certificates.sql
 \ir self.sql
+\ir outbox.sql
 \ir groups.sql
 \ir products.sql
 \ir feed.sql

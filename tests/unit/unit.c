@@ -27,6 +27,7 @@ static const struct {
 	{ "etag", unit_etag },
 	{ "base45", unit_base45 },
 	{ "certificates", unit_certificates },
+	{ "messages", unit_messages },
 };
 
 #define NMODULES	(sizeof(modules) / sizeof(modules[0]))

@@ -34,5 +34,6 @@ void	unit_oauth(void);
 void	unit_etag(void);
 void	unit_base45(void);
 void	unit_certificates(void);
+void	unit_messages(void);
 
 #endif

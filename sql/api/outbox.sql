@@ -1,0 +1,143 @@
+-- The outbox (issue 19; tables in migration 037): enqueued in the
+-- transaction of the change that causes a message, delivered by
+-- ngan-outbox (tools/ngan-outbox.c), which claims due rows with FOR
+-- UPDATE SKIP LOCKED (several delivery processes never take one row at
+-- once) and reports each attempt back here.
+
+-- A message of p_kind to participant p_participant's phone, about
+-- registration p_registration (or null), once per p_key. Nothing for a
+-- person without a phone. p_secret_enc: a one-time code, sealed by C.
+create function api.outbox_enqueue(p_kind text, p_participant uuid,
+    p_registration uuid, p_key text, p_args jsonb,
+    p_secret_enc bytea default null) returns void
+language plpgsql as $$
+begin
+	if not exists (select 1 from participant p
+	    where p.id = p_participant and p.phone_enc is not null) then
+		return;
+	end if;
+	insert into outbox (idempotency_key, channel, kind, participant_id,
+	    registration_id, args, secret_enc)
+	values (p_key, 'sms', p_kind, p_participant, p_registration,
+	    coalesce(p_args, '{}'), p_secret_enc)
+	on conflict (idempotency_key) do nothing;
+	-- Delivered at commit: a delivery process waiting wakes at once.
+	perform pg_notify('ngan_outbox', '');
+end;
+$$;
+
+create function api.outbox_count_add(p_channel text, p_outcome text)
+returns void
+language sql as $$
+	insert into outbox_count (channel, outcome, n)
+	values (p_channel, p_outcome, 1)
+	on conflict (channel, outcome) do update set n = outbox_count.n + 1
+$$;
+
+-- Up to p_limit due messages, each held for p_lease seconds (an attempt
+-- counted): what the delivery needs to send them. Rows whose last attempt
+-- never reported back (the process died) and that have no attempts left
+-- go to the dead letters first; so do codes older than their 10 minutes,
+-- which nobody could use any more.
+create function api.outbox_claim(p_limit int, p_lease int, p_max int)
+returns table (id uuid, idempotency_key text, channel text, kind text,
+    participant_id uuid, args jsonb, secret_enc text, phone_enc text,
+    attempt int)
+language plpgsql as $$
+declare
+	n	int;
+begin
+	with gone as (
+		update outbox o set status = 'dead', dead_at = now(),
+		    secret_enc = null,
+		    last_error = case when o.kind = 'code' and
+			o.created_at < now() - interval '10 minutes' then
+			'the code expired before it could be sent' else
+			'no answer from the last attempt' end
+		where o.id in (select x.id from outbox x
+		    where x.status = 'pending' and x.next_attempt_at <= now()
+		    and (x.attempts >= p_max or (x.kind = 'code' and
+		    x.created_at < now() - interval '10 minutes'))
+		    for update skip locked)
+		returning o.channel)
+	select count(*) into n from gone;
+	if n > 0 then
+		insert into outbox_count (channel, outcome, n)
+		values ('sms', 'dead', n)
+		on conflict on constraint outbox_count_pkey do update
+		set n = outbox_count.n + excluded.n;
+	end if;
+
+	return query
+	with due as (
+		select x.id from outbox x
+		where x.status = 'pending' and x.next_attempt_at <= now()
+		order by x.next_attempt_at
+		limit p_limit
+		for update skip locked),
+	claimed as (
+		update outbox o set attempts = o.attempts + 1,
+		    next_attempt_at = now() + make_interval(secs => p_lease)
+		from due where o.id = due.id
+		returning o.*)
+	select c.id, c.idempotency_key, c.channel, c.kind, c.participant_id,
+	    c.args, encode(c.secret_enc, 'hex'), encode(p.phone_enc, 'hex'),
+	    c.attempts
+	from claimed c left join participant p on p.id = c.participant_id;
+end;
+$$;
+
+-- Attempt p_attempt of message p_id went out. False when the row was
+-- taken again meanwhile (this attempt outlived its lease).
+create function api.outbox_sent(p_id uuid, p_attempt int) returns boolean
+language plpgsql as $$
+declare
+	ch	text;
+begin
+	update outbox set status = 'sent', sent_at = now(), secret_enc = null,
+	    last_error = null
+	where id = p_id and attempts = p_attempt and status = 'pending'
+	returning channel into ch;
+	if ch is null then
+		return false;
+	end if;
+	perform api.outbox_count_add(ch, 'sent');
+	return true;
+end;
+$$;
+
+-- Attempt p_attempt of message p_id failed with p_error (no personal
+-- data: the delivery words it). Tried again after an exponential
+-- back-off from p_base_ms with jitter (half to all of it, so processes
+-- that failed together do not retry together), capped at an hour; dead
+-- after p_max attempts, or at once when p_final (nothing to send to).
+-- The message's status after.
+create function api.outbox_failed(p_id uuid, p_attempt int, p_error text,
+    p_base_ms int, p_max int, p_final boolean) returns text
+language plpgsql as $$
+declare
+	o	outbox;
+	delay	double precision;
+begin
+	select * into o from outbox
+	where id = p_id and attempts = p_attempt and status = 'pending'
+	for update;
+	if not found then
+		return null;
+	end if;
+	perform api.outbox_count_add(o.channel, 'failed');
+	if p_final or o.attempts >= p_max then
+		update outbox set status = 'dead', dead_at = now(),
+		    secret_enc = null, last_error = left(p_error, 300)
+		where id = p_id;
+		perform api.outbox_count_add(o.channel, 'dead');
+		return 'dead';
+	end if;
+	delay := least(p_base_ms * power(2, o.attempts - 1), 3600000) *
+	    (0.5 + random() / 2);
+	update outbox set last_error = left(p_error, 300),
+	    next_attempt_at = now() + make_interval(secs => delay / 1000)
+	where id = p_id;
+	return 'pending';
+end;
+$$;
