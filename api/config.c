@@ -191,6 +191,35 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.takes = "seconds a delivery process holds a message it took "
 		    "(a send gets half of it), 4 to 3600",
 	},
+	[CONFIG_SMTP_URL] = {
+		.name = "NGAN_SMTP_URL", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the SMTP server ngan-outbox sends email through, "
+		    "smtp://host:587 (STARTTLS required) or smtps://host:465; "
+		    "unset: no email",
+	},
+	[CONFIG_SMTP_FROM] = {
+		.name = "NGAN_SMTP_FROM", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the sender address of email (required with "
+		    "NGAN_SMTP_URL)",
+	},
+	[CONFIG_SMTP_USER] = {
+		.name = "NGAN_SMTP_USER", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the SMTP login, if the server asks for one",
+	},
+	[CONFIG_SMTP_PASSWORD] = {
+		.name = "NGAN_SMTP_PASSWORD", .kind = CONFIG_KIND_TEXT,
+		.secret = 1, .text_def = "",
+		.takes = "the SMTP password",
+	},
+	[CONFIG_SMTP_CA_FILE] = {
+		.name = "NGAN_SMTP_CA_FILE", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "a PEM file of the CAs to trust for the SMTP server "
+		    "(unset: the system's)",
+	},
 	[CONFIG_SMS_URL] = {
 		.name = "NGAN_SMS_URL", .kind = CONFIG_KIND_TEXT,
 		.text_def = "",

@@ -45,6 +45,27 @@ static const struct message_template templates[] = {
 	    "ดูบัตรของคุณด้วยรหัสที่ส่งมายังเบอร์นี้" },
 	{ "promoted", "en", "ngan: a seat came free: you are confirmed for "
 	    "{event_title}. See your ticket with a code sent to this phone." },
+	/* Email: the subject by kind, and the line about the attached QR. */
+	{ "subject:code", "th", "ngan: รหัสของคุณ" },
+	{ "subject:code", "en", "ngan: your code" },
+	{ "subject:registered.confirmed", "th",
+	    "ลงทะเบียนแล้ว: {event_title}" },
+	{ "subject:registered.confirmed", "en",
+	    "You are registered: {event_title}" },
+	{ "subject:registered.waitlisted", "th",
+	    "รายชื่อสำรอง: {event_title}" },
+	{ "subject:registered.waitlisted", "en",
+	    "On the waiting list: {event_title}" },
+	{ "subject:registered_again", "th",
+	    "ลงทะเบียนซ้ำ: {event_title}" },
+	{ "subject:registered_again", "en",
+	    "Registered again: {event_title}" },
+	{ "subject:promoted", "th", "ได้ที่นั่งแล้ว: {event_title}" },
+	{ "subject:promoted", "en", "A seat for you: {event_title}" },
+	{ "ticket_note", "th", "บัตรเข้างานของคุณคือรหัส QR ที่แนบมา "
+	    "แสดงที่จุดลงทะเบียนหน้างาน" },
+	{ "ticket_note", "en", "Your ticket is the attached QR code: show "
+	    "it at the check-in desk." },
 	{ NULL, NULL, NULL }
 };
 

@@ -509,6 +509,11 @@ enum config_id {
 	CONFIG_OUTBOX_MAX_ATTEMPTS,
 	CONFIG_OUTBOX_BACKOFF_MS,
 	CONFIG_OUTBOX_LEASE,
+	CONFIG_SMTP_URL,
+	CONFIG_SMTP_FROM,
+	CONFIG_SMTP_USER,
+	CONFIG_SMTP_PASSWORD,
+	CONFIG_SMTP_CA_FILE,
 	CONFIG_SMS_URL,
 	CONFIG_SMS_TOKEN,
 	CONFIG_SMS_SENDER,
@@ -599,13 +604,15 @@ const char	*checkins_lang(struct http_request *);
 #define PII_CHECKSUM		2
 #define PII_NID_LEN		13
 #define PII_PHONE_MAX		10
-#define PII_PLAIN_MAX		16	/* longest clear text sealed */
+#define PII_EMAIL_MAX		254	/* RFC 5321's longest path */
+#define PII_PLAIN_MAX		PII_EMAIL_MAX	/* longest clear text sealed */
 #define PII_HMAC_LEN		32
 #define PII_SEAL_OVERHEAD	40	/* XChaCha20 nonce + Poly1305 tag */
 #define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
 #define PII_AD_NID		"nid"
 #define PII_AD_PHONE		"phone"
 #define PII_AD_CODE		"code"	/* a one-time code in the outbox */
+#define PII_AD_EMAIL		"email"
 #define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
 #define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
 #define PII_PURPOSE_MIN		5	/* characters of ?purpose= */

@@ -41,8 +41,12 @@ static int	addr_or_500(struct http_request *, char *, size_t);
 static int	nid_hmac_or_422(struct http_request *, json_t *, char *);
 static void	code_hash(const char *, const char *, char *);
 static const char *code_check(const char *);
+static const char *email_check(const char *);
+static int	email_seal(json_t *, json_t *);
 static char	*participant_token(const char *, long);
 static char	*link_token(const char *, int);
+
+static const char *const langs[] = { "th", "en", NULL };
 
 static const struct field_spec register_fields[] = {
 	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
@@ -55,6 +59,9 @@ static const struct field_spec register_fields[] = {
 	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 6, 6 },
 	{ "target_group", FIELD_STRING, FIELD_REQUIRED, 1, 40 },
 	{ "consent_version", FIELD_STRING, FIELD_REQUIRED, 1, 50 },
+	/* Optional: messages by email too, and in which language. */
+	{ "email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL, email_check },
+	{ "lang", FIELD_STRING, FIELD_NULLABLE, 0, 0, langs },
 	{ NULL }
 };
 
@@ -79,6 +86,52 @@ code_check(const char *s)
 
 	return (i == CODE_DIGITS && s[i] == '\0' ? NULL :
 	    "A code is the 6 digits sent to the phone.");
+}
+
+/*
+ * An address an SMTP server takes: local@domain, no blanks or controls,
+ * the domain with a dot; UTF-8 allowed (RFC 6532). Not a proof that it
+ * exists: the message tells.
+ */
+static const char *
+email_check(const char *s)
+{
+	const char	*at, *p;
+
+	at = strchr(s, '@');
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' ||
+		    *p == '>' || *p == ',' || *p == ';' || *p == '"')
+			break;
+	}
+	if (*p != '\0' || at == NULL || at == s || strchr(at + 1, '@') !=
+	    NULL || strchr(at + 1, '.') == NULL || at[1] == '.' ||
+	    p[-1] == '.')
+		return ("An email address is name@domain.");
+
+	return (NULL);
+}
+
+/*
+ * Seals body's "email" (checked) into sealed's "email_enc" and takes it
+ * out; KORE_RESULT_ERROR if it cannot be sealed.
+ */
+static int
+email_seal(json_t *body, json_t *sealed)
+{
+	const char	*email;
+	char		hex[PII_SEAL_HEX_LEN(PII_EMAIL_MAX)];
+
+	json_object_del(sealed, "email");
+	email = json_string_value(json_object_get(body, "email"));
+	if (email == NULL)
+		return (KORE_RESULT_OK);
+	if (!pii_encrypt_hex(pii_worker_keys(), email, PII_AD_EMAIL, hex,
+	    sizeof(hex)))
+		return (KORE_RESULT_ERROR);
+	json_object_set_new(sealed, "email_enc", json_string(hex));
+
+	return (KORE_RESULT_OK);
 }
 
 /* GET /v1/consent: the text in force, Thai and English. */
@@ -115,6 +168,11 @@ self_register(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
+	if (!email_seal(r->body, sealed)) {
+		json_decref(sealed);
+		problem(req, 500, NULL, "Something went wrong on our side.");
+		return (KORE_RESULT_OK);
+	}
 	if (!addr_or_500(req, addr, sizeof(addr))) {
 		json_decref(sealed);
 		return (KORE_RESULT_OK);

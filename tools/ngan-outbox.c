@@ -40,6 +40,7 @@
 #include <sodium.h>
 
 #include "ngan.h"
+#include "outbox.h"
 
 #define BATCH		10
 
@@ -47,23 +48,10 @@
 #define SENDER_LOG	1
 #define SENDER_SMS	2
 
-#define SENT		0
-#define RETRY		1
-#define FINAL		2
-
-struct outbox_msg {
-	const char	*id;
-	const char	*key;
-	const char	*kind;
-	const char	*participant;
-	const char	*args;
-	const char	*secret_enc;	/* "" for none */
-	const char	*phone_enc;	/* "" for none */
-	const char	*attempt;
-};
-
 static volatile sig_atomic_t	stop;
 static int			sender;
+static int			email;	/* email_init(): 1 when it serves */
+static char			channels[32];	/* for api.outbox_claim */
 
 static void	on_signal(int);
 static void	logx(const char *, ...)
@@ -104,14 +92,20 @@ main(void)
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
-	if (sender == SENDER_OFF) {
-		logx("NGAN_MESSAGES=off: messages wait in the outbox");
+	if (sender == SENDER_OFF && email != 1) {
+		logx("NGAN_MESSAGES=off and no NGAN_SMTP_URL: messages wait "
+		    "in the outbox");
 		while (!stop)
 			(void)pause();
 		return (0);
 	}
 
-	logx("delivering (%s)", config_text(CONFIG_MESSAGES));
+	(void)snprintf(channels, sizeof(channels), "{%s%s%s}",
+	    sender != SENDER_OFF ? "sms" : "",
+	    sender != SENDER_OFF && email == 1 ? "," : "",
+	    email == 1 ? "email" : "");
+	logx("delivering: text messages %s, email %s",
+	    config_text(CONFIG_MESSAGES), email == 1 ? "on" : "off");
 	db = NULL;
 	while (!stop) {
 		if (db == NULL && (db = db_connect()) == NULL) {
@@ -192,6 +186,10 @@ config_or_exit(void)
 		logx("NGAN_SMS_URL: %s", config_takes(CONFIG_SMS_URL));
 		return (0);
 	}
+	if ((email = email_init(err, sizeof(err))) == -1) {
+		logx("%s", err);
+		return (0);
+	}
 
 	return (1);
 }
@@ -247,7 +245,7 @@ deliver_due(PGconn *db)
 	struct outbox_msg	m;
 	PGresult		*res;
 	char			max[16], lease[16], batch[16], err[256];
-	const char		*params[3];
+	const char		*params[4];
 	int			i, n, outcome;
 
 	(void)snprintf(batch, sizeof(batch), "%d", BATCH);
@@ -258,10 +256,12 @@ deliver_due(PGconn *db)
 	params[0] = batch;
 	params[1] = lease;
 	params[2] = max;
-	res = PQexecParams(db, "SELECT id, idempotency_key, kind, "
-	    "participant_id, args, secret_enc, phone_enc, attempt "
-	    "FROM api.outbox_claim($1, $2, $3)", 3, NULL, params, NULL, NULL,
-	    0);
+	params[3] = channels;
+	res = PQexecParams(db, "SELECT id, idempotency_key, channel, kind, "
+	    "participant_id, args, secret_enc, phone_enc, email_enc, lang, "
+	    "registration_id, event_id, ticket_version, attempt "
+	    "FROM api.outbox_claim($1, $2, $3, $4)", 4, NULL, params, NULL,
+	    NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		return (-1);
@@ -271,12 +271,18 @@ deliver_due(PGconn *db)
 	for (i = 0; i < n; i++) {
 		m.id = PQgetvalue(res, i, 0);
 		m.key = PQgetvalue(res, i, 1);
-		m.kind = PQgetvalue(res, i, 2);
-		m.participant = PQgetvalue(res, i, 3);
-		m.args = PQgetvalue(res, i, 4);
-		m.secret_enc = PQgetvalue(res, i, 5);
-		m.phone_enc = PQgetvalue(res, i, 6);
-		m.attempt = PQgetvalue(res, i, 7);
+		m.channel = PQgetvalue(res, i, 2);
+		m.kind = PQgetvalue(res, i, 3);
+		m.participant = PQgetvalue(res, i, 4);
+		m.args = PQgetvalue(res, i, 5);
+		m.secret_enc = PQgetvalue(res, i, 6);
+		m.phone_enc = PQgetvalue(res, i, 7);
+		m.email_enc = PQgetvalue(res, i, 8);
+		m.lang = PQgetvalue(res, i, 9);
+		m.registration = PQgetvalue(res, i, 10);
+		m.event = PQgetvalue(res, i, 11);
+		m.ticket_version = PQgetvalue(res, i, 12);
+		m.attempt = PQgetvalue(res, i, 13);
 		err[0] = '\0';
 		outcome = deliver(&m, err, sizeof(err));
 		report(db, &m, outcome, err);
@@ -290,17 +296,32 @@ deliver_due(PGconn *db)
 static int
 deliver(struct outbox_msg *m, char *err, size_t errlen)
 {
-	char		phone[PII_PLAIN_MAX + 1], code[PII_PLAIN_MAX + 1];
-	char		text[1024];
+	char		phone[PII_PHONE_MAX + 1], code[PII_PLAIN_MAX + 1];
+	char		addr[PII_EMAIL_MAX + 1], text[1024];
 	const char	*lang;
 	json_t		*args;
 	size_t		len;
 	int		ret;
 
 	ret = FINAL;
-	phone[0] = code[0] = text[0] = '\0';
+	phone[0] = code[0] = text[0] = addr[0] = '\0';
 	if ((args = json_loads(m->args, 0, NULL)) == NULL) {
 		(void)snprintf(err, errlen, "arguments are not JSON");
+		goto out;
+	}
+	if (!strcmp(m->channel, "email")) {
+		if (m->email_enc[0] == '\0') {
+			(void)snprintf(err, errlen, "no email address on file "
+			    "any more");
+			goto out;
+		}
+		if (!pii_decrypt_hex(pii_worker_keys(), m->email_enc,
+		    PII_AD_EMAIL, addr, sizeof(addr))) {
+			(void)snprintf(err, errlen, "the address does not "
+			    "open with NGAN_PII_KEY");
+			goto out;
+		}
+		ret = email_send(m, addr, args, err, errlen);
 		goto out;
 	}
 	if (m->phone_enc[0] == '\0') {
@@ -322,7 +343,7 @@ deliver(struct outbox_msg *m, char *err, size_t errlen)
 		}
 		json_object_set_new(args, "code", json_string(code));
 	}
-	lang = json_string_value(json_object_get(args, "lang"));
+	lang = m->lang[0] != '\0' ? m->lang : NULL;
 	if (!message_text(m->kind, lang, args, text, sizeof(text))) {
 		(void)snprintf(err, errlen, "no text for kind %s", m->kind);
 		goto out;
@@ -352,6 +373,7 @@ out:
 		json_decref(args);
 	}
 	sodium_memzero(phone, sizeof(phone));
+	sodium_memzero(addr, sizeof(addr));
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(text, sizeof(text));
 	return (ret);

@@ -4,23 +4,33 @@
 -- UPDATE SKIP LOCKED (several delivery processes never take one row at
 -- once) and reports each attempt back here.
 
--- A message of p_kind to participant p_participant's phone, about
--- registration p_registration (or null), once per p_key. Nothing for a
--- person without a phone. p_secret_enc: a one-time code, sealed by C.
+-- A message of p_kind to participant p_participant's phone, and to their
+-- email address if they gave one (not a code: codes go to the phone on
+-- file only), about registration p_registration (or null), once per
+-- p_key (the email's is p_key || ':email'). Nothing for a channel the
+-- person has no address on. p_secret_enc: a one-time code, sealed by C.
 create function api.outbox_enqueue(p_kind text, p_participant uuid,
     p_registration uuid, p_key text, p_args jsonb,
     p_secret_enc bytea default null) returns void
 language plpgsql as $$
+declare
+	p	participant;
 begin
-	if not exists (select 1 from participant p
-	    where p.id = p_participant and p.phone_enc is not null) then
-		return;
+	select * into p from participant where id = p_participant;
+	if p.phone_enc is not null then
+		insert into outbox (idempotency_key, channel, kind,
+		    participant_id, registration_id, args, secret_enc)
+		values (p_key, 'sms', p_kind, p.id, p_registration,
+		    coalesce(p_args, '{}'), p_secret_enc)
+		on conflict (idempotency_key) do nothing;
 	end if;
-	insert into outbox (idempotency_key, channel, kind, participant_id,
-	    registration_id, args, secret_enc)
-	values (p_key, 'sms', p_kind, p_participant, p_registration,
-	    coalesce(p_args, '{}'), p_secret_enc)
-	on conflict (idempotency_key) do nothing;
+	if p.email_enc is not null and p_kind <> 'code' then
+		insert into outbox (idempotency_key, channel, kind,
+		    participant_id, registration_id, args)
+		values (p_key || ':email', 'email', p_kind, p.id,
+		    p_registration, coalesce(p_args, '{}'))
+		on conflict (idempotency_key) do nothing;
+	end if;
 	-- Delivered at commit: a delivery process waiting wakes at once.
 	perform pg_notify('ngan_outbox', '');
 end;
@@ -34,18 +44,20 @@ language sql as $$
 	on conflict (channel, outcome) do update set n = outbox_count.n + 1
 $$;
 
--- Up to p_limit due messages, each held for p_lease seconds (an attempt
--- counted): what the delivery needs to send them. Rows whose last attempt
--- never reported back (the process died) and that have no attempts left
--- go to the dead letters first; so do codes older than their 10 minutes,
+-- Up to p_limit due messages on the channels p_channels (those the
+-- calling process is configured for), each held for p_lease seconds (an
+-- attempt counted): what the delivery needs to send them, the ticket of
+-- a confirmed registration included. Rows whose last attempt never
+-- reported back (the process died) and that have no attempts left go to
+-- the dead letters first; so do codes older than their 10 minutes,
 -- which nobody could use any more.
-create function api.outbox_claim(p_limit int, p_lease int, p_max int)
+create function api.outbox_claim(p_limit int, p_lease int, p_max int,
+    p_channels text[])
 returns table (id uuid, idempotency_key text, channel text, kind text,
     participant_id uuid, args jsonb, secret_enc text, phone_enc text,
-    attempt int)
+    email_enc text, lang text, registration_id uuid, event_id uuid,
+    ticket_version int, attempt int)
 language plpgsql as $$
-declare
-	n	int;
 begin
 	with gone as (
 		update outbox o set status = 'dead', dead_at = now(),
@@ -56,22 +68,21 @@ begin
 			'no answer from the last attempt' end
 		where o.id in (select x.id from outbox x
 		    where x.status = 'pending' and x.next_attempt_at <= now()
-		    and (x.attempts >= p_max or (x.kind = 'code' and
+		    and x.channel = any (p_channels) and
+		    (x.attempts >= p_max or (x.kind = 'code' and
 		    x.created_at < now() - interval '10 minutes'))
 		    for update skip locked)
 		returning o.channel)
-	select count(*) into n from gone;
-	if n > 0 then
-		insert into outbox_count (channel, outcome, n)
-		values ('sms', 'dead', n)
-		on conflict on constraint outbox_count_pkey do update
-		set n = outbox_count.n + excluded.n;
-	end if;
+	insert into outbox_count (channel, outcome, n)
+	select g.channel, 'dead', count(*) from gone g group by g.channel
+	on conflict on constraint outbox_count_pkey do update
+	set n = outbox_count.n + excluded.n;
 
 	return query
 	with due as (
 		select x.id from outbox x
-		where x.status = 'pending' and x.next_attempt_at <= now()
+		where x.status = 'pending' and x.next_attempt_at <= now() and
+		    x.channel = any (p_channels)
 		order by x.next_attempt_at
 		limit p_limit
 		for update skip locked),
@@ -82,8 +93,12 @@ begin
 		returning o.*)
 	select c.id, c.idempotency_key, c.channel, c.kind, c.participant_id,
 	    c.args, encode(c.secret_enc, 'hex'), encode(p.phone_enc, 'hex'),
-	    c.attempts
-	from claimed c left join participant p on p.id = c.participant_id;
+	    encode(p.email_enc, 'hex'), coalesce(c.args->>'lang', p.lang),
+	    r.id, r.event_id, r.ticket_version, c.attempts
+	from claimed c
+	left join participant p on p.id = c.participant_id
+	left join registration r on r.id = c.registration_id and
+	    r.status = 'confirmed';
 end;
 $$;
 

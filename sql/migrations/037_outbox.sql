@@ -14,7 +14,7 @@ create table outbox (
 	-- between sending and recording can be recognised there.
 	idempotency_key	text not null unique
 			    check (length(idempotency_key) between 1 and 200),
-	channel		text not null check (channel in ('sms')),
+	channel		text not null check (channel in ('sms', 'email')),
 	kind		text not null check (kind in ('code', 'registered',
 			    'registered_again', 'promoted')),
 	participant_id	uuid references participant(id) on delete cascade,
@@ -37,6 +37,13 @@ create table outbox (
 	check ((status = 'dead') = (dead_at is not null)),
 	check (status = 'pending' or secret_enc is null)
 );
+
+-- A participant's email address (optional, given when registering
+-- oneself), sealed with NGAN_PII_KEY as the phone is (ad "email"), and
+-- the language they read (messages in it; Thai when null).
+alter table participant add column email_enc bytea
+    check (length(email_enc) <= 400);
+alter table participant add column lang text check (lang in ('th', 'en'));
 
 -- The delivery's one question: what is due now.
 create index outbox_due_idx on outbox (next_attempt_at)
