@@ -93,8 +93,9 @@ $(BUILD)/ngan-pii: tools/ngan-pii.c api/pii.c $(HDRS)
 # Delivers the outbox (issue 19): a process of its own, as libcurl
 # blocks (tools/ngan-outbox.c says why); shares the config, PII and
 # message texts of the server.
-OUTBOX_SRCS=	tools/ngan-outbox.c tools/outbox-email.c api/config.c \
-		api/pii.c api/messages.c
+OUTBOX_SRCS=	tools/ngan-outbox.c tools/outbox-email.c \
+		tools/outbox-webhook.c api/config.c api/pii.c api/messages.c \
+		api/addr.c
 $(BUILD)/ngan-outbox: $(OUTBOX_SRCS) tools/outbox.h $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OUTBOX_SRCS) -lsodium -ljansson \

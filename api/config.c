@@ -191,6 +191,12 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.takes = "seconds a delivery process holds a message it took "
 		    "(a send gets half of it), 4 to 3600",
 	},
+	[CONFIG_WEBHOOK_ALLOW_LOOPBACK] = {
+		.name = "NGAN_WEBHOOK_ALLOW_LOOPBACK", .kind = CONFIG_KIND_INT,
+		.min = 0, .max = 1, .def = 0,
+		.takes = "1 lets webhook endpoints be on loopback, http:// "
+		    "too (development and tests only), or 0",
+	},
 	[CONFIG_SMTP_URL] = {
 		.name = "NGAN_SMTP_URL", .kind = CONFIG_KIND_TEXT,
 		.text_def = "",

@@ -414,6 +414,17 @@ const struct route ngan_routes[] = {
 		[DELETE] = { .roles = ROLE_ADMIN,
 		    .function = "api.partner_client_user_unlink",
 		    .args = { ARG_ACTOR, ARG_PATH0, ARG_PATH1 } } } },
+	/* webhooks.c: a partner client's endpoints; the secret made there. */
+	{ "/v1/webhooks", {
+		[GET] = { .roles = ROLE_PARTNER,
+		    .cache = "no-store", .function = "api.webhooks_list",
+		    .args = { ARG_ACTOR } },
+		[POST] = { webhooks_create, .roles = ROLE_PARTNER,
+		    .body = webhook_fields } } },
+	{ "/v1/webhooks/{id}", {
+		[DELETE] = { .roles = ROLE_PARTNER,
+		    .function = "api.webhook_delete",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
 	{ "/v1/stats/attendance", { [GET] = { stats_attendance } } },
 	{ "/v1/stats/attendance.csv", { [GET] = { stats_attendance_csv } } },
 	{ "/v1/feed/registrations", { [GET] = { feed_registrations } } },

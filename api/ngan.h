@@ -385,6 +385,7 @@ int	users_patch(struct http_request *, struct ngan_req *);
 extern const struct field_spec	agency_fields[], agency_query[];
 extern const struct field_spec	partner_fields[], partner_patch_fields[];
 extern const struct field_spec	partner_query[];
+extern const struct field_spec	webhook_fields[];
 int	partners_create(struct http_request *, struct ngan_req *);
 
 /* events.c, sessions.c: plain routes, their specs; cached reads */
@@ -509,6 +510,7 @@ enum config_id {
 	CONFIG_OUTBOX_MAX_ATTEMPTS,
 	CONFIG_OUTBOX_BACKOFF_MS,
 	CONFIG_OUTBOX_LEASE,
+	CONFIG_WEBHOOK_ALLOW_LOOPBACK,
 	CONFIG_SMTP_URL,
 	CONFIG_SMTP_FROM,
 	CONFIG_SMTP_USER,
@@ -552,6 +554,8 @@ void	addr_client(const struct addr_list *, const struct addr *,
 	    const char *, const char *, struct addr *);
 void	addr_key(const struct addr *, char *, size_t);
 size_t	addr_header_filter(u_int8_t *, size_t);
+const char	*addr_public(const struct addr *, int);
+const char	*addr_webhook_url(const char *, int);
 
 /* edge.c: connections before they are requests, the client address. */
 int	edge_init(char *, size_t);
@@ -572,6 +576,9 @@ extern const struct field_spec	registration_fields[], registration_query[];
 int	registrations_create(struct http_request *, struct ngan_req *);
 int	registrations_export(struct http_request *, struct ngan_req *);
 int	registrations_import(struct http_request *, struct ngan_req *);
+
+/* webhooks.c: a partner client's webhook endpoints (issue 19). */
+int	webhooks_create(struct http_request *, struct ngan_req *);
 
 /* messages.c: pure, the texts of the messages to participants. */
 int	message_text(const char *, const char *, json_t *, char *, size_t);
@@ -613,6 +620,7 @@ const char	*checkins_lang(struct http_request *);
 #define PII_AD_PHONE		"phone"
 #define PII_AD_CODE		"code"	/* a one-time code in the outbox */
 #define PII_AD_EMAIL		"email"
+#define PII_AD_WEBHOOK		"webhook"	/* an endpoint's secret */
 #define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
 #define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
 #define PII_PURPOSE_MIN		5	/* characters of ?purpose= */

@@ -118,6 +118,8 @@ export NGAN_PARTNER_RATE=${NGAN_PARTNER_RATE:-40}
 export NGAN_STATS_TTL=0		# fresh numbers: tests change data between reads
 export NGAN_MESSAGES=log		# tests read the codes from the server log
 export NGAN_OUTBOX_BACKOFF_MS=200	# retries within a test's patience
+# Development only: webhook endpoints on loopback (the tests' receivers).
+export NGAN_WEBHOOK_ALLOW_LOOPBACK=1
 NGAN_TEST_ORIGIN_PORT=$(free_port)
 export NGAN_TEST_ORIGIN_PORT
 export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT

@@ -92,19 +92,10 @@ main(void)
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
-	if (sender == SENDER_OFF && email != 1) {
-		logx("NGAN_MESSAGES=off and no NGAN_SMTP_URL: messages wait "
-		    "in the outbox");
-		while (!stop)
-			(void)pause();
-		return (0);
-	}
-
-	(void)snprintf(channels, sizeof(channels), "{%s%s%s}",
-	    sender != SENDER_OFF ? "sms" : "",
-	    sender != SENDER_OFF && email == 1 ? "," : "",
-	    email == 1 ? "email" : "");
-	logx("delivering: text messages %s, email %s",
+	/* Webhooks always; text messages and email as configured. */
+	(void)snprintf(channels, sizeof(channels), "{webhook%s%s}",
+	    sender != SENDER_OFF ? ",sms" : "", email == 1 ? ",email" : "");
+	logx("delivering: webhooks, text messages %s, email %s",
 	    config_text(CONFIG_MESSAGES), email == 1 ? "on" : "off");
 	db = NULL;
 	while (!stop) {
@@ -155,7 +146,8 @@ config_or_exit(void)
 		CONFIG_DATABASE_URL, CONFIG_PGPASSWORD, CONFIG_PGAPPNAME,
 		CONFIG_PII_KEY, CONFIG_MESSAGES, CONFIG_OUTBOX_MAX_ATTEMPTS,
 		CONFIG_OUTBOX_BACKOFF_MS, CONFIG_OUTBOX_LEASE, CONFIG_SMS_URL,
-		CONFIG_SMS_TOKEN, CONFIG_SMS_SENDER
+		CONFIG_SMS_TOKEN, CONFIG_SMS_SENDER,
+		CONFIG_WEBHOOK_ALLOW_LOOPBACK
 	};
 	char				err[512];
 	const char			*m;
@@ -259,7 +251,8 @@ deliver_due(PGconn *db)
 	params[3] = channels;
 	res = PQexecParams(db, "SELECT id, idempotency_key, channel, kind, "
 	    "participant_id, args, secret_enc, phone_enc, email_enc, lang, "
-	    "registration_id, event_id, ticket_version, attempt "
+	    "registration_id, event_id, ticket_version, attempt, "
+	    "endpoint_url, endpoint_secret, endpoint_client, endpoint_live "
 	    "FROM api.outbox_claim($1, $2, $3, $4)", 4, NULL, params, NULL,
 	    NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -283,6 +276,10 @@ deliver_due(PGconn *db)
 		m.event = PQgetvalue(res, i, 11);
 		m.ticket_version = PQgetvalue(res, i, 12);
 		m.attempt = PQgetvalue(res, i, 13);
+		m.endpoint_url = PQgetvalue(res, i, 14);
+		m.endpoint_secret = PQgetvalue(res, i, 15);
+		m.endpoint_client = PQgetvalue(res, i, 16);
+		m.endpoint_live = PQgetvalue(res, i, 17);
 		err[0] = '\0';
 		outcome = deliver(&m, err, sizeof(err));
 		report(db, &m, outcome, err);
@@ -307,6 +304,10 @@ deliver(struct outbox_msg *m, char *err, size_t errlen)
 	phone[0] = code[0] = text[0] = addr[0] = '\0';
 	if ((args = json_loads(m->args, 0, NULL)) == NULL) {
 		(void)snprintf(err, errlen, "arguments are not JSON");
+		goto out;
+	}
+	if (!strcmp(m->channel, "webhook")) {
+		ret = webhook_send(m, args, err, errlen);
 		goto out;
 	}
 	if (!strcmp(m->channel, "email")) {

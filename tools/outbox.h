@@ -27,8 +27,13 @@ struct outbox_msg {
 	const char	*event;
 	const char	*ticket_version;
 	const char	*attempt;
+	const char	*endpoint_url;	/* webhooks */
+	const char	*endpoint_secret;
+	const char	*endpoint_client;
+	const char	*endpoint_live;	/* "t" or "f" */
 };
 
+int	webhook_send(const struct outbox_msg *, json_t *, char *, size_t);
 int	email_init(char *, size_t);
 int	email_send(const struct outbox_msg *, const char *, json_t *, char *,
 	    size_t);

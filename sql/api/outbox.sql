@@ -56,7 +56,8 @@ create function api.outbox_claim(p_limit int, p_lease int, p_max int,
 returns table (id uuid, idempotency_key text, channel text, kind text,
     participant_id uuid, args jsonb, secret_enc text, phone_enc text,
     email_enc text, lang text, registration_id uuid, event_id uuid,
-    ticket_version int, attempt int)
+    ticket_version int, attempt int, endpoint_url text,
+    endpoint_secret text, endpoint_client uuid, endpoint_live boolean)
 language plpgsql as $$
 begin
 	with gone as (
@@ -94,8 +95,10 @@ begin
 	select c.id, c.idempotency_key, c.channel, c.kind, c.participant_id,
 	    c.args, encode(c.secret_enc, 'hex'), encode(p.phone_enc, 'hex'),
 	    encode(p.email_enc, 'hex'), coalesce(c.args->>'lang', p.lang),
-	    r.id, r.event_id, r.ticket_version, c.attempts
+	    r.id, r.event_id, r.ticket_version, c.attempts, w.url,
+	    encode(w.secret_enc, 'hex'), w.client_id, w.disabled_at is null
 	from claimed c
+	left join webhook_endpoint w on w.id = c.endpoint_id
 	left join participant p on p.id = c.participant_id
 	left join registration r on r.id = c.registration_id and
 	    r.status = 'confirmed';
@@ -117,6 +120,9 @@ begin
 		return false;
 	end if;
 	perform api.outbox_count_add(ch, 'sent');
+	update webhook_endpoint set failing_since = null
+	where failing_since is not null and id = (select o.endpoint_id
+	    from outbox o where o.id = p_id);
 	return true;
 end;
 $$;
@@ -141,6 +147,30 @@ begin
 		return null;
 	end if;
 	perform api.outbox_count_add(o.channel, 'failed');
+	-- An endpoint failing for a day is disabled, with what it had to
+	-- send; its client sees it in GET /v1/webhooks.
+	if o.endpoint_id is not null then
+		update webhook_endpoint set
+		    failing_since = coalesce(failing_since, now())
+		where id = o.endpoint_id;
+		update webhook_endpoint set disabled_at = now()
+		where id = o.endpoint_id and disabled_at is null and
+		    failing_since <= now() - interval '1 day';
+		if found then
+			with gone as (
+				update outbox set status = 'dead',
+				    dead_at = now(), last_error =
+				    'the endpoint failed for a day: disabled'
+				where endpoint_id = o.endpoint_id and
+				    status = 'pending' and id <> p_id
+				returning 1)
+			insert into outbox_count (channel, outcome, n)
+			select 'webhook', 'dead', count(*) from gone
+			on conflict on constraint outbox_count_pkey do update
+			set n = outbox_count.n + excluded.n;
+			p_final := true;
+		end if;
+	end if;
 	if p_final or o.attempts >= p_max then
 		update outbox set status = 'dead', dead_at = now(),
 		    secret_enc = null, last_error = left(p_error, 300)

@@ -7,6 +7,28 @@
 -- phone when it sends, so an erased person is not written to. A one-time
 -- code is the one clear-text-worthy secret; it is kept sealed with
 -- NGAN_PII_KEY (secret_enc) and wiped once the row is sent or dead.
+-- A partner client's webhook endpoint: where the kinds it asked for are
+-- POSTed (Standard Webhooks), signed with its secret (sealed with
+-- NGAN_PII_KEY, ad "webhook": the delivery needs it back). Failing for a
+-- day disables it (disabled_at).
+create table webhook_endpoint (
+	id		uuid primary key default gen_random_uuid(),
+	client_id	uuid not null references partner_client(id)
+			    on delete cascade,
+	url		text not null check (length(url) between 9 and 2000
+			    and url ~ '^https?://'),
+	kinds		text[] not null check (kinds <@
+			    array['registration.created',
+			    'registration.cancelled', 'checkin.created',
+			    'event.changed']::text[] and
+			    cardinality(kinds) between 1 and 4),
+	secret_enc	bytea not null check (length(secret_enc) <= 200),
+	failing_since	timestamptz,
+	disabled_at	timestamptz,
+	created_at	timestamptz not null default now()
+);
+create index webhook_endpoint_client_idx on webhook_endpoint (client_id);
+
 create table outbox (
 	id		uuid primary key default gen_random_uuid(),
 	-- Unique: the same change enqueued twice is one message; it also
@@ -14,10 +36,15 @@ create table outbox (
 	-- between sending and recording can be recognised there.
 	idempotency_key	text not null unique
 			    check (length(idempotency_key) between 1 and 200),
-	channel		text not null check (channel in ('sms', 'email')),
+	channel		text not null check (channel in ('sms', 'email',
+			    'webhook')),
 	kind		text not null check (kind in ('code', 'registered',
-			    'registered_again', 'promoted')),
+			    'registered_again', 'promoted',
+			    'registration.created', 'registration.cancelled',
+			    'checkin.created', 'event.changed')),
 	participant_id	uuid references participant(id) on delete cascade,
+	endpoint_id	uuid references webhook_endpoint(id) on delete cascade,
+	check ((channel = 'webhook') = (endpoint_id is not null)),
 	registration_id	uuid references registration(id) on delete set null,
 	args		jsonb not null default '{}'
 			    check (jsonb_typeof(args) = 'object'),
@@ -51,6 +78,8 @@ create index outbox_due_idx on outbox (next_attempt_at)
 create index outbox_registration_idx on outbox (registration_id)
     where registration_id is not null;
 create index outbox_participant_idx on outbox (participant_id);
+create index outbox_endpoint_idx on outbox (endpoint_id)
+    where endpoint_id is not null;
 create index outbox_dead_idx on outbox (dead_at) where status = 'dead';
 
 -- Sends and failures per channel since the start, for /metrics.
