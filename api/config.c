@@ -226,6 +226,18 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.takes = "a PEM file of the CAs to trust for the SMTP server "
 		    "(unset: the system's)",
 	},
+	[CONFIG_LINE_URL] = {
+		.name = "NGAN_LINE_URL", .kind = CONFIG_KIND_TEXT,
+		.text_def = "https://api.line.me/v2/bot/message/push",
+		.takes = "the LINE Messaging API's push endpoint (http:// only "
+		    "to loopback, for tests)",
+	},
+	[CONFIG_LINE_TOKEN] = {
+		.name = "NGAN_LINE_TOKEN", .kind = CONFIG_KIND_TEXT,
+		.secret = 1, .text_def = "",
+		.takes = "the LINE official account's channel access token; "
+		    "unset: no LINE messages",
+	},
 	[CONFIG_SMS_URL] = {
 		.name = "NGAN_SMS_URL", .kind = CONFIG_KIND_TEXT,
 		.text_def = "",

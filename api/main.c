@@ -261,6 +261,20 @@ const struct route ngan_routes[] = {
 		    .flags = CALL_CACHE_FIRST, .cache = "no-store",
 		    .function = "api.registration_get",
 		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
+	/* The outbox (issue 19): a registration's messages, dead letters. */
+	{ "/v1/registrations/{id}/messages", {
+		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .cache = "no-store",
+		    .function = "api.registration_messages",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
+	{ "/v1/outbox/dead-letters", {
+		[GET] = { .roles = ROLE_ADMIN, .cache = "no-store",
+		    .function = "api.outbox_dead_letters",
+		    .args = { ARG_ACTOR } } } },
+	{ "/v1/outbox/{id}/retry", {
+		[POST] = { .roles = ROLE_ADMIN,
+		    .function = "api.outbox_retry",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
 	/* Any body is ignored: nothing is said about a cancellation. */
 	{ "/v1/registrations/{id}/cancel", {
 		[POST] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,

@@ -516,6 +516,8 @@ enum config_id {
 	CONFIG_SMTP_USER,
 	CONFIG_SMTP_PASSWORD,
 	CONFIG_SMTP_CA_FILE,
+	CONFIG_LINE_URL,
+	CONFIG_LINE_TOKEN,
 	CONFIG_SMS_URL,
 	CONFIG_SMS_TOKEN,
 	CONFIG_SMS_SENDER,
@@ -620,6 +622,7 @@ const char	*checkins_lang(struct http_request *);
 #define PII_AD_PHONE		"phone"
 #define PII_AD_CODE		"code"	/* a one-time code in the outbox */
 #define PII_AD_EMAIL		"email"
+#define PII_AD_LINE		"line"
 #define PII_AD_WEBHOOK		"webhook"	/* an endpoint's secret */
 #define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
 #define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */

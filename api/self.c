@@ -42,6 +42,7 @@ static int	nid_hmac_or_422(struct http_request *, json_t *, char *);
 static void	code_hash(const char *, const char *, char *);
 static const char *code_check(const char *);
 static const char *email_check(const char *);
+static const char *line_check(const char *);
 static int	email_seal(json_t *, json_t *);
 static char	*participant_token(const char *, long);
 static char	*link_token(const char *, int);
@@ -62,6 +63,8 @@ static const struct field_spec register_fields[] = {
 	/* Optional: messages by email too, and in which language. */
 	{ "email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL, email_check },
 	{ "lang", FIELD_STRING, FIELD_NULLABLE, 0, 0, langs },
+	{ "line_user_id", FIELD_STRING, FIELD_NULLABLE, 33, 33, NULL,
+	    line_check },
 	{ NULL }
 };
 
@@ -112,24 +115,48 @@ email_check(const char *s)
 	return (NULL);
 }
 
+/* A LINE user id: "U" and 32 lowercase hex digits. */
+static const char *
+line_check(const char *s)
+{
+	size_t		i;
+
+	for (i = 1; s[0] == 'U' && ((s[i] >= '0' && s[i] <= '9') ||
+	    (s[i] >= 'a' && s[i] <= 'f')); i++)
+		;
+
+	return (i == 33 && s[i] == '\0' ? NULL :
+	    "A LINE user id is U and 32 hex digits.");
+}
+
 /*
- * Seals body's "email" (checked) into sealed's "email_enc" and takes it
- * out; KORE_RESULT_ERROR if it cannot be sealed.
+ * Seals body's "email" and "line_user_id" (checked) into sealed's
+ * "email_enc" and "line_enc" and takes them out; KORE_RESULT_ERROR if
+ * one cannot be sealed.
  */
 static int
 email_seal(json_t *body, json_t *sealed)
 {
-	const char	*email;
+	static const struct {
+		const char	*field, *to, *ad;
+	} f[] = {
+		{ "email", "email_enc", PII_AD_EMAIL },
+		{ "line_user_id", "line_enc", PII_AD_LINE },
+	};
+	const char	*v;
 	char		hex[PII_SEAL_HEX_LEN(PII_EMAIL_MAX)];
+	size_t		i;
 
-	json_object_del(sealed, "email");
-	email = json_string_value(json_object_get(body, "email"));
-	if (email == NULL)
-		return (KORE_RESULT_OK);
-	if (!pii_encrypt_hex(pii_worker_keys(), email, PII_AD_EMAIL, hex,
-	    sizeof(hex)))
-		return (KORE_RESULT_ERROR);
-	json_object_set_new(sealed, "email_enc", json_string(hex));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		json_object_del(sealed, f[i].field);
+		v = json_string_value(json_object_get(body, f[i].field));
+		if (v == NULL)
+			continue;
+		if (!pii_encrypt_hex(pii_worker_keys(), v, f[i].ad, hex,
+		    sizeof(hex)))
+			return (KORE_RESULT_ERROR);
+		json_object_set_new(sealed, f[i].to, json_string(hex));
+	}
 
 	return (KORE_RESULT_OK);
 }

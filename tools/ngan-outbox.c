@@ -62,6 +62,10 @@ static int	deliver_due(PGconn *);
 static int	deliver(struct outbox_msg *, char *, size_t);
 static int	send_sms(const char *, const char *, const char *, char *,
 		    size_t);
+static int	send_line(const char *, const char *, const char *, char *,
+		    size_t);
+static int	post_json(const char *, const char *, const char *, json_t *,
+		    const char *, long, char *, size_t);
 static void	report(PGconn *, struct outbox_msg *, int, const char *);
 static int	wait_for_work(PGconn *);
 static int	url_allowed(const char *);
@@ -93,10 +97,12 @@ main(void)
 	(void)sigaction(SIGPIPE, &sa, NULL);
 
 	/* Webhooks always; text messages and email as configured. */
-	(void)snprintf(channels, sizeof(channels), "{webhook%s%s}",
-	    sender != SENDER_OFF ? ",sms" : "", email == 1 ? ",email" : "");
-	logx("delivering: webhooks, text messages %s, email %s",
-	    config_text(CONFIG_MESSAGES), email == 1 ? "on" : "off");
+	(void)snprintf(channels, sizeof(channels), "{webhook%s%s%s}",
+	    sender != SENDER_OFF ? ",sms" : "", email == 1 ? ",email" : "",
+	    config_text(CONFIG_LINE_TOKEN)[0] != '\0' ? ",line" : "");
+	logx("delivering: webhooks, text messages %s, email %s, LINE %s",
+	    config_text(CONFIG_MESSAGES), email == 1 ? "on" : "off",
+	    config_text(CONFIG_LINE_TOKEN)[0] != '\0' ? "on" : "off");
 	db = NULL;
 	while (!stop) {
 		if (db == NULL && (db = db_connect()) == NULL) {
@@ -147,7 +153,8 @@ config_or_exit(void)
 		CONFIG_PII_KEY, CONFIG_MESSAGES, CONFIG_OUTBOX_MAX_ATTEMPTS,
 		CONFIG_OUTBOX_BACKOFF_MS, CONFIG_OUTBOX_LEASE, CONFIG_SMS_URL,
 		CONFIG_SMS_TOKEN, CONFIG_SMS_SENDER,
-		CONFIG_WEBHOOK_ALLOW_LOOPBACK
+		CONFIG_WEBHOOK_ALLOW_LOOPBACK, CONFIG_LINE_URL,
+		CONFIG_LINE_TOKEN
 	};
 	char				err[512];
 	const char			*m;
@@ -172,6 +179,11 @@ config_or_exit(void)
 		sender = SENDER_SMS;
 	else {
 		logx("NGAN_MESSAGES: %s", config_takes(CONFIG_MESSAGES));
+		return (0);
+	}
+	if (config_text(CONFIG_LINE_TOKEN)[0] != '\0' &&
+	    !url_allowed(config_text(CONFIG_LINE_URL))) {
+		logx("NGAN_LINE_URL: %s", config_takes(CONFIG_LINE_URL));
 		return (0);
 	}
 	if (sender == SENDER_SMS && !url_allowed(config_text(CONFIG_SMS_URL))) {
@@ -252,7 +264,8 @@ deliver_due(PGconn *db)
 	res = PQexecParams(db, "SELECT id, idempotency_key, channel, kind, "
 	    "participant_id, args, secret_enc, phone_enc, email_enc, lang, "
 	    "registration_id, event_id, ticket_version, attempt, "
-	    "endpoint_url, endpoint_secret, endpoint_client, endpoint_live "
+	    "endpoint_url, endpoint_secret, endpoint_client, endpoint_live, "
+	    "line_enc "
 	    "FROM api.outbox_claim($1, $2, $3, $4)", 4, NULL, params, NULL,
 	    NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -280,6 +293,7 @@ deliver_due(PGconn *db)
 		m.endpoint_secret = PQgetvalue(res, i, 15);
 		m.endpoint_client = PQgetvalue(res, i, 16);
 		m.endpoint_live = PQgetvalue(res, i, 17);
+		m.line_enc = PQgetvalue(res, i, 18);
 		err[0] = '\0';
 		outcome = deliver(&m, err, sizeof(err));
 		report(db, &m, outcome, err);
@@ -308,6 +322,23 @@ deliver(struct outbox_msg *m, char *err, size_t errlen)
 	}
 	if (!strcmp(m->channel, "webhook")) {
 		ret = webhook_send(m, args, err, errlen);
+		goto out;
+	}
+	if (!strcmp(m->channel, "line")) {
+		if (m->line_enc[0] == '\0' || !pii_decrypt_hex(
+		    pii_worker_keys(), m->line_enc, PII_AD_LINE, addr,
+		    sizeof(addr))) {
+			(void)snprintf(err, errlen, "no LINE user id on file, "
+			    "or it does not open with NGAN_PII_KEY");
+			goto out;
+		}
+		lang = m->lang[0] != '\0' ? m->lang : NULL;
+		if (!message_text(m->kind, lang, args, text, sizeof(text))) {
+			(void)snprintf(err, errlen, "no text for kind %s",
+			    m->kind);
+			goto out;
+		}
+		ret = send_line(addr, text, m->id, err, errlen);
 		goto out;
 	}
 	if (!strcmp(m->channel, "email")) {
@@ -388,21 +419,65 @@ discard(void *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * POST {"to", "sender", "text", "reference"} as JSON with the token as
- * Bearer and the outbox row's key as Idempotency-Key (a provider that
- * knows the key sends a retried message once). 2xx: SENT; 408, 429 and
- * 5xx or no answer: RETRY; another 4xx: FINAL (the same request would be
- * refused again).
+ * Text messages. SMS: POST {"to", "sender", "text", "reference"} to
+ * NGAN_SMS_URL with NGAN_SMS_TOKEN as Bearer and the outbox row's key as
+ * Idempotency-Key (a provider that knows the key sends a retried message
+ * once). LINE: the Messaging API's push, {"to", "messages": [{"type":
+ * "text", "text"}]} with the channel token as Bearer and X-Line-Retry-Key
+ * the row's id (a UUID, as LINE wants it; LINE answers 409 to a retry it
+ * took already, which is a success here).
  */
 static int
 send_sms(const char *phone, const char *text, const char *key, char *err,
     size_t errlen)
 {
+	json_t		*body;
+	char		hdr[300];
+	int		ret;
+
+	body = json_pack("{s:s, s:s, s:s, s:s}", "to", phone, "sender",
+	    config_text(CONFIG_SMS_SENDER), "text", text, "reference", key);
+	(void)snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+	ret = post_json(config_text(CONFIG_SMS_URL),
+	    config_text(CONFIG_SMS_TOKEN), hdr, body, "SMS provider", 0, err,
+	    errlen);
+	json_decref(body);
+
+	return (ret);
+}
+
+static int
+send_line(const char *to, const char *text, const char *id, char *err,
+    size_t errlen)
+{
+	json_t		*body;
+	char		hdr[128];
+	int		ret;
+
+	body = json_pack("{s:s, s:[{s:s, s:s}]}", "to", to, "messages",
+	    "type", "text", "text", text);
+	(void)snprintf(hdr, sizeof(hdr), "X-Line-Retry-Key: %s", id);
+	ret = post_json(config_text(CONFIG_LINE_URL),
+	    config_text(CONFIG_LINE_TOKEN), hdr, body, "LINE", 409, err,
+	    errlen);
+	json_decref(body);
+
+	return (ret);
+}
+
+/*
+ * POSTs body as JSON to url with token as Bearer and the header hdr.
+ * 2xx (and also_ok, if not 0): SENT; 408, 429 and 5xx or no answer:
+ * RETRY; another 4xx: FINAL (the same request would be refused again).
+ */
+static int
+post_json(const char *url, const char *token, const char *hdr,
+    json_t *body, const char *who, long also_ok, char *err, size_t errlen)
+{
 	struct curl_slist	*hdrs;
 	CURL			*curl;
 	CURLcode		rc;
-	json_t			*body;
-	char			*json, hdr[512];
+	char			*json, auth[600];
 	long			status;
 	int			ret;
 
@@ -413,23 +488,20 @@ send_sms(const char *phone, const char *text, const char *key, char *err,
 		(void)snprintf(err, errlen, "libcurl: no handle");
 		return (ret);
 	}
-	body = json_pack("{s:s, s:s, s:s, s:s}", "to", phone, "sender",
-	    config_text(CONFIG_SMS_SENDER), "text", text, "reference", key);
 	if (body == NULL || (json = json_dumps(body, JSON_COMPACT)) == NULL) {
 		(void)snprintf(err, errlen, "cannot build the request");
 		goto out;
 	}
 
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	(void)snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
 	hdrs = curl_slist_append(hdrs, hdr);
-	if (config_text(CONFIG_SMS_TOKEN)[0] != '\0') {
-		(void)snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
-		    config_text(CONFIG_SMS_TOKEN));
-		hdrs = curl_slist_append(hdrs, hdr);
-		sodium_memzero(hdr, sizeof(hdr));
+	if (token[0] != '\0') {
+		(void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    token);
+		hdrs = curl_slist_append(hdrs, auth);
+		sodium_memzero(auth, sizeof(auth));
 	}
-	(void)curl_easy_setopt(curl, CURLOPT_URL, config_text(CONFIG_SMS_URL));
+	(void)curl_easy_setopt(curl, CURLOPT_URL, url);
 	(void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	(void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, json);
 	(void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
@@ -441,16 +513,15 @@ send_sms(const char *phone, const char *text, const char *key, char *err,
 	(void)curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
-		(void)snprintf(err, errlen, "SMS provider: %s",
+		(void)snprintf(err, errlen, "%s: %s", who,
 		    curl_easy_strerror(rc));
 		goto out;
 	}
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status < 300)
+	if ((status >= 200 && status < 300) || status == also_ok)
 		ret = SENT;
 	else {
-		(void)snprintf(err, errlen, "SMS provider answered %ld",
-		    status);
+		(void)snprintf(err, errlen, "%s answered %ld", who, status);
 		if (status >= 400 && status < 500 && status != 408 &&
 		    status != 429)
 			ret = FINAL;
@@ -461,7 +532,6 @@ out:
 		sodium_memzero(json, strlen(json));
 		free(json);
 	}
-	json_decref(body);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(curl);
 	return (ret);

@@ -31,6 +31,7 @@ struct outbox_msg {
 	const char	*endpoint_secret;
 	const char	*endpoint_client;
 	const char	*endpoint_live;	/* "t" or "f" */
+	const char	*line_enc;	/* "" for none */
 };
 
 int	webhook_send(const struct outbox_msg *, json_t *, char *, size_t);

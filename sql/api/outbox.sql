@@ -5,9 +5,9 @@
 -- once) and reports each attempt back here.
 
 -- A message of p_kind to participant p_participant's phone, and to their
--- email address if they gave one (not a code: codes go to the phone on
--- file only), about registration p_registration (or null), once per
--- p_key (the email's is p_key || ':email'). Nothing for a channel the
+-- email address and LINE if they gave them (not a code: codes go to the
+-- phone on file only), about registration p_registration (or null), once
+-- per p_key (the others' are p_key || ':email', ':line'). Nothing for a channel the
 -- person has no address on. p_secret_enc: a one-time code, sealed by C.
 create function api.outbox_enqueue(p_kind text, p_participant uuid,
     p_registration uuid, p_key text, p_args jsonb,
@@ -22,6 +22,13 @@ begin
 		    participant_id, registration_id, args, secret_enc)
 		values (p_key, 'sms', p_kind, p.id, p_registration,
 		    coalesce(p_args, '{}'), p_secret_enc)
+		on conflict (idempotency_key) do nothing;
+	end if;
+	if p.line_enc is not null and p_kind <> 'code' then
+		insert into outbox (idempotency_key, channel, kind,
+		    participant_id, registration_id, args)
+		values (p_key || ':line', 'line', p_kind, p.id,
+		    p_registration, coalesce(p_args, '{}'))
 		on conflict (idempotency_key) do nothing;
 	end if;
 	if p.email_enc is not null and p_kind <> 'code' then
@@ -57,7 +64,8 @@ returns table (id uuid, idempotency_key text, channel text, kind text,
     participant_id uuid, args jsonb, secret_enc text, phone_enc text,
     email_enc text, lang text, registration_id uuid, event_id uuid,
     ticket_version int, attempt int, endpoint_url text,
-    endpoint_secret text, endpoint_client uuid, endpoint_live boolean)
+    endpoint_secret text, endpoint_client uuid, endpoint_live boolean,
+    line_enc text)
 language plpgsql as $$
 begin
 	with gone as (
@@ -96,7 +104,8 @@ begin
 	    c.args, encode(c.secret_enc, 'hex'), encode(p.phone_enc, 'hex'),
 	    encode(p.email_enc, 'hex'), coalesce(c.args->>'lang', p.lang),
 	    r.id, r.event_id, r.ticket_version, c.attempts, w.url,
-	    encode(w.secret_enc, 'hex'), w.client_id, w.disabled_at is null
+	    encode(w.secret_enc, 'hex'), w.client_id, w.disabled_at is null,
+	    encode(p.line_enc, 'hex')
 	from claimed c
 	left join webhook_endpoint w on w.id = c.endpoint_id
 	left join participant p on p.id = c.participant_id
@@ -184,5 +193,94 @@ begin
 	    next_attempt_at = now() + make_interval(secs => delay / 1000)
 	where id = p_id;
 	return 'pending';
+end;
+$$;
+
+-- A message as organisers and admins see it: its state, never the
+-- address it went to nor its text.
+create function api.outbox_json(o outbox) returns jsonb
+language sql stable as $$
+	select jsonb_build_object('id', o.id, 'channel', o.channel,
+	    'kind', o.kind, 'status', o.status, 'attempts', o.attempts,
+	    'registration_id', o.registration_id,
+	    'endpoint_id', o.endpoint_id, 'last_error', o.last_error,
+	    'next_attempt_at', case when o.status = 'pending' then
+		api.ts(o.next_attempt_at) end,
+	    'created_at', api.ts(o.created_at), 'sent_at', api.ts(o.sent_at),
+	    'dead_at', api.ts(o.dead_at))
+$$;
+
+-- GET /v1/registrations/{id}/messages: what went to the person about
+-- it, for those who read the event's registrations.
+create function api.registration_messages(actor jsonb, p_id uuid)
+returns api.result
+language plpgsql stable as $$
+declare
+	r	registration;
+	e	event;
+begin
+	select * into r from registration where id = p_id;
+	if found then
+		select * into e from event where id = r.event_id;
+	end if;
+	if r.id is null or not api.event_reader(actor, e) then
+		return api.not_found('registration');
+	end if;
+	return api.ok(200, jsonb_build_object('items', coalesce((select
+	    jsonb_agg(api.outbox_json(o) order by o.created_at, o.id)
+	    from outbox o where o.registration_id = p_id and
+	    o.channel <> 'webhook'), '[]')));
+end;
+$$;
+
+-- GET /v1/outbox/dead-letters: the last 200 dead messages, newest first.
+create function api.outbox_dead_letters(actor jsonb) returns api.result
+language plpgsql stable as $$
+begin
+	if api.actor_role(actor) is distinct from 'admin' then
+		return api.forbidden('Dead letters are for admins.');
+	end if;
+	return api.ok(200, jsonb_build_object('items', coalesce((select
+	    jsonb_agg(api.outbox_json(d) order by d.dead_at desc, d.id)
+	    from (select * from outbox o where o.status = 'dead'
+	    order by o.dead_at desc, o.id limit 200) d), '[]')));
+end;
+$$;
+
+-- POST /v1/outbox/{id}/retry: a dead message back in line, its attempts
+-- from zero. Not a code (it was wiped, and has expired: ask for a new
+-- one), nor a webhook of a disabled endpoint.
+create function api.outbox_retry(actor jsonb, p_id uuid) returns api.result
+language plpgsql as $$
+declare
+	o	outbox;
+begin
+	if api.actor_role(actor) is distinct from 'admin' then
+		return api.forbidden('Dead letters are for admins.');
+	end if;
+	select * into o from outbox where id = p_id for update;
+	if not found then
+		return api.not_found('message');
+	end if;
+	if o.status <> 'dead' then
+		return api.problem(409, 'conflict', 'Conflict',
+		    'Only a dead message is retried; this one is ' ||
+		    o.status || '.');
+	end if;
+	if o.kind = 'code' then
+		return api.problem(409, 'conflict', 'Conflict',
+		    'A one-time code is not sent again: the person asks for ' ||
+		    'a new one.');
+	end if;
+	if exists (select 1 from webhook_endpoint w
+	    where w.id = o.endpoint_id and w.disabled_at is not null) then
+		return api.problem(409, 'conflict', 'Conflict',
+		    'The webhook endpoint is disabled.');
+	end if;
+	update outbox set status = 'pending', attempts = 0, dead_at = null,
+	    next_attempt_at = now()
+	where id = p_id returning * into o;
+	perform pg_notify('ngan_outbox', '');
+	return api.ok(200, api.outbox_json(o));
 end;
 $$;

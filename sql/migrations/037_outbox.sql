@@ -37,7 +37,7 @@ create table outbox (
 	idempotency_key	text not null unique
 			    check (length(idempotency_key) between 1 and 200),
 	channel		text not null check (channel in ('sms', 'email',
-			    'webhook')),
+			    'line', 'webhook')),
 	kind		text not null check (kind in ('code', 'registered',
 			    'registered_again', 'promoted',
 			    'registration.created', 'registration.cancelled',
@@ -71,6 +71,11 @@ create table outbox (
 alter table participant add column email_enc bytea
     check (length(email_enc) <= 400);
 alter table participant add column lang text check (lang in ('th', 'en'));
+-- The person's LINE user id (given when registering oneself, from the
+-- LINE login of the organisers' official account), sealed (ad "line"):
+-- messages also go there by the LINE Messaging API's push.
+alter table participant add column line_enc bytea
+    check (length(line_enc) <= 200);
 
 -- The delivery's one question: what is due now.
 create index outbox_due_idx on outbox (next_attempt_at)

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { expectStatus, sql, sqlInt, waitFor } from './lib.mjs';
+import { api, expectFieldError, expectStatus, sql, sqlInt, tokenFor, waitFor } from './lib.mjs';
 import { clientAddress, publicEvent, selfApi, selfBody } from './self-lib.mjs';
 import { closedPort, outboxRow, receiver, settled, startOutbox, startSharedOutbox,
     stopOutbox, stopSharedOutbox } from './outbox-lib.mjs';
@@ -216,6 +216,84 @@ test('a delivery process killed mid-send: sent again after the lease, with the s
 		await stopOutbox(first, 'SIGKILL');
 		if (second)
 			await stopOutbox(second);
+		await rcv.close();
+	}
+});
+
+test('LINE: the Messaging API push, with the channel token and a retry key', async () => {
+	const rcv = await receiver((req, n) => ({ status: n === 1 ? 500 : 200 }));
+	const ob = startOutbox({ NGAN_MESSAGES: 'off', NGAN_LINE_URL: rcv.url,
+	    NGAN_LINE_TOKEN: 'line-token-23' });
+	try {
+		const ev = await publicEvent();
+		const lineId = `U${randomUUID().replaceAll('-', '')}`;
+		const body = await selfBody({ line_user_id: lineId, lang: 'en' });
+		expectStatus(await selfApi('POST', `/v1/events/${ev.id}/self-registrations`, body), 202);
+		const pid = sql('select participant_id from registration where event_id = $1', [ev.id]);
+		const row = await settled('participant_id = $1 and idempotency_key like $2',
+		    [pid, '%:line']);
+		assert.equal(row.attempts, 2);
+		assert.equal(rcv.got.length, 2);
+		for (const g of rcv.got) {
+			assert.equal(g.headers.authorization, 'Bearer line-token-23');
+			assert.equal(g.headers['x-line-retry-key'], row.id, 'the same key on the retry');
+			assert.deepEqual(JSON.parse(g.body), { to: lineId, messages: [{ type: 'text',
+			    text: `ngan: you are registered for ${ev.title} (confirmed). See your ticket ` +
+			    'with a code sent to this phone.' }] });
+		}
+		assert.ok(!ob.log().includes(lineId), 'no LINE id in the log');
+		// A text message waits: this process does not send them.
+		assert.equal(outboxRow('participant_id = $1 and idempotency_key not like $2',
+		    [pid, '%:line']).status, 'pending');
+
+		const bad = await selfApi('POST', `/v1/events/${ev.id}/self-registrations`,
+		    await selfBody({ line_user_id: 'U123' }));
+		expectFieldError(bad, 'line_user_id');
+	} finally {
+		await stopOutbox(ob);
+		await rcv.close();
+	}
+});
+
+test('organisers see a registration\'s messages; admins list dead letters and retry them', async () => {
+	let status = 503;
+	const rcv = await receiver(() => ({ status }));
+	const ob = startOutbox(smsEnv(rcv.url, { NGAN_OUTBOX_MAX_ATTEMPTS: '2' }));
+	try {
+		const organizer = await tokenFor('organizer');
+		const admin = await tokenFor('admin');
+		const ev = await publicEvent();
+		expectStatus(await selfApi('POST', `/v1/events/${ev.id}/self-registrations`,
+		    await selfBody()), 202);
+		const regId = sql('select id from registration where event_id = $1', [ev.id]);
+		const dead = await settled('registration_id = $1', [regId], 'dead');
+
+		const mine = expectStatus(await api('GET', `/v1/registrations/${regId}/messages`,
+		    { token: organizer }), 200).json.items;
+		assert.equal(mine.length, 1);
+		assert.deepEqual([mine[0].id, mine[0].channel, mine[0].kind, mine[0].status,
+		    mine[0].attempts, mine[0].last_error],
+		    [dead.id, 'sms', 'registered', 'dead', 2, 'SMS provider answered 503']);
+		assert.ok(!JSON.stringify(mine).includes('ngan:'), 'not the text');
+
+		expectStatus(await api('GET', '/v1/outbox/dead-letters', { token: organizer }), 403);
+		const letters = expectStatus(await api('GET', '/v1/outbox/dead-letters',
+		    { token: admin }), 200).json.items;
+		assert.ok(letters.some((m) => m.id === dead.id));
+
+		status = 200;
+		const again = expectStatus(await api('POST', `/v1/outbox/${dead.id}/retry`,
+		    { token: admin }), 200).json;
+		assert.deepEqual([again.status, again.attempts], ['pending', 0]);
+		const sent = await settled('id = $1', [dead.id]);
+		assert.equal(sent.attempts, 1);
+		assert.equal(expectStatus(await api('GET', `/v1/registrations/${regId}/messages`,
+		    { token: organizer }), 200).json.items[0].status, 'sent');
+		expectStatus(await api('POST', `/v1/outbox/${dead.id}/retry`, { token: admin }), 409);
+		expectStatus(await api('POST', `/v1/outbox/${randomUUID()}/retry`, { token: admin }), 404);
+		expectStatus(await api('POST', `/v1/outbox/${dead.id}/retry`, { token: organizer }), 403);
+	} finally {
+		await stopOutbox(ob);
 		await rcv.close();
 	}
 });
