@@ -32,10 +32,20 @@ after(async () => {
 	startSharedOutbox();
 });
 
+// The endpoints made here, removed after the file: no later test's
+// changes go to receivers that are gone.
+const made = [];
+
+after(() => {
+	for (const id of made)
+		sql('delete from webhook_endpoint where id = $1', [id]);
+});
+
 async function endpoint(url, kinds = ALL) {
 	const p = await partner({ scopes: ['feed:read'] });
 	const res = expectStatus(await api('POST', '/v1/webhooks', { token: p.token,
 	    body: { url, kinds } }), 201);
+	made.push(res.json.id);
 	assert.match(res.json.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
 	assert.equal(res.headers.get('location'), `/v1/webhooks/${res.json.id}`);
 	return { ...p, hook: res.json };

@@ -63,7 +63,7 @@ export function serverLog() {
 // asynchronous: a committed message is sent a moment later).
 export async function messagesFor(pid, kind) {
 	await waitFor(() => sqlInt(`select count(*) from outbox
-	    where participant_id = $1 and status = 'pending'`, [pid]) === 0);
+	    where participant_id = $1 and channel = 'sms' and status = 'pending'`, [pid]) === 0);
 	const re = new RegExp(`message ${kind} to (xxx-xxx-[0-9]{4}) participant ${pid}: (.*)$`, 'gm');
 	return [...serverLog().matchAll(re)].map((m) => ({ to: m[1], text: m[2] }));
 }
