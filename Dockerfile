@@ -20,7 +20,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     gcc make libc6-dev kore libjansson-dev libjwt-dev libsodium-dev \
-    libqrencode-dev libssl-dev libpq-dev \
+    libqrencode-dev libssl-dev libpq-dev libcurl4-openssl-dev \
     pkg-config libcairo2-dev libpango1.0-dev fonts-tlwg-laksaman \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -54,7 +54,7 @@ FROM debian:bookworm-slim
 # mount the CA and name it with sslrootcert= in DATABASE_URL.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    libssl3 libpq5 libjansson4 libjwt0 libsodium23 libqrencode4 \
+    libssl3 libpq5 libjansson4 libjwt0 libsodium23 libqrencode4 libcurl4 \
     libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig \
     fonts-tlwg-laksaman postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/* \
@@ -63,7 +63,8 @@ RUN apt-get update \
     --shell /usr/sbin/nologin ngan
 COPY --from=build /usr/bin/kore /usr/bin/kore
 WORKDIR /app
-COPY --from=build /src/build/ngan.so /src/build/ngan-passwd build/
+COPY --from=build /src/build/ngan.so /src/build/ngan-passwd \
+    /src/build/ngan-outbox build/
 COPY conf/ngan.conf.in conf/
 COPY openapi.yaml ./
 COPY --from=assets /src/assets/ assets/

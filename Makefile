@@ -65,7 +65,7 @@ build: module assets
 
 # The C side alone (the container's build stage; assets come from npm).
 module: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
-	    $(BUILD)/unit-tests
+	    $(BUILD)/ngan-outbox $(BUILD)/unit-tests
 
 # GET /docs: Swagger UI from the npm package pinned in tests/ (make deps
 # installs it), copied next to our page so it is served with no network.
@@ -111,6 +111,17 @@ $(BUILD)/ngan-passwd: tools/ngan-passwd.c
 $(BUILD)/ngan-pii: tools/ngan-pii.c api/pii.c $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ tools/ngan-pii.c api/pii.c -lsodium
+
+# Delivers the outbox (issue 19): a process of its own, as libcurl
+# blocks (tools/ngan-outbox.c says why); shares the config, PII and
+# message texts of the server.
+OUTBOX_SRCS=	tools/ngan-outbox.c tools/outbox-email.c \
+		tools/outbox-webhook.c api/config.c api/pii.c api/messages.c \
+		api/addr.c
+$(BUILD)/ngan-outbox: $(OUTBOX_SRCS) tools/outbox.h $(HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OUTBOX_SRCS) -lsodium -ljansson \
+	    -lpq -lcurl -lqrencode -lz -lcrypto
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) tests/unit/unit.h $(SRCS) $(HDRS) \
 	    $(I18N_TABLE)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ngan.h"
 
@@ -24,6 +25,7 @@ static const char	*entry_next(const char *, const char *,
 			    const char **, const char **);
 static int		prefix_match(const u_int8_t *, const u_int8_t *, int);
 static int		lang_odd(const u_int8_t *, size_t);
+static int		addr_loopback(const struct addr *);
 
 /*
  * An IPv4 or IPv6 address in text, len bytes of s (no port, no zone,
@@ -377,4 +379,107 @@ addr_header_filter(u_int8_t *buf, size_t len)
 	}
 
 	return (len);
+}
+
+/* 127.0.0.0/8 or ::1. */
+static int
+addr_loopback(const struct addr *a)
+{
+	static const u_int8_t	v6[16] = { [15] = 1 };
+
+	return ((a->family == AF_INET && a->bytes[0] == 127) ||
+	    (a->family == AF_INET6 && !memcmp(a->bytes, v6, 16)));
+}
+
+/* Addresses a webhook may not reach: loopback, private, reserved. */
+static const char	*addr_not_public_spec = "0.0.0.0/8,10.0.0.0/8,"
+    "100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,172.16.0.0/12,192.0.0.0/24,"
+    "192.168.0.0/16,198.18.0.0/15,224.0.0.0/3,::/127,fc00::/7,fe80::/10,"
+    "ff00::/8";
+
+/*
+ * May a webhook go to address a (issue 19)? NULL, or why not: loopback
+ * (allowed with allow_loopback, in development), private or reserved.
+ */
+const char *
+addr_public(const struct addr *a, int allow_loopback)
+{
+	static struct addr_list	not_public;
+	static int		ready;
+	char			err[128];
+
+	if (!ready) {
+		if (!addr_list_parse(addr_not_public_spec, &not_public, err,
+		    sizeof(err)))
+			return ("webhooks.address_list_bad");
+		ready = 1;
+	}
+	if (!addr_in_list(&not_public, a))
+		return (NULL);
+	if (addr_loopback(a))
+		return (allow_loopback ? NULL : "webhooks.url_loopback");
+
+	return ("webhooks.url_private");
+}
+
+/*
+ * A webhook URL: https:// to a host that is not a private or reserved
+ * address literal nor localhost; http:// and loopback only with
+ * allow_loopback (development). NULL, or why not. A name is checked
+ * again, on the address it resolves to, when a message is sent.
+ */
+const char *
+addr_webhook_url(const char *url, int allow_loopback)
+{
+	struct addr	a;
+	const char	*host, *end, *p, *colon, *why;
+	size_t		len;
+	int		https;
+
+	if (!strncmp(url, "https://", 8)) {
+		https = 1;
+		host = url + 8;
+	} else if (!strncmp(url, "http://", 7)) {
+		https = 0;
+		host = url + 7;
+	} else
+		return ("webhooks.url_https");
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++) {
+		if (*p == '@' || (unsigned char)*p <= ' ' || *p == '\\')
+			return ("webhooks.url_host_bad");
+	}
+	if (*host == '[') {
+		if ((p = memchr(host, ']', (size_t)(end - host))) == NULL)
+			return ("webhooks.url_host_bad");
+		host++;
+		len = (size_t)(p - host);
+		colon = p + 1;
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+		len = (size_t)((colon != NULL ? colon : end) - host);
+	}
+	if (len == 0)
+		return ("webhooks.url_no_host");
+	if (colon != NULL && colon < end && *colon == ':') {
+		for (p = colon + 1; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return ("webhooks.url_port_bad");
+		}
+	}
+
+	if (addr_parse(host, len, &a)) {
+		if ((why = addr_public(&a, allow_loopback)) != NULL)
+			return (why);
+		if (!https && !(allow_loopback && addr_loopback(&a)))
+			return ("webhooks.url_https");
+		return (NULL);
+	}
+	if ((len == 9 && !strncasecmp(host, "localhost", 9)) ||
+	    (len > 10 && !strncasecmp(host + len - 10, ".localhost", 10)))
+		return (allow_loopback ? NULL : "webhooks.url_loopback");
+	if (!https)
+		return ("webhooks.url_https");
+
+	return (NULL);
 }

@@ -175,8 +175,89 @@ static const struct config_var vars[CONFIG_COUNT] = {
 	[CONFIG_MESSAGES] = {
 		.name = "NGAN_MESSAGES", .kind = CONFIG_KIND_TEXT,
 		.text_def = "off",
-		.takes = "off (no messages go out) or log (development: "
-		    "into the server log)",
+		.takes = "where ngan-outbox sends text messages: off (they "
+		    "wait in the outbox), log (development: its log) or sms "
+		    "(the provider at NGAN_SMS_URL)",
+	},
+	[CONFIG_OUTBOX_MAX_ATTEMPTS] = {
+		.name = "NGAN_OUTBOX_MAX_ATTEMPTS", .kind = CONFIG_KIND_INT,
+		.min = 1, .max = 100, .def = 12,
+		.takes = "attempts before a message is a dead letter, 1 to 100",
+	},
+	[CONFIG_OUTBOX_BACKOFF_MS] = {
+		.name = "NGAN_OUTBOX_BACKOFF_MS", .kind = CONFIG_KIND_INT,
+		.min = 10, .max = 3600000, .def = 5000,
+		.takes = "milliseconds before the first retry (doubling after, "
+		    "with jitter, to an hour at most), 10 to 3600000",
+	},
+	[CONFIG_OUTBOX_LEASE] = {
+		.name = "NGAN_OUTBOX_LEASE_SECONDS", .kind = CONFIG_KIND_INT,
+		.min = 4, .max = 3600, .def = 60,
+		.takes = "seconds a delivery process holds a message it took "
+		    "(a send gets half of it), 4 to 3600",
+	},
+	[CONFIG_WEBHOOK_ALLOW_LOOPBACK] = {
+		.name = "NGAN_WEBHOOK_ALLOW_LOOPBACK", .kind = CONFIG_KIND_INT,
+		.min = 0, .max = 1, .def = 0,
+		.takes = "1 lets webhook endpoints be on loopback, http:// "
+		    "too (development and tests only), or 0",
+	},
+	[CONFIG_SMTP_URL] = {
+		.name = "NGAN_SMTP_URL", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the SMTP server ngan-outbox sends email through, "
+		    "smtp://host:587 (STARTTLS required) or smtps://host:465; "
+		    "unset: no email",
+	},
+	[CONFIG_SMTP_FROM] = {
+		.name = "NGAN_SMTP_FROM", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the sender address of email (required with "
+		    "NGAN_SMTP_URL)",
+	},
+	[CONFIG_SMTP_USER] = {
+		.name = "NGAN_SMTP_USER", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the SMTP login, if the server asks for one",
+	},
+	[CONFIG_SMTP_PASSWORD] = {
+		.name = "NGAN_SMTP_PASSWORD", .kind = CONFIG_KIND_TEXT,
+		.secret = 1, .text_def = "",
+		.takes = "the SMTP password",
+	},
+	[CONFIG_SMTP_CA_FILE] = {
+		.name = "NGAN_SMTP_CA_FILE", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "a PEM file of the CAs to trust for the SMTP server "
+		    "(unset: the system's)",
+	},
+	[CONFIG_LINE_URL] = {
+		.name = "NGAN_LINE_URL", .kind = CONFIG_KIND_TEXT,
+		.text_def = "https://api.line.me/v2/bot/message/push",
+		.takes = "the LINE Messaging API's push endpoint (http:// only "
+		    "to loopback, for tests)",
+	},
+	[CONFIG_LINE_TOKEN] = {
+		.name = "NGAN_LINE_TOKEN", .kind = CONFIG_KIND_TEXT,
+		.secret = 1, .text_def = "",
+		.takes = "the LINE official account's channel access token; "
+		    "unset: no LINE messages",
+	},
+	[CONFIG_SMS_URL] = {
+		.name = "NGAN_SMS_URL", .kind = CONFIG_KIND_TEXT,
+		.text_def = "",
+		.takes = "the SMS provider's HTTPS endpoint (http:// only to "
+		    "loopback, for tests)",
+	},
+	[CONFIG_SMS_TOKEN] = {
+		.name = "NGAN_SMS_TOKEN", .kind = CONFIG_KIND_TEXT,
+		.secret = 1, .text_def = "",
+		.takes = "the SMS provider's API token (Bearer)",
+	},
+	[CONFIG_SMS_SENDER] = {
+		.name = "NGAN_SMS_SENDER", .kind = CONFIG_KIND_TEXT,
+		.text_def = "ngan",
+		.takes = "the sender name the SMS provider shows",
 	},
 };
 
@@ -197,15 +278,25 @@ config_load(char *err, size_t errlen)
 	int		i;
 
 	for (i = 0; i < CONFIG_COUNT; i++) {
-		if (vars[i].secret &&
-		    !env_secret(vars[i].name, err, errlen))
-			return (KORE_RESULT_ERROR);
-		if (!config_read(&vars[i], &config_ints[i],
-		    &config_texts[i], err, errlen))
+		if (!config_load_one(i, err, errlen))
 			return (KORE_RESULT_ERROR);
 	}
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * Reads variable id alone, as config_load() does: for a tool that needs
+ * a few (tools/ngan-outbox.c) and not the server's required ones.
+ */
+int
+config_load_one(enum config_id id, char *err, size_t errlen)
+{
+	if (vars[id].secret && !env_secret(vars[id].name, err, errlen))
+		return (KORE_RESULT_ERROR);
+
+	return (config_read(&vars[id], &config_ints[id], &config_texts[id],
+	    err, errlen));
 }
 
 static int

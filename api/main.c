@@ -269,6 +269,20 @@ const struct route ngan_routes[] = {
 		    .flags = CALL_CACHE_FIRST, .cache = "no-store",
 		    .function = "api.registration_get",
 		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
+	/* The outbox (issue 19): a registration's messages, dead letters. */
+	{ "/v1/registrations/{id}/messages", {
+		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .cache = "no-store",
+		    .function = "api.registration_messages",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
+	{ "/v1/outbox/dead-letters", {
+		[GET] = { .roles = ROLE_ADMIN, .cache = "no-store",
+		    .function = "api.outbox_dead_letters",
+		    .args = { ARG_ACTOR } } } },
+	{ "/v1/outbox/{id}/retry", {
+		[POST] = { .roles = ROLE_ADMIN,
+		    .function = "api.outbox_retry",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
 	/* Any body is ignored: nothing is said about a cancellation. */
 	{ "/v1/registrations/{id}/cancel", {
 		[POST] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
@@ -422,6 +436,17 @@ const struct route ngan_routes[] = {
 		[DELETE] = { .roles = ROLE_ADMIN,
 		    .function = "api.partner_client_user_unlink",
 		    .args = { ARG_ACTOR, ARG_PATH0, ARG_PATH1 } } } },
+	/* webhooks.c: a partner client's endpoints; the secret made there. */
+	{ "/v1/webhooks", {
+		[GET] = { .roles = ROLE_PARTNER,
+		    .cache = "no-store", .function = "api.webhooks_list",
+		    .args = { ARG_ACTOR } },
+		[POST] = { webhooks_create, .roles = ROLE_PARTNER,
+		    .body = webhook_fields } } },
+	{ "/v1/webhooks/{id}", {
+		[DELETE] = { .roles = ROLE_PARTNER,
+		    .function = "api.webhook_delete",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
 	{ "/v1/stats/attendance", { [GET] = { stats_attendance } } },
 	{ "/v1/stats/attendance.csv", { [GET] = { stats_attendance_csv } } },
 	{ "/v1/feed/registrations", { [GET] = { feed_registrations } } },
@@ -532,11 +557,6 @@ kore_parent_configure(int argc, char **argv)
 		parent_fatal(err);
 	}
 	partner_init();
-	if (!messages_init()) {
-		(void)snprintf(err, sizeof(err), "NGAN_MESSAGES: %s",
-		    config_takes(CONFIG_MESSAGES));
-		parent_fatal(err);
-	}
 	if (!metrics_init(ngan_routes_count))
 		fatal("cannot map the metrics area");
 	if (!edge_init(err, sizeof(err)))

@@ -1,117 +1,142 @@
 /*
- * Messages to a participant's phone: one-time codes, registration
- * confirmations and waitlist promotions (issue 18, item 6). One
- * interface, message_send(), and for now one sender: NGAN_MESSAGES=log
- * writes each message to the server log (development and tests: make run
- * and make test set it), off (the default, and production until the
- * outbox of the messages issue lands) sends nothing. The log shows the
- * phone masked and the participant id, never a national id nor a whole
- * phone number.
+ * What a participant is told, in one place: the text of every message
+ * kind in Thai and English (issue 19). Pure (no Kore): the delivery
+ * process (tools/ngan-outbox.c) renders each outbox row with it, and the
+ * unit tests call it. A template names its arguments as {name}; a kind
+ * with a "status" argument has one text per status (kind.status). A
+ * language without the text falls back to Thai, the language everyone
+ * here reads.
  */
 
-#include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
+#include <jansson.h>
 
 #include "ngan.h"
 
-#define SENDER_OFF	0
-#define SENDER_LOG	1
-
-static int	sender = SENDER_OFF;
-
-static const char *const kind_names[] = {
-	"code", "registered", "registered_again", "promoted", NULL
+struct message_template {
+	const char	*key;	/* kind, or kind.status */
+	const char	*lang;
+	const char	*text;
 };
 
-/* Reads NGAN_MESSAGES; KORE_RESULT_ERROR for a value it does not know. */
-int
-messages_init(void)
+static const struct message_template templates[] = {
+	{ "code", "th", "ngan: รหัสของคุณคือ {code} ใช้ได้ 10 นาที "
+	    "เจ้าหน้าที่ไม่มีวันขอรหัสนี้จากคุณ" },
+	{ "code", "en", "ngan: your code is {code}; it works for 10 "
+	    "minutes. Nobody from the office asks for it." },
+	{ "registered.confirmed", "th", "ngan: คุณลงทะเบียนเข้าร่วม "
+	    "{event_title} เรียบร้อยแล้ว "
+	    "ดูบัตรของคุณด้วยรหัสที่ส่งมายังเบอร์นี้" },
+	{ "registered.confirmed", "en", "ngan: you are registered for "
+	    "{event_title} (confirmed). See your ticket with a code sent to "
+	    "this phone." },
+	{ "registered.waitlisted", "th", "ngan: คุณอยู่ในรายชื่อสำรองของ "
+	    "{event_title} เมื่อมีที่ว่างเราจะแจ้งทางเบอร์นี้" },
+	{ "registered.waitlisted", "en", "ngan: you are on the waiting list "
+	    "for {event_title}; we tell you on this phone when a seat comes "
+	    "free." },
+	{ "registered_again", "th", "ngan: มีผู้ลงทะเบียนให้คุณใน "
+	    "{event_title} อีกครั้ง คุณลงทะเบียนไว้แล้ว" },
+	{ "registered_again", "en", "ngan: someone registered you again for "
+	    "{event_title}; you were registered already." },
+	{ "promoted", "th", "ngan: มีที่ว่างแล้ว "
+	    "คุณได้รับการยืนยันเข้าร่วม {event_title} "
+	    "ดูบัตรของคุณด้วยรหัสที่ส่งมายังเบอร์นี้" },
+	{ "promoted", "en", "ngan: a seat came free: you are confirmed for "
+	    "{event_title}. See your ticket with a code sent to this phone." },
+	/* Email: the subject by kind, and the line about the attached QR. */
+	{ "subject:code", "th", "ngan: รหัสของคุณ" },
+	{ "subject:code", "en", "ngan: your code" },
+	{ "subject:registered.confirmed", "th",
+	    "ลงทะเบียนแล้ว: {event_title}" },
+	{ "subject:registered.confirmed", "en",
+	    "You are registered: {event_title}" },
+	{ "subject:registered.waitlisted", "th",
+	    "รายชื่อสำรอง: {event_title}" },
+	{ "subject:registered.waitlisted", "en",
+	    "On the waiting list: {event_title}" },
+	{ "subject:registered_again", "th",
+	    "ลงทะเบียนซ้ำ: {event_title}" },
+	{ "subject:registered_again", "en",
+	    "Registered again: {event_title}" },
+	{ "subject:promoted", "th", "ได้ที่นั่งแล้ว: {event_title}" },
+	{ "subject:promoted", "en", "A seat for you: {event_title}" },
+	{ "ticket_note", "th", "บัตรเข้างานของคุณคือรหัส QR ที่แนบมา "
+	    "แสดงที่จุดลงทะเบียนหน้างาน" },
+	{ "ticket_note", "en", "Your ticket is the attached QR code: show "
+	    "it at the check-in desk." },
+	{ NULL, NULL, NULL }
+};
+
+/* The template for key in lang, or in Thai; NULL when there is none. */
+static const struct message_template *
+message_template(const char *key, const char *lang)
 {
-	const char	*v;
+	const struct message_template	*t, *th;
 
-	v = config_text(CONFIG_MESSAGES);
-	if (!strcmp(v, "off"))
-		sender = SENDER_OFF;
-	else if (!strcmp(v, "log"))
-		sender = SENDER_LOG;
-	else
-		return (KORE_RESULT_ERROR);
-
-	return (KORE_RESULT_OK);
-}
-
-/* The text of a message of kind with args, into buf. */
-static int
-message_text(int kind, json_t *args, char *buf, size_t len)
-{
-	const char	*title, *status, *code;
-	int		n;
-
-	title = json_string_value(json_object_get(args, "event_title"));
-	status = json_string_value(json_object_get(args, "status"));
-	code = json_string_value(json_object_get(args, "code"));
-
-	switch (kind) {
-	case MESSAGE_CODE:
-		if (code == NULL)
-			return (KORE_RESULT_ERROR);
-		n = snprintf(buf, len, "ngan: your code is %s; it works for "
-		    "10 minutes. Nobody from the office asks for it.", code);
-		break;
-	case MESSAGE_REGISTERED:
-		if (title == NULL || status == NULL)
-			return (KORE_RESULT_ERROR);
-		n = snprintf(buf, len, "ngan: you are registered for %s "
-		    "(%s). See your ticket with a code sent to this phone.",
-		    title, status);
-		break;
-	case MESSAGE_REGISTERED_AGAIN:
-		if (title == NULL)
-			return (KORE_RESULT_ERROR);
-		n = snprintf(buf, len, "ngan: someone registered you again "
-		    "for %s; you were registered already.", title);
-		break;
-	case MESSAGE_PROMOTED:
-		if (title == NULL)
-			return (KORE_RESULT_ERROR);
-		n = snprintf(buf, len, "ngan: a seat came free: you are "
-		    "confirmed for %s. See your ticket with a code sent to "
-		    "this phone.", title);
-		break;
-	default:
-		return (KORE_RESULT_ERROR);
+	th = NULL;
+	for (t = templates; t->key != NULL; t++) {
+		if (strcmp(t->key, key) != 0)
+			continue;
+		if (lang != NULL && !strcmp(t->lang, lang))
+			return (t);
+		if (!strcmp(t->lang, "th"))
+			th = t;
 	}
 
-	return (n > 0 && (size_t)n < len ? KORE_RESULT_OK : KORE_RESULT_ERROR);
+	return (th);
 }
 
 /*
- * Sends a message of kind to phone (10 digits, clear) about participant
- * ref (a uuid, for the log); args by kind (see ngan.h). Never takes a
- * national id. KORE_RESULT_ERROR when it could not go out.
+ * The text of a message of kind in lang ("th", "en"; others and NULL:
+ * Thai) with args (a JSON object of strings), into buf of len bytes.
+ * KORE_RESULT_ERROR for a kind or status without a template, a missing
+ * argument or a buf too small.
  */
 int
-message_send(int kind, const char *phone, const char *ref, json_t *args)
+message_text(const char *kind, const char *lang, json_t *args, char *buf,
+    size_t len)
 {
-	char		text[512];
-	size_t		len;
+	const struct message_template	*t;
+	const char			*p, *end, *status, *v;
+	char				key[64], name[32];
+	size_t				n, o;
 
-	if (kind < 0 || kind > MESSAGE_PROMOTED || phone == NULL ||
-	    (len = strlen(phone)) < 4 || !message_text(kind, args, text,
-	    sizeof(text)))
+	if (kind == NULL || len == 0)
+		return (KORE_RESULT_ERROR);
+	status = json_string_value(json_object_get(args, "status"));
+	if (status != NULL)
+		n = (size_t)snprintf(key, sizeof(key), "%s.%s", kind, status);
+	else
+		n = (size_t)snprintf(key, sizeof(key), "%s", kind);
+	if (n >= sizeof(key) || (t = message_template(key, lang)) == NULL)
 		return (KORE_RESULT_ERROR);
 
-	switch (sender) {
-	case SENDER_LOG:
-		kore_log(LOG_NOTICE, "message %s to xxx-xxx-%s participant %s: "
-		    "%s", kind_names[kind], phone + len - 4, ref, text);
-		break;
-	default:
-		break;
+	o = 0;
+	for (p = t->text; *p != '\0'; p++) {
+		if (*p == '{' && (end = strchr(p, '}')) != NULL) {
+			n = (size_t)(end - p - 1);
+			if (n == 0 || n >= sizeof(name))
+				return (KORE_RESULT_ERROR);
+			memcpy(name, p + 1, n);
+			name[n] = '\0';
+			if ((v = json_string_value(json_object_get(args,
+			    name))) == NULL)
+				return (KORE_RESULT_ERROR);
+			n = strlen(v);
+			if (o + n >= len)
+				return (KORE_RESULT_ERROR);
+			memcpy(buf + o, v, n);
+			o += n;
+			p = end;
+			continue;
+		}
+		if (o + 1 >= len)
+			return (KORE_RESULT_ERROR);
+		buf[o++] = *p;
 	}
-	sodium_memzero(text, sizeof(text));
+	buf[o] = '\0';
 
 	return (KORE_RESULT_OK);
 }

@@ -403,6 +403,7 @@ int	users_patch(struct http_request *, struct ngan_req *);
 extern const struct field_spec	agency_fields[], agency_query[];
 extern const struct field_spec	partner_fields[], partner_patch_fields[];
 extern const struct field_spec	partner_query[];
+extern const struct field_spec	webhook_fields[];
 int	partners_create(struct http_request *, struct ngan_req *);
 
 /* events.c, sessions.c: plain routes, their specs; cached reads */
@@ -533,10 +534,25 @@ enum config_id {
 	CONFIG_ASSETS,
 	CONFIG_PUBLIC_URL,
 	CONFIG_MESSAGES,
+	CONFIG_OUTBOX_MAX_ATTEMPTS,
+	CONFIG_OUTBOX_BACKOFF_MS,
+	CONFIG_OUTBOX_LEASE,
+	CONFIG_WEBHOOK_ALLOW_LOOPBACK,
+	CONFIG_SMTP_URL,
+	CONFIG_SMTP_FROM,
+	CONFIG_SMTP_USER,
+	CONFIG_SMTP_PASSWORD,
+	CONFIG_SMTP_CA_FILE,
+	CONFIG_LINE_URL,
+	CONFIG_LINE_TOKEN,
+	CONFIG_SMS_URL,
+	CONFIG_SMS_TOKEN,
+	CONFIG_SMS_SENDER,
 	CONFIG_COUNT
 };
 
 int		config_load(char *, size_t);
+int		config_load_one(enum config_id, char *, size_t);
 int		config_int(enum config_id);
 const char	*config_text(enum config_id);
 const char	*config_name(enum config_id);
@@ -567,6 +583,8 @@ void	addr_client(const struct addr_list *, const struct addr *,
 	    const char *, const char *, struct addr *);
 void	addr_key(const struct addr *, char *, size_t);
 size_t	addr_header_filter(u_int8_t *, size_t);
+const char	*addr_public(const struct addr *, int);
+const char	*addr_webhook_url(const char *, int);
 
 /* edge.c: connections before they are requests, the client address. */
 int	edge_init(char *, size_t);
@@ -589,14 +607,11 @@ int	registrations_create(struct http_request *, struct ngan_req *);
 int	registrations_export(struct http_request *, struct ngan_req *);
 int	registrations_import(struct http_request *, struct ngan_req *);
 
-/* messages.c: what goes to a participant's phone (issue 18, item 6). */
-#define MESSAGE_CODE		0	/* args: "code" */
-#define MESSAGE_REGISTERED	1	/* args: "event_title", "status" */
-#define MESSAGE_REGISTERED_AGAIN 2	/* args: "event_title" */
-#define MESSAGE_PROMOTED	3	/* args: "event_title" */
+/* webhooks.c: a partner client's webhook endpoints (issue 19). */
+int	webhooks_create(struct http_request *, struct ngan_req *);
 
-int	messages_init(void);
-int	message_send(int, const char *, const char *, json_t *);
+/* messages.c: pure, the texts of the messages to participants. */
+int	message_text(const char *, const char *, json_t *, char *, size_t);
 
 /* self.c: the participants' own way in (issue 18). */
 int	self_consent(struct http_request *, struct ngan_req *);
@@ -638,12 +653,17 @@ int	checkins_margin(void);
 #define PII_CHECKSUM		2
 #define PII_NID_LEN		13
 #define PII_PHONE_MAX		10
-#define PII_PLAIN_MAX		16	/* longest clear text sealed */
+#define PII_EMAIL_MAX		254	/* RFC 5321's longest path */
+#define PII_PLAIN_MAX		PII_EMAIL_MAX	/* longest clear text sealed */
 #define PII_HMAC_LEN		32
 #define PII_SEAL_OVERHEAD	40	/* XChaCha20 nonce + Poly1305 tag */
 #define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
 #define PII_AD_NID		"nid"
 #define PII_AD_PHONE		"phone"
+#define PII_AD_CODE		"code"	/* a one-time code in the outbox */
+#define PII_AD_EMAIL		"email"
+#define PII_AD_LINE		"line"
+#define PII_AD_WEBHOOK		"webhook"	/* an endpoint's secret */
 #define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
 #define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
 #define PII_PURPOSE_MIN		5	/* characters of ?purpose= */

@@ -6,7 +6,7 @@
  * ticket link. National ids and phones are sealed here (participants.c,
  * pii.c) before SQL sees them; SQL (sql/api/self.sql) answers the same to
  * someone who knows only a national id whatever it found, and what
- * differs goes to the phone on file (messages.c).
+ * differs goes to the phone on file (the outbox, sql/api/outbox.sql).
  *
  * A participant token has its own audience: staff routes verify access
  * tokens for "ngan-api" only (auth.c), so it never passes there; these
@@ -42,9 +42,13 @@ static int	addr_or_500(struct http_request *, char *, size_t);
 static int	nid_hmac_or_422(struct http_request *, json_t *, char *);
 static void	code_hash(const char *, const char *, char *);
 static const char *code_check(const char *);
+static const char *email_check(const char *);
+static const char *line_check(const char *);
+static int	email_seal(json_t *, json_t *);
 static char	*participant_token(const char *, long);
 static char	*link_token(const char *, int);
-static void	message_out(json_t *, const char *);
+
+static const char *const langs[] = { "th", "en", NULL };
 
 static const struct field_spec register_fields[] = {
 	{ "title_th", FIELD_STRING, FIELD_NULLABLE, 1, 50 },
@@ -57,6 +61,11 @@ static const struct field_spec register_fields[] = {
 	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 6, 6 },
 	{ "target_group", FIELD_STRING, FIELD_REQUIRED, 1, 40 },
 	{ "consent_version", FIELD_STRING, FIELD_REQUIRED, 1, 50 },
+	/* Optional: messages by email too, and in which language. */
+	{ "email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL, email_check },
+	{ "lang", FIELD_STRING, FIELD_NULLABLE, 0, 0, langs },
+	{ "line_user_id", FIELD_STRING, FIELD_NULLABLE, 33, 33, NULL,
+	    line_check },
 	{ NULL }
 };
 
@@ -81,6 +90,76 @@ code_check(const char *s)
 
 	return (i == CODE_DIGITS && s[i] == '\0' ? NULL :
 	    "A code is the 6 digits sent to the phone.");
+}
+
+/*
+ * An address an SMTP server takes: local@domain, no blanks or controls,
+ * the domain with a dot; UTF-8 allowed (RFC 6532). Not a proof that it
+ * exists: the message tells.
+ */
+static const char *
+email_check(const char *s)
+{
+	const char	*at, *p;
+
+	at = strchr(s, '@');
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '<' ||
+		    *p == '>' || *p == ',' || *p == ';' || *p == '"')
+			break;
+	}
+	if (*p != '\0' || at == NULL || at == s || strchr(at + 1, '@') !=
+	    NULL || strchr(at + 1, '.') == NULL || at[1] == '.' ||
+	    p[-1] == '.')
+		return ("self.email_format");
+
+	return (NULL);
+}
+
+/* A LINE user id: "U" and 32 lowercase hex digits. */
+static const char *
+line_check(const char *s)
+{
+	size_t		i;
+
+	for (i = 1; s[0] == 'U' && ((s[i] >= '0' && s[i] <= '9') ||
+	    (s[i] >= 'a' && s[i] <= 'f')); i++)
+		;
+
+	return (i == 33 && s[i] == '\0' ? NULL :
+	    "A LINE user id is U and 32 hex digits.");
+}
+
+/*
+ * Seals body's "email" and "line_user_id" (checked) into sealed's
+ * "email_enc" and "line_enc" and takes them out; KORE_RESULT_ERROR if
+ * one cannot be sealed.
+ */
+static int
+email_seal(json_t *body, json_t *sealed)
+{
+	static const struct {
+		const char	*field, *to, *ad;
+	} f[] = {
+		{ "email", "email_enc", PII_AD_EMAIL },
+		{ "line_user_id", "line_enc", PII_AD_LINE },
+	};
+	const char	*v;
+	char		hex[PII_SEAL_HEX_LEN(PII_EMAIL_MAX)];
+	size_t		i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		json_object_del(sealed, f[i].field);
+		v = json_string_value(json_object_get(body, f[i].field));
+		if (v == NULL)
+			continue;
+		if (!pii_encrypt_hex(pii_worker_keys(), v, f[i].ad, hex,
+		    sizeof(hex)))
+			return (KORE_RESULT_ERROR);
+		json_object_set_new(sealed, f[i].to, json_string(hex));
+	}
+
+	return (KORE_RESULT_OK);
 }
 
 /* GET /v1/consent: the text in force, Thai and English. */
@@ -117,6 +196,11 @@ self_register(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 	json_decref(errors);
+	if (!email_seal(r->body, sealed)) {
+		json_decref(sealed);
+		problem(req, 500, NULL, "error.internal");
+		return (KORE_RESULT_OK);
+	}
 	if (!addr_or_500(req, addr, sizeof(addr))) {
 		json_decref(sealed);
 		return (KORE_RESULT_OK);
@@ -137,6 +221,8 @@ self_code(struct http_request *req, struct ngan_req *r)
 {
 	char		addr[ADDR_KEY_LEN], nid_hmac[PII_HMAC_LEN * 2 + 1];
 	char		code[CODE_DIGITS + 1], hash[PII_HMAC_LEN * 2 + 1];
+	char		sealed[PII_SEAL_HEX_LEN(CODE_DIGITS)];
+	int		ok;
 
 	if (r->phase > 0)
 		return (self_answer(req, r));
@@ -150,15 +236,18 @@ self_code(struct http_request *req, struct ngan_req *r)
 	(void)snprintf(code, sizeof(code), "%06u",
 	    (unsigned int)randombytes_uniform(1000000));
 	code_hash(nid_hmac, code, hash);
-	/* Kept for the message; freed with the request. */
-	if ((r->scratch = strdup(code)) == NULL) {
+	/* Sealed for the outbox, which opens it to send it. */
+	ok = pii_encrypt_hex(pii_worker_keys(), code, PII_AD_CODE, sealed,
+	    sizeof(sealed));
+	sodium_memzero(code, sizeof(code));
+	if (!ok) {
 		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
-	sodium_memzero(code, sizeof(code));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
-	    "FROM api.self_code($1, $2, $3)", 3, addr, nid_hmac, hash));
+	    "FROM api.self_code($1, $2, $3, $4)", 4, addr, nid_hmac, hash,
+	    sealed));
 }
 
 /* POST /v1/participant-tokens: a short-lived participant token. */
@@ -269,7 +358,7 @@ self_cancel(struct http_request *req, struct ngan_req *r)
 	char			days[16];
 
 	if (r->phase > 0)
-		return (self_answer(req, r));
+		return (self_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
 	if (!self_owner_or_401(req, &o))
@@ -285,8 +374,8 @@ self_cancel(struct http_request *req, struct ngan_req *r)
 }
 
 /*
- * A 2xx from SQL holds {"answer", "message"}: the message goes out (to
- * the phone it names, opened here), the answer to the client.
+ * The neutral 2xx of the public routes: its "detail" key as text in the
+ * language asked (i18n.c), the same whatever happened.
  */
 static int
 self_answer(struct http_request *req, struct ngan_req *r)
@@ -302,12 +391,9 @@ self_answer(struct http_request *req, struct ngan_req *r)
 		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
-	message_out(json_object_get(body, "message"), r->scratch);
-	i18n_answer(req, json_object_get(body, "answer"));
-	respond_json(req, status, json_object_get(body, "answer"));
+	i18n_answer(req, body);
+	respond_json(req, status, body);
 	json_decref(body);
-	if (r->scratch != NULL)
-		sodium_memzero(r->scratch, strlen(r->scratch));
 
 	return (KORE_RESULT_OK);
 }
@@ -320,55 +406,6 @@ self_respond(struct http_request *req, struct ngan_req *r)
 		http_response_header(req, "retry-after", "600");
 
 	return (db_respond(req, r));
-}
-
-/* Sends the message m SQL described, if any; code for a code message. */
-static void
-message_out(json_t *m, const char *code)
-{
-	const char	*kind, *hex, *pid;
-	char		phone[PII_PLAIN_MAX + 1];
-	json_t		*args;
-	int		k;
-
-	if (!json_is_object(m))
-		return;
-	kind = json_string_value(json_object_get(m, "kind"));
-	hex = json_string_value(json_object_get(m, "phone_enc"));
-	pid = json_string_value(json_object_get(m, "participant_id"));
-	if (kind == NULL || hex == NULL || pid == NULL)
-		return;
-	if (!strcmp(kind, "code"))
-		k = MESSAGE_CODE;
-	else if (!strcmp(kind, "registered"))
-		k = MESSAGE_REGISTERED;
-	else if (!strcmp(kind, "promoted"))
-		k = MESSAGE_PROMOTED;
-	else if (!strcmp(kind, "registered_again"))
-		k = MESSAGE_REGISTERED_AGAIN;
-	else
-		return;
-	if (k == MESSAGE_CODE && code == NULL)
-		return;
-	if (!pii_decrypt_hex(pii_worker_keys(), hex, PII_AD_PHONE, phone,
-	    sizeof(phone))) {
-		kore_log(LOG_NOTICE, "message to participant %s: phone does "
-		    "not open", pid);
-		return;
-	}
-
-	args = json_deep_copy(json_object_get(m, "args"));
-	if (!json_is_object(args)) {
-		json_decref(args);
-		args = json_object();
-	}
-	if (k == MESSAGE_CODE)
-		json_object_set_new(args, "code", json_string(code));
-	if (!message_send(k, phone, pid, args))
-		kore_log(LOG_NOTICE, "message to participant %s not sent",
-		    pid);
-	json_decref(args);
-	sodium_memzero(phone, sizeof(phone));
 }
 
 /*

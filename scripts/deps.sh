@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 pkgs=(kore libjansson-dev libjwt-dev libsodium-dev libqrencode-dev zlib1g-dev
-    libssl-dev libpq-dev postgresql postgresql-contrib postgresql-15
+    libssl-dev libpq-dev libcurl4-openssl-dev postgresql postgresql-contrib postgresql-15
     postgresql-client-15 wrk openssl curl ca-certificates gcc make
     clang-format zbar-tools python3 chromium clang valgrind shellcheck
     pkg-config libcairo2-dev libpango1.0-dev fonts-tlwg-laksaman

@@ -8,7 +8,8 @@
 # PG_CONNS (8), RUNDIR (/run/ngan), MIGRATE, MIGRATE_DATABASE_URL (defaults
 # to DATABASE_URL), DEMO_PASSWORD, NGAN_JWT_PREVIOUS_KEYS, NGAN_ACCESS_TTL,
 # NGAN_REFRESH_TTL, NGAN_PUBLIC_URL (the front's https origin, the OAuth
-# issuer; unset, http://127.0.0.1:PORT). Every secret may come from a file instead (Docker and
+# issuer; unset, http://127.0.0.1:PORT), NGAN_OUTBOX (1: start the
+# outbox's delivery here too; 0: not). Every secret may come from a file instead (Docker and
 # Kubernetes secrets): DATABASE_URL_FILE, NGAN_PII_KEY_FILE, PGPASSWORD_FILE,
 # MIGRATE_DATABASE_URL_FILE, DEMO_PASSWORD_FILE, NGAN_METRICS_TOKEN_FILE
 # name files whose content (trailing newlines stripped) is the value; both
@@ -53,4 +54,11 @@ render_conf conf/ngan.conf.in "$rundir/ngan.conf" "$PORT" \
     "${BIND_ADDR:-127.0.0.1}" "$rundir/kore.pid"
 export NGAN_JWT_KEY
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$PWD/openapi.yaml}
+# The outbox's delivery (build/ngan-outbox, a process of its own since
+# libcurl blocks), started again if it ends; NGAN_OUTBOX=0 leaves it to
+# a container of its own (entrypoint build/ngan-outbox). It goes with the
+# container when kore, its PID 1, ends.
+if [ "${NGAN_OUTBOX:-1}" = 1 ]; then
+	( while :; do build/ngan-outbox || true; sleep 1; done ) &
+fi
 exec kore -f -n -r -c "$rundir/ngan.conf"

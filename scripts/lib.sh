@@ -153,6 +153,31 @@ kore_group_pids() {
 	done
 }
 
+# start_outbox BIN LOG PIDFILE: the outbox's delivery (tools/ngan-outbox.c)
+# in the background, appending to LOG (the server's, opened for append by
+# both), its pid in PIDFILE. The environment configures it.
+start_outbox() {
+	local bin=$1 logf=$2 pidfile=$3
+	stdbuf -oL "$bin" >>"$logf" 2>&1 &
+	echo $! >"$pidfile"
+}
+
+# stop_outbox PIDFILE: TERM it (it ends after the message in hand), KILL
+# it after 10 s.
+stop_outbox() {
+	local pidfile=$1 pid i
+	[ -f "$pidfile" ] || return 0
+	pid=$(tr -dc 0-9 <"$pidfile")
+	rm -f "$pidfile"
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
 # stop_kore PIDFILE: TERM the kore group, KILL it after 10 s.
 stop_kore() {
 	local pidfile=$1 pid pids i

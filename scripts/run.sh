@@ -50,6 +50,7 @@ if [ -f "$var/kore.pid" ]; then
 	log "run: stopping the server left by an earlier run (pid $(cat "$var/kore.pid"))"
 	stop_kore "$var/kore.pid"
 fi
+stop_outbox "$var/outbox.pid"
 if port_busy "$PORT"; then
 	die "port $PORT on 127.0.0.1 is busy with another program (not a server of this checkout); stop it or use PORT=... make run"
 fi
@@ -124,7 +125,7 @@ render_conf conf/ngan.conf.in "$var/ngan.conf" "$PORT" "$WORKERS" \
 
 export NGAN_JWT_KEY=$var/keys/jwt-current.pem
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$root/openapi.yaml}
-# Development: codes and confirmations go to the server log (api/messages.c).
+# Development: codes and confirmations go to the log (tools/ngan-outbox.c).
 export NGAN_MESSAGES=${NGAN_MESSAGES:-log}
 # The demo's events go back to 2017; keep its people (retention, privacy.c).
 export NGAN_RETENTION_YEARS=${NGAN_RETENTION_YEARS:-30}
@@ -134,6 +135,7 @@ shutdown() {
 	trap - INT TERM
 	log "run: stopping"
 	[ -z "$kpid" ] || stop_kore "$var/kore.pid"
+	stop_outbox "$var/outbox.pid"
 	stop_db
 	exit 0
 }
@@ -146,12 +148,18 @@ setsid stdbuf -oL kore -f -n -r -c "$var/ngan.conf" &
 kpid=$!
 echo "$kpid" >"$var/kore.pid"
 
+# The outbox's delivery (tools/ngan-outbox.c), a process of its own:
+# libcurl blocks, a Kore worker must not. Its lines go where kore's go.
+stdbuf -oL build/ngan-outbox &
+echo $! >"$var/outbox.pid"
+
 url="http://127.0.0.1:$PORT"
 # For the README's "Try it" block, which sources var/dev.env.
 set_env "$envfile" NGAN_BASE_URL "$url"
 if ! wait_http "$url/healthz" 30 "$kpid"; then
 	log "run: the server did not answer $url/healthz"
 	stop_kore "$var/kore.pid"
+	stop_outbox "$var/outbox.pid"
 	stop_db
 	exit 1
 fi
@@ -178,5 +186,6 @@ rc=$?
 set -e
 log "run: the server exited (status $rc)"
 rm -f "$var/kore.pid"
+stop_outbox "$var/outbox.pid"
 stop_db
 exit "$rc"

@@ -15,6 +15,7 @@ if [ -f "$var/kore.pid" ]; then
 	log "stop: stopping the server (pid $(cat "$var/kore.pid"))"
 	stop_kore "$var/kore.pid"
 fi
+stop_outbox "$var/outbox.pid"
 if [ -e "$var/pg" ]; then
 	PG_PORT=54329
 	[ ! -f "$var/dev.env" ] || load_env "$var/dev.env"

@@ -34,6 +34,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_kore "$tmp/kore.pid" 2>/dev/null || true
+	stop_outbox "$tmp/outbox.pid" 2>/dev/null || true
 	# NGAN_TEST_LOGS=DIR keeps the server's and PostgreSQL's logs, and
 	# those of the servers tests start (tests/e2e/server-lib.mjs).
 	if [ -n "${NGAN_TEST_LOGS:-}" ]; then
@@ -119,6 +120,9 @@ export NGAN_MESSAGES=log		# tests read the codes from the server log
 # The demo's events go back to 2017: a 5-year retention would erase its
 # people on the first start. 65-privacy back-dates its own beyond this.
 export NGAN_RETENTION_YEARS=30
+export NGAN_OUTBOX_BACKOFF_MS=200	# retries within a test's patience
+# Development only: webhook endpoints on loopback (the tests' receivers).
+export NGAN_WEBHOOK_ALLOW_LOOPBACK=1
 NGAN_TEST_ORIGIN_PORT=$(free_port)
 export NGAN_TEST_ORIGIN_PORT
 export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT
@@ -140,10 +144,19 @@ if [ -n "${NGAN_SANITIZE:-}" ]; then
 fi
 # Tests that start a second server (key rotation) preload the same.
 export NGAN_SAN_PRELOAD=$san_preload
+# Both the server and the outbox's delivery append to the one log.
+: >"$tmp/server.log"
 LD_PRELOAD=$san_preload setsid stdbuf -oL kore -f -n -r -c "$tmp/ngan.conf" \
-    >"$tmp/server.log" 2>&1 &
+    >>"$tmp/server.log" 2>&1 &
 kpid=$!
 echo "$kpid" >"$tmp/kore.pid"
+# The outbox's delivery (NGAN_MESSAGES=log: into the server log). Tests
+# that run their own (tests/e2e/outbox-lib.mjs) stop this one first and
+# start it again after, with these commands.
+start_outbox "$root/$bld/ngan-outbox" "$tmp/server.log" "$tmp/outbox.pid"
+export NGAN_OUTBOX_BIN=$root/$bld/ngan-outbox
+export NGAN_OUTBOX_STOP=". '$root/scripts/lib.sh'; stop_outbox '$tmp/outbox.pid'"
+export NGAN_OUTBOX_START=". '$root/scripts/lib.sh'; start_outbox '$root/$bld/ngan-outbox' '$tmp/server.log' '$tmp/outbox.pid'"
 
 server_log() {
 	echo "== last lines of the server log:"
@@ -194,6 +207,7 @@ fi
 
 # Stop the server now so that what it reports on its way out is counted.
 stop_kore "$tmp/kore.pid" 2>/dev/null || true
+stop_outbox "$tmp/outbox.pid" 2>/dev/null || true
 
 # Secrets never reach the log: the demo password, the PII key, the
 # metrics token, the signing keys (their PEM bodies) and bearer or

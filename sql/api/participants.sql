@@ -61,7 +61,7 @@ begin
 	    national_id_hmac, national_id_enc, national_id_last3, phone_enc,
 	    phone_last4, province_code, district_code, subdistrict_code,
 	    occupation, target_group, section40, pdpa_consent_at,
-	    pdpa_consent_version, created_by)
+	    pdpa_consent_version, created_by, email_enc, lang, line_enc)
 	values (b->>'title_th', b->>'first_name', b->>'last_name',
 	    decode(b->>'national_id_hmac', 'hex'),
 	    decode(b->>'national_id_enc', 'hex'), b->>'national_id_last3',
@@ -70,7 +70,9 @@ begin
 	    b->>'occupation', b->>'target_group',
 	    coalesce((b->>'section40')::boolean, false),
 	    (b->>'pdpa_consent_at')::timestamptz, b->>'pdpa_consent_version',
-	    case when actor->>'kind' = 'user' then (actor->>'sub')::uuid end)
+	    case when actor->>'kind' = 'user' then (actor->>'sub')::uuid end,
+	    decode(b->>'email_enc', 'hex'), b->>'lang',
+	    decode(b->>'line_enc', 'hex'))
 	on conflict (national_id_hmac) do nothing
 	returning * into p;
 	return p;

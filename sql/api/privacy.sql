@@ -277,9 +277,13 @@ begin
 	update registration_feed set data = jsonb_set(data,
 	    '{participant_province_code}', 'null')
 	where participant_id = p.id and data ? 'participant_province_code';
+	-- Messages to them (the outbox's, issue 19) go nowhere now.
+	delete from outbox where participant_id = p.id and
+	    channel <> 'webhook';
 	update participant set title_th = null, first_name = null,
 	    last_name = null, national_id_hmac = null, national_id_enc = null,
 	    national_id_last3 = null, phone_enc = null, phone_last4 = null,
+	    email_enc = null, line_enc = null, lang = null,
 	    province_code = null, district_code = null,
 	    subdistrict_code = null, occupation = null,
 	    pdpa_consent_at = null, pdpa_consent_version = null,

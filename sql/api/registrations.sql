@@ -332,7 +332,8 @@ end;
 $$;
 
 -- Cancels registration p_id of event e (locked by the caller): staff's
--- cancellation and the participant's own (api.self_cancel).
+-- cancellation and the participant's own (api.self_cancel). The one
+-- promoted is told (the outbox).
 create function api.registration_withdraw(e event, p_id uuid)
 returns api.result
 language plpgsql as $$
@@ -368,6 +369,10 @@ begin
 				update registration set status = 'confirmed',
 				    version = version + 1, updated_at = now()
 				where id = w.id returning * into w;
+				perform api.outbox_enqueue('promoted',
+				    w.participant_id, w.id, 'promoted:' ||
+				    w.id || ':' || w.version,
+				    jsonb_build_object('event_title', e.title));
 			end if;
 		end if;
 	else

@@ -97,6 +97,8 @@ set local check_function_bodies = off;
 \ir certificates.sql
 \ir self.sql
 \ir privacy.sql
+\ir outbox.sql
+\ir webhooks.sql
 \ir groups.sql
 \ir products.sql
 \ir feed.sql

@@ -5,8 +5,8 @@
 -- Nothing here tells someone who knows only a national id anything about
 -- that person: registering and asking for a code answer the same whether
 -- the person is known, registered already or has a phone on file; what
--- differs goes out only as a message to the phone on file ("message" in
--- the body, which C sends and takes out of the answer).
+-- differs goes out only as a message to the phone on file, through the
+-- outbox (sql/api/outbox.sql), in the same transaction.
 
 -- The consent text in force: the latest published.
 create function api.consent_current() returns consent_text
@@ -81,16 +81,6 @@ language sql stable as $$
 	    (p.closes_at is null or now() < p.closes_at))
 $$;
 
--- A message for C to send: to the phone on file of p.
-create function api.self_message(p participant, p_kind text, p_args jsonb)
-returns jsonb
-language sql immutable as $$
-	select case when p.phone_enc is not null then
-	    jsonb_build_object('kind', p_kind, 'participant_id', p.id,
-		'phone_enc', encode(p.phone_enc, 'hex'),
-		'phone_last4', p.phone_last4, 'args', p_args) end
-$$;
-
 -- POST /v1/events/{id}/self-registrations. p_addr: the keyed hash of
 -- the client address; b: the body, national id and phone sealed by C,
 -- with "consent_version". A person already known keeps their record as
@@ -106,7 +96,6 @@ declare
 	c	consent_text := api.consent_current();
 	err	api.result;
 	seats	jsonb;
-	msg	jsonb;
 	grp	text := b->>'target_group';
 begin
 	if api.self_limited('addr-reg:' || p_addr, 100,
@@ -161,7 +150,8 @@ begin
 	select * into r from registration
 	where event_id = e.id and participant_id = p.id;
 	if found and r.status <> 'cancelled' then
-		msg := api.self_message(p, 'registered_again',
+		perform api.outbox_enqueue('registered_again', p.id, r.id,
+		    'registered_again:' || gen_random_uuid(),
 		    jsonb_build_object('event_title', e.title));
 	else
 		seats := api.seats(e.id);
@@ -185,23 +175,25 @@ begin
 			    version = version + 1, updated_at = now()
 			where id = r.id returning * into r;
 		end if;
-		msg := api.self_message(p, 'registered', jsonb_build_object(
-		    'event_title', e.title, 'status', r.status,
-		    'registration_id', r.id));
+		perform api.outbox_enqueue('registered', p.id, r.id,
+		    'registered:' || r.id || ':' || r.version,
+		    jsonb_build_object('event_title', e.title, 'status',
+		    r.status, 'registration_id', r.id));
 	end if;
-	return api.ok(202, jsonb_build_object('answer', api.self_received(),
-	    'message', msg));
+	return api.ok(202, api.self_received());
 end;
 $$;
 
 -- POST /v1/participant-codes: a new code for the person with this
 -- national id (p_nid_hmac, hex), if there is one with a phone; its keyed
--- hash p_code_hash. The answer is the same either way.
+-- hash p_code_hash, and the code sealed by C (p_code_enc, hex) for the
+-- outbox to send. The answer is the same either way.
 create function api.self_code(p_addr text, p_nid_hmac text,
-    p_code_hash text) returns api.result
+    p_code_hash text, p_code_enc text) returns api.result
 language plpgsql as $$
 declare
 	p	participant;
+	k	uuid;
 	answer	jsonb := jsonb_build_object('status', 'sent', 'detail',
 	    'self.code_sent');
 begin
@@ -214,17 +206,18 @@ begin
 	select * into p from participant
 	where national_id_hmac = decode(p_nid_hmac, 'hex');
 	if not found or p.phone_enc is null then
-		return api.ok(202, jsonb_build_object('answer', answer,
-		    'message', null));
+		return api.ok(202, answer);
 	end if;
 	-- One code at a time: a new one ends the ones before.
 	update participant_code set used_at = now()
 	where participant_id = p.id and used_at is null;
 	insert into participant_code (participant_id, code_hash, expires_at)
 	values (p.id, decode(p_code_hash, 'hex'),
-	    now() + interval '10 minutes');
-	return api.ok(202, jsonb_build_object('answer', answer,
-	    'message', api.self_message(p, 'code', '{}')));
+	    now() + interval '10 minutes')
+	returning id into k;
+	perform api.outbox_enqueue('code', p.id, null, 'code:' || k, '{}',
+	    decode(p_code_enc, 'hex'));
+	return api.ok(202, answer);
 end;
 $$;
 
@@ -375,7 +368,6 @@ declare
 	o	record;
 	r	registration;
 	e	event;
-	q	participant;
 	res	api.result;
 begin
 	select * into o from api.self_owner(p_participant, p_link_reg,
@@ -398,15 +390,9 @@ begin
 		return res;
 	end if;
 	-- Whoever took the seat is none of this person's business; they
-	-- are told on their own phone.
+	-- are told on their own phone (api.registration_withdraw).
 	select * into r from registration where id = p_reg;
-	select p.* into q from registration w
-	join participant p on p.id = w.participant_id
-	where w.id = ((res).body->'promoted'->>'id')::uuid;
-	return api.ok(200, jsonb_build_object(
-	    'answer', api.self_registration_json(r),
-	    'message', case when q.id is not null then api.self_message(q,
-		'promoted', jsonb_build_object('event_title', e.title)) end));
+	return api.ok(200, api.self_registration_json(r));
 end;
 $$;
 

@@ -73,7 +73,7 @@ test('register, prove by code, QR, check in, attendance, cancel', async () => {
 	    body.first_name]);
 	// The confirmation went to the phone given, masked in the log, and
 	// the log holds no national id.
-	const sent = messagesFor(pid, 'registered');
+	const sent = await messagesFor(pid, 'registered');
 	assert.equal(sent.length, 1);
 	assert.equal(sent[0].to, `xxx-xxx-${body.phone.slice(-4)}`);
 	assert.ok(!serverLog().includes(body.national_id), 'no national id in the log');
@@ -160,7 +160,7 @@ test('my cancellation gives the seat to the next in line, who is told', async ()
 	assert.equal(res.json.status, 'cancelled');
 	assert.equal(res.json.promoted, undefined, 'nothing of the other person');
 	assert.equal(sql('select status from registration where id = $1', [next[0]]), 'confirmed');
-	const told = messagesFor(next[1], 'promoted');
+	const told = await messagesFor(next[1], 'promoted');
 	assert.equal(told.length, 1);
 	assert.equal(told[0].to, `xxx-xxx-${second.phone.slice(-4)}`);
 });

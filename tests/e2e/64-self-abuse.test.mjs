@@ -90,8 +90,8 @@ test('a national id alone reveals nothing: the same answers, the record unchange
 	// phone on file, never to the stranger's.
 	assert.equal(record(), before);
 	const toKnown = `xxx-xxx-${known.phone.replace(/\D/g, '').slice(-4)}`;
-	assert.deepEqual(messagesFor(kid, 'registered').map((m) => m.to), [toKnown]);
-	assert.deepEqual(messagesFor(kid, 'registered_again').map((m) => m.to), [toKnown]);
+	assert.deepEqual((await messagesFor(kid, 'registered')).map((m) => m.to), [toKnown]);
+	assert.deepEqual((await messagesFor(kid, 'registered_again')).map((m) => m.to), [toKnown]);
 	assert.equal(sql(`select count(*) from registration where event_id = $1
 	    and participant_id = $2`, [ev.id, kid]), '1');
 

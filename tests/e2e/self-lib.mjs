@@ -1,12 +1,13 @@
 // Helpers of the participants' own way in (63-*, 64-*, issue 18): events
 // open to the public, self-registration bodies, the codes the development
-// sender (NGAN_MESSAGES=log, api/messages.c) writes to the server log.
+// sender (NGAN_MESSAGES=log: the outbox's delivery, tools/ngan-outbox.c)
+// writes to the server log.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { api, expectStatus, nationalId, patchEvent, phoneNumber, sql, tokenFor, uniq,
-    waitFor } from './lib.mjs';
+import { api, expectStatus, nationalId, patchEvent, phoneNumber, sql, sqlInt, tokenFor,
+    uniq, waitFor } from './lib.mjs';
 import { runningEvent } from './checkins-lib.mjs';
 
 // A published event running now, open to the public for groups.
@@ -57,19 +58,23 @@ export function serverLog() {
 	return readFileSync(f, 'utf8');
 }
 
-// The messages of kind the development sender logged for participant pid.
-export function messagesFor(pid, kind) {
+// The messages of kind the development sender logged for participant pid,
+// once the outbox holds nothing pending for them (delivery is
+// asynchronous: a committed message is sent a moment later).
+export async function messagesFor(pid, kind) {
+	await waitFor(() => sqlInt(`select count(*) from outbox
+	    where participant_id = $1 and channel = 'sms' and status = 'pending'`, [pid]) === 0);
 	const re = new RegExp(`message ${kind} to (xxx-xxx-[0-9]{4}) participant ${pid}: (.*)$`, 'gm');
 	return [...serverLog().matchAll(re)].map((m) => ({ to: m[1], text: m[2] }));
 }
 
 // Runs fn() (which asks for a code) and returns the code it sent to pid.
 export async function codeSent(pid, fn) {
-	const before = messagesFor(pid, 'code').length;
+	const before = (await messagesFor(pid, 'code')).length;
 	await fn();
 	let all = [];
-	await waitFor(() => (all = messagesFor(pid, 'code')).length > before);
-	const m = all.at(-1).text.match(/your code is ([0-9]{6})/);
+	await waitFor(async () => (all = await messagesFor(pid, 'code')).length > before);
+	const m = all.at(-1).text.match(/(?:รหัสของคุณคือ|your code is) ([0-9]{6})/);
 	assert.ok(m, `a code in the message: ${all.at(-1).text}`);
 	return m[1];
 }

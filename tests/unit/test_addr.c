@@ -17,6 +17,7 @@ static int	filtered(const char *, const char *);
 static void	test_addr_parse(void);
 static void	test_addr_client(void);
 static void	test_addr_header_filter(void);
+static void	test_addr_webhook(void);
 
 /* "a.b.c.d" or "x::y" as an addr, for the checks below. */
 static struct addr
@@ -248,4 +249,45 @@ unit_addr(void)
 	test_addr_parse();
 	test_addr_client();
 	test_addr_header_filter();
+	test_addr_webhook();
+}
+
+/* Webhook URLs (issue 19): https, public; loopback only when allowed. */
+static void
+test_addr_webhook(void)
+{
+	struct addr	a;
+
+	CHECK(addr_webhook_url("https://hooks.example.org/ngan", 0) == NULL);
+	CHECK(addr_webhook_url("https://8.8.8.8:8443/x?y=1", 0) == NULL);
+	CHECK(addr_webhook_url("https://[2001:db8::1]/x", 0) == NULL);
+	CHECK(addr_webhook_url("http://hooks.example.org/ngan", 0) != NULL);
+	CHECK(addr_webhook_url("http://hooks.example.org/ngan", 1) != NULL);
+	CHECK(addr_webhook_url("ftp://example.org/", 1) != NULL);
+	/* Loopback: refused, unless development allows it. */
+	CHECK(addr_webhook_url("https://127.0.0.1/x", 0) != NULL);
+	CHECK(addr_webhook_url("https://localhost/x", 0) != NULL);
+	CHECK(addr_webhook_url("https://a.localhost/x", 0) != NULL);
+	CHECK(addr_webhook_url("https://[::1]:8443/x", 0) != NULL);
+	CHECK(addr_webhook_url("http://127.0.0.1:9/x", 1) == NULL);
+	CHECK(addr_webhook_url("http://[::1]:9/x", 1) == NULL);
+	CHECK(addr_webhook_url("http://localhost:9/x", 1) == NULL);
+	/* Private and reserved: refused always. */
+	CHECK(addr_webhook_url("https://10.0.0.1/", 1) != NULL);
+	CHECK(addr_webhook_url("https://172.31.255.255/", 1) != NULL);
+	CHECK(addr_webhook_url("https://192.168.1.1/", 1) != NULL);
+	CHECK(addr_webhook_url("https://169.254.169.254/", 1) != NULL);
+	CHECK(addr_webhook_url("https://0.0.0.0/", 1) != NULL);
+	CHECK(addr_webhook_url("https://[fe80::1]/", 1) != NULL);
+	CHECK(addr_webhook_url("https://[::ffff:10.0.0.1]/", 1) != NULL);
+	CHECK(addr_webhook_url("https://224.0.0.1/", 1) != NULL);
+	/* Odd hosts and ports. */
+	CHECK(addr_webhook_url("https:///x", 0) != NULL);
+	CHECK(addr_webhook_url("https://u:p@example.org/", 0) != NULL);
+	CHECK(addr_webhook_url("https://example.org:12a/", 0) != NULL);
+	CHECK(addr_webhook_url("https://[::1/", 1) != NULL);
+	a = A("100.64.1.1");
+	CHECK(addr_public(&a, 1) != NULL);
+	a = A("1.1.1.1");
+	CHECK(addr_public(&a, 0) == NULL);
 }

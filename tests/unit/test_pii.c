@@ -101,8 +101,18 @@ test_pii_crypto(void)
 	snprintf(hex, sizeof(hex), "%s", s1.nid_enc);
 	hex[60] = hex[60] == '0' ? '1' : '0';
 	CHECK(!pii_decrypt_hex(&k1, hex, PII_AD_NID, out, sizeof(out)));
-	CHECK(!pii_encrypt_hex(&k1, "12345678901234567", PII_AD_NID, hex,
-	    sizeof(hex)));
+	/* Longer than the longest (an email address) is refused. */
+	memset(out, 'a', PII_PLAIN_MAX);
+	out[PII_PLAIN_MAX] = '\0';
+	CHECK(pii_encrypt_hex(&k1, out, PII_AD_EMAIL, hex, sizeof(hex)));
+	{
+		char	toolong[PII_PLAIN_MAX + 2];
+
+		memset(toolong, 'a', sizeof(toolong) - 1);
+		toolong[sizeof(toolong) - 1] = '\0';
+		CHECK(!pii_encrypt_hex(&k1, toolong, PII_AD_EMAIL, hex,
+		    sizeof(hex)));
+	}
 	CHECK(!pii_encrypt_hex(&k1, "1", PII_AD_NID, hex, 10));
 
 	CHECK(!pii_init(NULL));

@@ -29,6 +29,7 @@ static const struct {
 	{ "certificates", unit_certificates },
 	{ "pdf", unit_pdf },
 	{ "i18n", unit_i18n },
+	{ "messages", unit_messages },
 };
 
 #define NMODULES	(sizeof(modules) / sizeof(modules[0]))

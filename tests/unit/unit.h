@@ -36,5 +36,6 @@ void	unit_base45(void);
 void	unit_certificates(void);
 void	unit_pdf(void);
 void	unit_i18n(void);
+void	unit_messages(void);
 
 #endif
