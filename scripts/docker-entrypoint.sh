@@ -56,9 +56,13 @@ export NGAN_JWT_KEY
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$PWD/openapi.yaml}
 # The outbox's delivery (build/ngan-outbox, a process of its own since
 # libcurl blocks), started again if it ends; NGAN_OUTBOX=0 leaves it to
-# a container of its own (entrypoint build/ngan-outbox). It goes with the
-# container when kore, its PID 1, ends.
+# a container of its own (entrypoint build/ngan-outbox). It ends with
+# kore (this shell's process once it execs): the loop and the delivery
+# each get SIGTERM when their parent ends (setpriv --pdeathsig), so
+# nothing outlives kore outside a container either.
 if [ "${NGAN_OUTBOX:-1}" = 1 ]; then
-	( while :; do build/ngan-outbox || true; sleep 1; done ) &
+	setpriv --pdeathsig TERM bash -c 'while :; do
+		setpriv --pdeathsig TERM build/ngan-outbox || true; sleep 1
+	done' &
 fi
 exec kore -f -n -r -c "$rundir/ngan.conf"

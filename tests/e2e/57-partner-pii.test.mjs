@@ -32,8 +32,11 @@ test('feed, statistics and CSV hold no name, national id or phone', async () => 
 	const admin = await tokenFor('admin');
 	const texts = [];
 	for (const token of [p.token, admin]) {
+		// What every active partner client has read is pruned (issue 17):
+		// the demo's rows may be gone once earlier tests' clients read
+		// them all. Whatever the feed still holds is read.
 		const { items } = await drainFeed(token);
-		assert.ok(items.length >= 361, `the feed holds the demo registrations (${items.length})`);
+		assert.ok(items.length > 0, 'the feed holds changes');
 		texts.push(['feed', JSON.stringify(items)]);
 	}
 	for (const group_by of ['province', 'district', 'target_group', 'month', 'event']) {

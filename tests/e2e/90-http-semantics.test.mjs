@@ -131,7 +131,9 @@ function concrete(template) {
 	let path = template.replace('{id}', id).replace('{n}', String(imageN));
 	if (template === '/v1/certificates/verify')
 		path += `?code=${encodeURIComponent(certCode)}`;
-	let token = template.startsWith('/v1/stats/') || template.startsWith('/v1/feed/') ? partnerToken : admin;
+	// Statistics, the feed and webhooks are a partner client's.
+	let token = template.startsWith('/v1/stats/') || template.startsWith('/v1/feed/') ||
+	    template.startsWith('/v1/webhooks') ? partnerToken : admin;
 	if (template.startsWith('/v1/my/'))
 		token = template.startsWith('/v1/my/personal-data') ? participantToken : linkToken;
 	return { path, token };
