@@ -155,10 +155,12 @@ kore_group_pids() {
 
 # start_outbox BIN LOG PIDFILE: the outbox's delivery (tools/ngan-outbox.c)
 # in the background, appending to LOG (the server's, opened for append by
-# both), its pid in PIDFILE. The environment configures it.
+# both), its pid in PIDFILE. The environment configures it. It writes its
+# lines whole itself (no stdbuf: its preload would come before the ASan
+# runtime of the sanitizer build, which then refuses to start).
 start_outbox() {
 	local bin=$1 logf=$2 pidfile=$3
-	stdbuf -oL "$bin" >>"$logf" 2>&1 &
+	"$bin" >>"$logf" 2>&1 &
 	echo $! >"$pidfile"
 }
 
