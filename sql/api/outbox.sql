@@ -114,6 +114,18 @@ begin
 end;
 $$;
 
+-- Lock order for a webhook's message: its endpoint first, then the
+-- message. Deleting an endpoint locks it and then its messages (the
+-- cascade); taking them the other way round here deadlocked with it.
+create function api.outbox_lock_endpoint(p_id uuid) returns void
+language plpgsql as $$
+begin
+	perform 1 from webhook_endpoint
+	where id = (select o.endpoint_id from outbox o where o.id = p_id)
+	for no key update;
+end;
+$$;
+
 -- Attempt p_attempt of message p_id went out. False when the row was
 -- taken again meanwhile (this attempt outlived its lease).
 create function api.outbox_sent(p_id uuid, p_attempt int) returns boolean
@@ -121,6 +133,7 @@ language plpgsql as $$
 declare
 	ch	text;
 begin
+	perform api.outbox_lock_endpoint(p_id);
 	update outbox set status = 'sent', sent_at = now(), secret_enc = null,
 	    last_error = null
 	where id = p_id and attempts = p_attempt and status = 'pending'
@@ -149,6 +162,7 @@ declare
 	o	outbox;
 	delay	double precision;
 begin
+	perform api.outbox_lock_endpoint(p_id);
 	select * into o from outbox
 	where id = p_id and attempts = p_attempt and status = 'pending'
 	for update;
