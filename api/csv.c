@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ngan.h"
+#include "csv.h"
 
 static size_t	csv_utf8_seq(const unsigned char *, size_t);
 static size_t	csv_line_at(const char *, size_t);

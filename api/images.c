@@ -27,7 +27,7 @@
 
 #include <string.h>
 
-#include "ngan.h"
+#include "images.h"
 
 static int	sniff_png(const u_int8_t *, size_t, struct image_info *);
 static int	sniff_jpeg(const u_int8_t *, size_t, struct image_info *);

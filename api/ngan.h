@@ -20,13 +20,17 @@
 #include <kore/http.h>
 #include <kore/pgsql.h>
 
+#include "json.h"
+#include "pii.h"
+#include "csv.h"
+#include "images.h"
+
 #define NGAN_DB			"db"
 /* The streaming replica of NGAN_READ_DATABASE_URL, when one is named. */
 #define NGAN_DB_READ		"db_read"
 #define NGAN_JSON_BODY_MAX	(1024 * 1024)
 #define NGAN_PARAMS_MAX		12
 #define NGAN_REQUEST_ID_LEN	64
-#define NGAN_UUID_LEN		36
 #define NGAN_QUERY_MAX		24
 
 /* Roles as bits so a route can allow several. */
@@ -235,69 +239,18 @@ void	respond_not_modified(struct http_request *);
 void	respond_send(struct http_request *, int, const void *, size_t);
 int	if_match_check(struct http_request *, struct ngan_req *);
 
-/* json.c: pure body validation. */
-#define FIELD_STRING		1
-#define FIELD_INT		2
-#define FIELD_BOOL		3
-#define FIELD_UUID		4
-#define FIELD_STRING_ARRAY	5
-#define FIELD_OBJECT		6
-#define FIELD_ARRAY		7
-#define FIELD_OBJECT_ARRAY	8	/* items checked against sub */
-#define FIELD_TIME		9	/* RFC 3339 with an offset */
-#define FIELD_DATE		10	/* YYYY-MM-DD */
-
-#define FIELD_REQUIRED		0x01
-#define FIELD_NULLABLE		0x02
-#define FIELD_UNIQUE		0x04	/* array items may not repeat */
-#define FIELD_FILTER		0x08	/* query: one of ARG_FILTERS */
-
-struct field_spec {
-	const char		*name;
-	int			type;
-	int			flags;
-	long long		min;	/* chars, value or items */
-	long long		max;
-	const char *const	*choices;	/* NULL-terminated enum */
-	/* NULL, or why the value will not do. */
-	const char		*(*check)(const char *);
-	const struct field_spec	*sub;	/* FIELD_OBJECT(_ARRAY) members */
-	/* Query parameters: the error's code and message, the default. */
-	const char		*code;		/* "format" */
-	const char		*message;
-	const char		*fallback;
-};
-
-void	validation_error(json_t *, const char *, const char *, const char *);
-void	error_args(json_t *, json_t *);
-int	json_validate(json_t *, const struct field_spec *, json_t *);
-size_t	utf8_length(const char *);
-const char *time_check(const char *);
-const char *date_check(const char *);
-int	uuid_valid(const char *);
+/* request.c: the body and query of a request, checked by json.c's specs. */
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	json_body_validate(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
-const char *query_value_check(const struct field_spec *, const char *);
 const char *query_value(struct ngan_req *, const char *);
 int	query_or_422(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
-
-/* The query rows most lists share: ?limit= (1 to 200, 50) and ?cursor=. */
-#define QUERY_LIMIT							\
-	{ .name = "limit", .type = FIELD_INT, .min = 1, .max = 200,	\
-	    .code = "range", .fallback = "50",				\
-	    .message = "limit is a whole number from 1 to 200." }
-#define QUERY_CURSOR							\
-	{ .name = "cursor", .type = FIELD_STRING }
 int	query_string(struct http_request *, const char *, char **);
 void	query_error(struct http_request *, const char *, const char *,
 	    const char *);
-int	query_parse(const char *, char **, char **, int);
-int	url_decode(char *);
-int	utf8_valid(const char *);
 
 /* db.c */
 int	db_query(struct http_request *, struct ngan_req *, const char *, int,
@@ -646,145 +599,6 @@ extern const struct field_spec	checkin_conflict_query[];
 int	attendance_respond(struct http_request *, struct ngan_req *);
 int	checkins_manifest(struct http_request *, struct ngan_req *);
 int	checkins_margin(void);
-
-/* pii.c: pure, libsodium only (tools/ngan-pii.c links it too). */
-#define PII_OK			0
-#define PII_FORMAT		1
-#define PII_CHECKSUM		2
-#define PII_NID_LEN		13
-#define PII_PHONE_MAX		10
-#define PII_EMAIL_MAX		254	/* RFC 5321's longest path */
-#define PII_PLAIN_MAX		PII_EMAIL_MAX	/* longest clear text sealed */
-#define PII_HMAC_LEN		32
-#define PII_SEAL_OVERHEAD	40	/* XChaCha20 nonce + Poly1305 tag */
-#define PII_SEAL_HEX_LEN(n)	((PII_SEAL_OVERHEAD + (n)) * 2 + 1)
-#define PII_AD_NID		"nid"
-#define PII_AD_PHONE		"phone"
-#define PII_AD_CODE		"code"	/* a one-time code in the outbox */
-#define PII_AD_EMAIL		"email"
-#define PII_AD_LINE		"line"
-#define PII_AD_WEBHOOK		"webhook"	/* an endpoint's secret */
-#define PII_REVEAL_NID		0x01	/* ?reveal=national_id */
-#define PII_REVEAL_PHONE	0x02	/* ?reveal=phone */
-#define PII_PURPOSE_MIN		5	/* characters of ?purpose= */
-#define PII_PURPOSE_MAX		200
-#define PII_PURPOSE_DIGITS	9	/* a run this long is a number */
-
-struct pii_keys {
-	u_int8_t	hmac[32];
-	u_int8_t	enc[32];
-};
-
-/* A national id and phone as the database keeps them: hex, no clear. */
-struct pii_sealed {
-	char		nid_hmac[PII_HMAC_LEN * 2 + 1];
-	char		nid_enc[PII_SEAL_HEX_LEN(PII_NID_LEN)];
-	char		nid_last3[4];
-	char		phone_enc[PII_SEAL_HEX_LEN(PII_PHONE_MAX)]; /* or "" */
-	char		phone_last4[5];				/* or "" */
-};
-
-int	pii_init(const char *);
-const struct pii_keys *pii_worker_keys(void);
-int	pii_keys_from_hex(const char *, struct pii_keys *);
-int	pii_national_id(const char *, char [PII_NID_LEN + 1]);
-int	pii_phone(const char *, char [PII_PHONE_MAX + 1]);
-void	pii_hmac_hex(const struct pii_keys *, const char *,
-	    char [PII_HMAC_LEN * 2 + 1]);
-int	pii_encrypt_hex(const struct pii_keys *, const char *, const char *,
-	    char *, size_t);
-int	pii_decrypt_hex(const struct pii_keys *, const char *, const char *,
-	    char *, size_t);
-int	pii_seal(const struct pii_keys *, const char *, const char *,
-	    struct pii_sealed *);
-const char *pii_reveal_fields(const char *, int *);
-const char *pii_purpose_check(const char *);
-
-/* csv.c: pure. */
-#define CSV_OK			0
-#define CSV_TOO_MANY		1
-#define CSV_NOMEM		2
-#define CSV_BAD_QUOTE		1	/* text after a closing quote */
-#define CSV_BAD_UNTERMINATED	2	/* a quote still open at the end */
-#define CSV_TEXT_UTF8		0	/* csv_text(): UTF-8 as it came */
-#define CSV_TEXT_CP874		1	/* Windows-874, converted */
-#define CSV_TEXT_BINARY		3	/* a NUL byte */
-#define CSV_TEXT_BAD_UTF8	4	/* UTF-8 (BOM, most bytes), damaged */
-#define CSV_TEXT_UNKNOWN	5	/* neither UTF-8 nor Windows-874 */
-
-struct csv_record {
-	size_t		first;		/* index of its first field */
-	size_t		nfields;
-	size_t		index;		/* 1-based, blank records counted */
-	int		bad;		/* CSV_BAD_*, 0 when well formed */
-};
-
-struct csv_table {
-	char			*text;	/* the fields, unquoted, owned */
-	char			**fields;
-	size_t			nfields;
-	size_t			fields_cap;
-	struct csv_record	*records;
-	size_t			nrecords;
-	size_t			records_cap;
-};
-
-/* A growing output buffer; data is owned, free with csv_buf_free(). */
-struct csv_buf {
-	char		*data;
-	size_t		len;
-	size_t		cap;
-};
-
-/* The import file's columns, in Thai or English (import_column()). */
-#define IMPORT_TITLE		0
-#define IMPORT_FIRST_NAME	1
-#define IMPORT_LAST_NAME	2
-#define IMPORT_NATIONAL_ID	3
-#define IMPORT_PHONE		4
-#define IMPORT_SUBDISTRICT	5
-#define IMPORT_DISTRICT		6
-#define IMPORT_PROVINCE		7
-#define IMPORT_TARGET_GROUP	8
-#define IMPORT_OCCUPATION	9
-#define IMPORT_SECTION40	10
-#define IMPORT_COLUMNS		11
-
-int	csv_text_init(void);
-int	csv_text(const char *, size_t, char **, size_t *, size_t *);
-int	csv_parse(const char *, size_t, size_t, struct csv_table *);
-const char *csv_field(const struct csv_table *, size_t, size_t);
-void	csv_free(struct csv_table *);
-char	*csv_trim(char *);
-int	csv_yes_no(const char *);
-int	import_column(const char *);
-const char *import_column_name(int);
-int	csv_buf_append(struct csv_buf *, const char *, size_t);
-int	csv_buf_field(struct csv_buf *, const char *, int);
-void	csv_buf_free(struct csv_buf *);
-
-/*
- * images.c: pure, what an uploaded file is by its bytes, and the file
- * rewritten with nothing after its end and no metadata.
- */
-#define IMAGE_OK		0
-#define IMAGE_UNKNOWN		1	/* not JPEG, PNG nor WebP: 415 */
-#define IMAGE_CORRUPT		2	/* starts like one, no size: 422 */
-#define IMAGE_PNG		1
-#define IMAGE_JPEG		2
-#define IMAGE_WEBP		3
-#define IMAGE_BYTES_MAX		(5 * 1024 * 1024)
-
-struct image_info {
-	int		type;		/* IMAGE_PNG... */
-	u_int32_t	width;
-	u_int32_t	height;
-};
-
-int	image_sniff(const u_int8_t *, size_t, struct image_info *);
-int	image_clean(const u_int8_t *, size_t, u_int8_t *, size_t *,
-	    struct image_info *);
-const char *image_content_type(int);
 
 /* groups.c, products.c */
 extern const struct field_spec	group_create_fields[], group_patch_fields[];

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "ngan.h"
+#include "pii.h"
 
 #define PII_KDF_CONTEXT		"ngan-pii"
 #define PII_KDF_HMAC		1
@@ -39,17 +39,17 @@ static int		worker_keys_set;
 
 /*
  * Reads NGAN_PII_KEY (64 hex digits) into this process's keys. Returns
- * KORE_RESULT_ERROR when it is missing or malformed, so that the server
+ * PII_ERROR when it is missing or malformed, so that the server
  * refuses to start rather than store personal data it cannot read back.
  */
 int
 pii_init(const char *hex)
 {
 	if (hex == NULL || !pii_keys_from_hex(hex, &worker_keys))
-		return (KORE_RESULT_ERROR);
+		return (PII_ERROR);
 	worker_keys_set = 1;
 
-	return (KORE_RESULT_OK);
+	return (PII_DONE);
 }
 
 /* The keys pii_init() loaded; only valid after it succeeded. */
@@ -70,7 +70,7 @@ pii_keys_from_hex(const char *hex, struct pii_keys *keys)
 	size_t		len;
 	int		ret;
 
-	ret = KORE_RESULT_ERROR;
+	ret = PII_ERROR;
 	if (strlen(hex) != sizeof(master) * 2)
 		goto out;
 	if (sodium_hex2bin(master, sizeof(master), hex, sizeof(master) * 2,
@@ -82,7 +82,7 @@ pii_keys_from_hex(const char *hex, struct pii_keys *keys)
 	    PII_KDF_ENC, PII_KDF_CONTEXT, master) != 0)
 		goto out;
 
-	ret = KORE_RESULT_OK;
+	ret = PII_DONE;
 
 out:
 	sodium_memzero(master, sizeof(master));
@@ -173,7 +173,7 @@ pii_hmac_hex(const struct pii_keys *keys, const char *digits,
  * Encrypts plain with a random nonce; ad names what it is ("nid",
  * "phone") so that one sealed value cannot pass for the other. Writes
  * hex(nonce || ciphertext) to out, which holds PII_SEAL_HEX_LEN(strlen)
- * bytes. Returns KORE_RESULT_ERROR when out is too small.
+ * bytes. Returns PII_ERROR when out is too small.
  */
 int
 pii_encrypt_hex(const struct pii_keys *keys, const char *plain,
@@ -185,7 +185,7 @@ pii_encrypt_hex(const struct pii_keys *keys, const char *plain,
 
 	len = strlen(plain);
 	if (len > PII_PLAIN_MAX || outlen < PII_SEAL_HEX_LEN(len))
-		return (KORE_RESULT_ERROR);
+		return (PII_ERROR);
 
 	randombytes_buf(sealed, PII_NONCE_LEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + PII_NONCE_LEN,
@@ -193,12 +193,12 @@ pii_encrypt_hex(const struct pii_keys *keys, const char *plain,
 	    strlen(ad), NULL, sealed, keys->enc);
 	sodium_bin2hex(out, outlen, sealed, PII_NONCE_LEN + (size_t)clen);
 
-	return (KORE_RESULT_OK);
+	return (PII_DONE);
 }
 
 /*
  * Opens what pii_encrypt_hex() sealed with the same ad. Writes the clear
- * text to out (outlen bytes with its NUL). Returns KORE_RESULT_ERROR for
+ * text to out (outlen bytes with its NUL). Returns PII_ERROR for
  * anything that is not hex, is cut, was forged or was sealed under
  * another key or ad; out is then "".
  */
@@ -211,7 +211,7 @@ pii_decrypt_hex(const struct pii_keys *keys, const char *hex,
 	size_t		len;
 	int		ret;
 
-	ret = KORE_RESULT_ERROR;
+	ret = PII_ERROR;
 	if (outlen == 0)
 		return (ret);
 	out[0] = '\0';
@@ -227,17 +227,17 @@ pii_decrypt_hex(const struct pii_keys *keys, const char *hex,
 	    (const u_int8_t *)ad, strlen(ad), sealed, keys->enc) != 0)
 		goto out;
 	out[plen] = '\0';
-	ret = KORE_RESULT_OK;
+	ret = PII_DONE;
 
 out:
-	if (ret != KORE_RESULT_OK)
+	if (ret != PII_DONE)
 		sodium_memzero(out, outlen);
 	return (ret);
 }
 
 /*
  * The stored form of a person's national id and (optional, may be NULL)
- * phone, both already normalised. Returns KORE_RESULT_ERROR only if the
+ * phone, both already normalised. Returns PII_ERROR only if the
  * inputs are longer than normalised numbers can be.
  */
 int
@@ -248,24 +248,24 @@ pii_seal(const struct pii_keys *keys, const char *nid, const char *phone,
 
 	memset(s, 0, sizeof(*s));
 	if ((len = strlen(nid)) != PII_NID_LEN)
-		return (KORE_RESULT_ERROR);
+		return (PII_ERROR);
 
 	pii_hmac_hex(keys, nid, s->nid_hmac);
 	if (!pii_encrypt_hex(keys, nid, PII_AD_NID, s->nid_enc,
 	    sizeof(s->nid_enc)))
-		return (KORE_RESULT_ERROR);
+		return (PII_ERROR);
 	memcpy(s->nid_last3, nid + len - 3, 3);
 
 	if (phone != NULL && *phone != '\0') {
 		if ((len = strlen(phone)) > PII_PHONE_MAX || len < 4)
-			return (KORE_RESULT_ERROR);
+			return (PII_ERROR);
 		if (!pii_encrypt_hex(keys, phone, PII_AD_PHONE, s->phone_enc,
 		    sizeof(s->phone_enc)))
-			return (KORE_RESULT_ERROR);
+			return (PII_ERROR);
 		memcpy(s->phone_last4, phone + len - 4, 4);
 	}
 
-	return (KORE_RESULT_OK);
+	return (PII_DONE);
 }
 
 /*

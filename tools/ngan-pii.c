@@ -12,11 +12,12 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "ngan.h"
+#include "pii.h"
 
 int
 main(void)
@@ -33,7 +34,7 @@ main(void)
 		fprintf(stderr, "ngan-pii: libsodium failed to start\n");
 		return (ret);
 	}
-	if (pii_init(getenv("NGAN_PII_KEY")) != KORE_RESULT_OK) {
+	if (pii_init(getenv("NGAN_PII_KEY")) != PII_DONE) {
 		fprintf(stderr, "ngan-pii: NGAN_PII_KEY must be 64 hex "
 		    "digits\n");
 		return (ret);
@@ -67,7 +68,7 @@ main(void)
 			goto out;
 		}
 		if (pii_seal(pii_worker_keys(), nid, phone, &s) !=
-		    KORE_RESULT_OK) {
+		    PII_DONE) {
 			fprintf(stderr, "ngan-pii: line %lu: cannot seal\n", n);
 			goto out;
 		}
