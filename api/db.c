@@ -928,3 +928,105 @@ db_respond(struct http_request *req, struct ngan_req *r)
 
 	return (KORE_RESULT_OK);
 }
+
+/* ------------------------------------------------------------ timers */
+
+static void	db_tick_run(void *, u_int64_t);
+static void	db_tick_send(struct db_tick *);
+static void	db_tick_step(struct kore_pgsql *, void *);
+
+/*
+ * A statement a worker runs on a timer, outside any request (statistics
+ * recounted, the day's retention run): at most one in flight per tick,
+ * every t->every ms, t->retry ms after a failure. It waits in Kore's
+ * queue for a connection like everyone else, so a busy server still
+ * gets it done.
+ */
+void
+db_tick_start(struct db_tick *t)
+{
+	(void)kore_timer_add(db_tick_run, t->every, t, 0);
+}
+
+static void
+db_tick_run(void *arg, u_int64_t now)
+{
+	struct db_tick	*t = arg;
+
+	if (t->busy) {
+		/* A lost connection ends the call without a callback. */
+		if (t->sql.state != KORE_PGSQL_STATE_ERROR ||
+		    t->sql.conn != NULL)
+			return;
+		kore_pgsql_cleanup(&t->sql);
+		t->busy = 0;
+	}
+	if (now < t->after)
+		return;
+
+	kore_pgsql_init(&t->sql);
+	kore_pgsql_bind_callback(&t->sql, db_tick_step, t);
+	t->busy = 1;
+	db_tick_send(t);
+}
+
+/*
+ * With every connection busy Kore queues the call and calls back (state
+ * INIT) when one frees.
+ */
+static void
+db_tick_send(struct db_tick *t)
+{
+	if (!kore_pgsql_setup(&t->sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
+		if (t->sql.state == KORE_PGSQL_STATE_INIT)
+			return;
+		/* No connection to be had: try again later. */
+		t->after = kore_time_ms() + t->retry;
+		kore_pgsql_cleanup(&t->sql);
+		t->busy = 0;
+		return;
+	}
+	if (!kore_pgsql_query_params(&t->sql, t->query, 0, 1,
+	    KORE_PGSQL_PARAM_TEXT(t->param))) {
+		kore_log(LOG_WARNING, "%s: not sent", t->name);
+		t->after = kore_time_ms() + t->retry;
+		kore_pgsql_cleanup(&t->sql);
+		t->busy = 0;
+	}
+}
+
+static void
+db_tick_step(struct kore_pgsql *sql, void *arg)
+{
+	struct db_tick	*t = arg;
+
+	switch (sql->state) {
+	case KORE_PGSQL_STATE_INIT:
+		/* A connection came free. */
+		db_tick_send(t);
+		break;
+	case KORE_PGSQL_STATE_WAIT:
+		break;
+	case KORE_PGSQL_STATE_RESULT:
+		if (t->result != NULL)
+			t->result(sql);
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_NOTIFY:
+	case KORE_PGSQL_STATE_DONE:
+		kore_pgsql_continue(sql);
+		break;
+	case KORE_PGSQL_STATE_ERROR:
+		kore_log(LOG_WARNING, "%s: the run failed", t->name);
+		t->after = kore_time_ms() + t->retry;
+		kore_pgsql_cleanup(sql);
+		t->busy = 0;
+		break;
+	case KORE_PGSQL_STATE_COMPLETE:
+		/* The connection is back in the pool; nothing left to free. */
+		t->busy = 0;
+		break;
+	default:
+		break;
+	}
+}

@@ -275,6 +275,20 @@ u_int32_t db_connections(void);
 #define DB_WAIT		2
 #define DB_DONE		100
 
+/* A statement run on a timer outside any request (db_tick_start()). */
+struct db_tick {
+	const char		*name;		/* for the log */
+	const char		*query;		/* one text parameter */
+	char			param[16];
+	u_int64_t		every;		/* ms between runs */
+	u_int64_t		retry;		/* ms after a failure */
+	void			(*result)(struct kore_pgsql *);	/* or NULL */
+	struct kore_pgsql	sql;
+	int			busy;
+	u_int64_t		after;
+};
+void	db_tick_start(struct db_tick *);
+
 /* notify.c: LISTEN/NOTIFY on one connection per worker. */
 typedef void	(*notify_message_fn)(const char *, void *);
 typedef int	(*notify_sync_fn)(PGconn *, void *);

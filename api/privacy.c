@@ -22,7 +22,6 @@
 
 /* As self.c signs participant tokens; a ticket link opens none of this. */
 #define PARTICIPANT_AUDIENCE	"ngan-participant"
-#define RETENTION_TICK_MS	10000
 
 static int	privacy_self_or_401(struct http_request *, char *);
 static int	privacy_document(struct http_request *, struct ngan_req *);
@@ -31,9 +30,6 @@ static int	privacy_rectify(struct http_request *, struct ngan_req *,
 		    const char *, const char *, const char *);
 static int	privacy_erase(struct http_request *, struct ngan_req *,
 		    const char *);
-static void	retention_tick(void *, u_int64_t);
-static void	retention_send(struct kore_pgsql *);
-static void	retention_step(struct kore_pgsql *, void *);
 
 /* Erasure and withdrawal take no fields: {} or no body. */
 const struct field_spec privacy_no_fields[] = {
@@ -336,10 +332,15 @@ privacy_self_or_401(struct http_request *req, char *pid)
 
 /* ------------------------------------------------------------ retention */
 
-static struct kore_pgsql	retention_sql;
-static int			retention_busy;
-static char			retention_years[16];
-static u_int64_t		retention_after;	/* ms; after failures */
+static void	retention_result(struct kore_pgsql *);
+
+static struct db_tick	retention = {
+	.name = "retention",
+	.query = "SELECT api.retention_tick($1)",
+	.every = 10000,
+	.retry = 60000,
+	.result = retention_result,
+};
 
 /*
  * Each worker ticks; the database runs the day's erasure once (see the
@@ -350,82 +351,15 @@ static u_int64_t		retention_after;	/* ms; after failures */
 void
 retention_init(void)
 {
-	(void)snprintf(retention_years, sizeof(retention_years), "%d",
+	(void)snprintf(retention.param, sizeof(retention.param), "%d",
 	    config_int(CONFIG_RETENTION_YEARS));
-	(void)kore_timer_add(retention_tick, RETENTION_TICK_MS, NULL, 0);
+	db_tick_start(&retention);
 }
 
 static void
-retention_tick(void *arg, u_int64_t now)
+retention_result(struct kore_pgsql *sql)
 {
-	if (retention_busy) {
-		/* A lost connection ends the call without a callback. */
-		if (retention_sql.state != KORE_PGSQL_STATE_ERROR ||
-		    retention_sql.conn != NULL)
-			return;
-		kore_pgsql_cleanup(&retention_sql);
-		retention_busy = 0;
-	}
-	if (now < retention_after)
-		return;
-
-	kore_pgsql_init(&retention_sql);
-	kore_pgsql_bind_callback(&retention_sql, retention_step, NULL);
-	retention_busy = 1;
-	retention_send(&retention_sql);
-}
-
-static void
-retention_send(struct kore_pgsql *sql)
-{
-	if (!kore_pgsql_setup(sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
-		if (sql->state == KORE_PGSQL_STATE_INIT)
-			return;
-		/* No connection now: try again in a minute. */
-		retention_after = kore_time_ms() + 60000;
-		kore_pgsql_cleanup(sql);
-		retention_busy = 0;
-		return;
-	}
-	if (!kore_pgsql_query_params(sql, "SELECT api.retention_tick($1)",
-	    0, 1, KORE_PGSQL_PARAM_TEXT(retention_years))) {
-		kore_log(LOG_WARNING, "retention: not sent");
-		retention_after = kore_time_ms() + 60000;
-		kore_pgsql_cleanup(sql);
-		retention_busy = 0;
-	}
-}
-
-static void
-retention_step(struct kore_pgsql *sql, void *arg)
-{
-	switch (sql->state) {
-	case KORE_PGSQL_STATE_INIT:
-		retention_send(sql);
-		break;
-	case KORE_PGSQL_STATE_WAIT:
-		break;
-	case KORE_PGSQL_STATE_RESULT:
-		if (kore_pgsql_ntuples(sql) == 1 &&
-		    !PQgetisnull(sql->result, 0, 0))
-			kore_log(LOG_NOTICE, "retention: %s people erased",
-			    kore_pgsql_getvalue(sql, 0, 0));
-		kore_pgsql_continue(sql);
-		break;
-	case KORE_PGSQL_STATE_NOTIFY:
-	case KORE_PGSQL_STATE_DONE:
-		kore_pgsql_continue(sql);
-		break;
-	case KORE_PGSQL_STATE_ERROR:
-		kore_log(LOG_WARNING, "retention: the run failed");
-		retention_after = kore_time_ms() + 60000;
-		kore_pgsql_cleanup(sql);
-		retention_busy = 0;
-		break;
-	case KORE_PGSQL_STATE_COMPLETE:
-		retention_busy = 0;
-		break;
-	default:
-		break;
-	}
+	if (kore_pgsql_ntuples(sql) == 1 && !PQgetisnull(sql->result, 0, 0))
+		kore_log(LOG_NOTICE, "retention: %s people erased",
+		    kore_pgsql_getvalue(sql, 0, 0));
 }

@@ -4,7 +4,7 @@
  * grouped one way; people counts under consistent random rounding to
  * base 5 (api.stats_compute, sql/api/stats.sql).
  * Answers are kept NGAN_STATS_TTL seconds (stats_cache) and counted again
- * in the background while they are being read (stats_refresh_tick).
+ * in the background while they are being read (stats_refresh_init).
  */
 
 #include <errno.h>
@@ -38,15 +38,14 @@ static int	stats_csv_send(struct http_request *, const char *);
 static int	stats_on_replica(struct http_request *, struct ngan_req *);
 static int	stats_csv_row(struct csv_buf *, json_t *, const char *,
 		    const char *, const char *);
-static void	stats_refresh_tick(void *, u_int64_t);
-static void	stats_refresh_send(struct kore_pgsql *);
-static void	stats_refresh_step(struct kore_pgsql *, void *);
 
-/* The background refresh in flight, if any (one per worker). */
-static struct kore_pgsql	refresh_sql;
-static int			refresh_busy;
-static char			refresh_ttl[16];
-static u_int64_t		refresh_after;	/* ms; backs off on failure */
+/* The background recount, one in flight per worker. */
+static struct db_tick	stats_refresh = {
+	.name = "statistics refresh",
+	.query = "SELECT api.stats_refresh($1)",
+	.every = 1000,
+	.retry = 30000,
+};
 
 /*
  * Every second each worker asks api.stats_refresh() to count again one
@@ -59,82 +58,8 @@ stats_refresh_init(void)
 {
 	if (stats_ttl_seconds() == 0)
 		return;
-	stats_ttl_text(refresh_ttl, sizeof(refresh_ttl));
-	(void)kore_timer_add(stats_refresh_tick, 1000, NULL, 0);
-}
-
-static void
-stats_refresh_tick(void *arg, u_int64_t now)
-{
-	if (refresh_busy) {
-		/* A lost connection ends the call without a callback. */
-		if (refresh_sql.state != KORE_PGSQL_STATE_ERROR ||
-		    refresh_sql.conn != NULL)
-			return;
-		kore_pgsql_cleanup(&refresh_sql);
-		refresh_busy = 0;
-	}
-	if (now < refresh_after)
-		return;
-
-	kore_pgsql_init(&refresh_sql);
-	kore_pgsql_bind_callback(&refresh_sql, stats_refresh_step, NULL);
-	refresh_busy = 1;
-	stats_refresh_send(&refresh_sql);
-}
-
-/*
- * With every connection busy Kore queues the call and calls back (state
- * INIT) when one frees: a busy server still gets its answers recounted.
- */
-static void
-stats_refresh_send(struct kore_pgsql *sql)
-{
-	if (!kore_pgsql_setup(sql, NGAN_DB, KORE_PGSQL_ASYNC)) {
-		if (sql->state == KORE_PGSQL_STATE_INIT)
-			return;
-		/* No connection to be had: try again later. */
-		refresh_after = kore_time_ms() + 30000;
-		kore_pgsql_cleanup(sql);
-		refresh_busy = 0;
-		return;
-	}
-	if (!kore_pgsql_query_params(sql, "SELECT api.stats_refresh($1)",
-	    0, 1, KORE_PGSQL_PARAM_TEXT(refresh_ttl))) {
-		kore_log(LOG_WARNING, "statistics refresh: not sent");
-		refresh_after = kore_time_ms() + 30000;
-		kore_pgsql_cleanup(sql);
-	}
-}
-
-/* Kore calls this as the call moves on; the result itself is not needed. */
-static void
-stats_refresh_step(struct kore_pgsql *sql, void *arg)
-{
-	switch (sql->state) {
-	case KORE_PGSQL_STATE_INIT:
-		/* A connection came free. */
-		stats_refresh_send(sql);
-		break;
-	case KORE_PGSQL_STATE_WAIT:
-		break;
-	case KORE_PGSQL_STATE_RESULT:
-	case KORE_PGSQL_STATE_NOTIFY:
-	case KORE_PGSQL_STATE_DONE:
-		kore_pgsql_continue(sql);
-		break;
-	case KORE_PGSQL_STATE_ERROR:
-		kore_log(LOG_WARNING, "statistics refresh failed");
-		refresh_after = kore_time_ms() + 30000;
-		kore_pgsql_cleanup(sql);
-		break;
-	case KORE_PGSQL_STATE_COMPLETE:
-		/* The connection is back in the pool; nothing left to free. */
-		refresh_busy = 0;
-		break;
-	default:
-		break;
-	}
+	stats_ttl_text(stats_refresh.param, sizeof(stats_refresh.param));
+	db_tick_start(&stats_refresh);
 }
 
 int
