@@ -121,7 +121,7 @@ const struct route ngan_routes[] = {
 	{ "/readyz", { [GET] = { ops_readyz } } },
 	{ "/metrics", { [GET] = { ops_metrics } } },
 	{ "/openapi.yaml", { [GET] = { ops_openapi } } },
-	{ "/.well-known/jwks.json", { [GET] = { auth_jwks } } },
+	{ "/.well-known/jwks.json", { [GET] = { token_jwks } } },
 	{ "/.well-known/oauth-authorization-server",
 	    { [GET] = { oauth_metadata } } },
 	{ "/v1/auth/token", { [POST] = { auth_token } } },

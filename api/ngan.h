@@ -313,15 +313,13 @@ int	cache_serve(struct http_request *, struct ngan_req *, int);
 void	cache_keep(struct http_request *, struct ngan_req *, int,
 	    const char *, size_t, const char *);
 
-/* auth.c */
-int	auth_init(void);
+/* token.c: signing keys, access tokens, the bearer of a request. */
+int	token_init(void);
+int	token_jwks(struct http_request *, struct ngan_req *);
 int	auth_bearer(struct http_request *, struct ngan_req *);
 int	auth_require(struct http_request *, struct ngan_req *, int);
 int	auth_role_parse(const char *);
 const char *auth_role_name(int);
-int	auth_token(struct http_request *, struct ngan_req *);
-int	auth_revoke(struct http_request *, struct ngan_req *);
-int	auth_jwks(struct http_request *, struct ngan_req *);
 void	auth_refuse_revoked(struct http_request *);
 char	*jwt_issue(const char *, const char *, const char *, const char *,
 	    const char *, int, long);
@@ -330,6 +328,11 @@ int	jwt_verify(const char *, const char *, jwt_t **);
 char	*jwt_sign(json_t *);
 EVP_PKEY *auth_key(const char *);
 const char *auth_kid(void);
+
+/* auth.c: the /v1/auth resource, passwords. */
+int	auth_init(void);
+int	auth_token(struct http_request *, struct ngan_req *);
+int	auth_revoke(struct http_request *, struct ngan_req *);
 int	auth_password_hash(const char *, char *);
 
 /* oauth.c: RFC 6749 parameters, client authentication and errors; RFC 8414 */
