@@ -6,7 +6,8 @@
 # "N passed, N failed" summing both suites; exits non-zero if any failed.
 #
 # Environment: WORKERS (2), PG_CONNS (4), NGAN_TEST_TIMEOUT (seconds for
-# the e2e suite, 1200), E2E (files or folder for node --test, tests/e2e/),
+# the e2e suite, 2400: a hang ends, a loaded machine does not), E2E
+# (files or folder for node --test, tests/e2e/),
 # NGAN_BUILD (build; build-san for make SANITIZE=...), NGAN_SANITIZE (the
 # sanitizers the build has: their runtimes are preloaded into kore and
 # every report they write fails the run).
@@ -180,7 +181,7 @@ else
 	# (tests/e2e/82-deploy-migrate.test.mjs); the server never gets it.
 	# shellcheck disable=SC2086
 	NGAN_PG_ADMIN_URL=$NGAN_PG_ADMIN_URL \
-	    timeout -k 10 "${NGAN_TEST_TIMEOUT:-1200}" node --test \
+	    timeout -k 10 "${NGAN_TEST_TIMEOUT:-2400}" node --test \
 	    --test-concurrency=1 --test-reporter=tap ${E2E:-tests/e2e/} \
 	    </dev/null 2>&1 | tee "$tmp/e2e.log"
 	rc=${PIPESTATUS[0]}
