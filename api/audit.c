@@ -85,9 +85,10 @@ partner_respond(struct http_request *req, struct ngan_req *r)
  * the handler keeps across them: "what" (stats or feed) and "f", the
  * filters the audit records. A handler runs
  *
- *	phase 0: partner_read_begin(); 1: partner_read_scope() and its own
- *	query after db_on_replica(); 2: partner_read_audit(); 3: the body
- *	of the answer is in r->scratch (JSON, status 200).
+ *	PARTNER_READ_GATE: partner_read_begin(); PARTNER_READ_REPLICA:
+ *	partner_read_scope() and its own query after db_on_replica();
+ *	PARTNER_READ_AUDIT: partner_read_audit(); PARTNER_READ_ANSWER: the
+ *	body of the answer is in r->scratch (JSON, status 200).
  */
 int
 partner_read_begin(struct http_request *req, struct ngan_req *r)

@@ -75,13 +75,18 @@ grant_state(struct ngan_req *r)
 
 /*
  * POST /v1/auth/token (RFC 6749): parameters form-encoded or JSON, the
- * client by HTTP Basic or in the body; every refusal is 5.2 JSON. The
- * phase says how far a grant has come; r->status names the grant.
+ * client by HTTP Basic or in the body; every refusal is 5.2 JSON.
+ * r->status names the grant, r->state how far it has come.
  */
 #define GRANT_PASSWORD		0
 #define GRANT_REFRESH		1
 #define GRANT_CLIENT		2
 #define GRANT_REFUSE_CLIENT	3
+
+/* The password grant's states. */
+#define GRANT_LOOKUP		STATE_QUERY
+#define GRANT_VERIFY		1
+#define GRANT_ANSWER		2
 
 int
 auth_token(struct http_request *req, struct ngan_req *r)
@@ -90,7 +95,7 @@ auth_token(struct http_request *req, struct ngan_req *r)
 	const char		*grant;
 	int			i;
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		if (!oauth_params_or_error(req, r))
 			return (KORE_RESULT_OK);
 		g = grant_state(r);
@@ -154,12 +159,13 @@ grant_fields(struct http_request *req, struct ngan_req *r,
 }
 
 /*
- * password: look the user up with the throttle state (phase 0), verify
- * the password here, then record a failure or open a session (phase 1),
- * then answer (phase 2). The throttle counts per (username, client) and
- * per client, the client being edge_client_key() (behind a trusted
- * proxy, the address it names); the count per username alone holds back
- * only clients that never signed in to the account (sql/api/auth.sql).
+ * password: look the user up with the throttle state (GRANT_LOOKUP),
+ * verify the password here, then record a failure or open a session
+ * (GRANT_VERIFY), then answer (GRANT_ANSWER). The throttle counts per
+ * (username, client) and per client, the client being edge_client_key()
+ * (behind a trusted proxy, the address it names); the count per username
+ * alone holds back only clients that never signed in to the account
+ * (sql/api/auth.sql).
  */
 static int
 grant_password(struct http_request *req, struct ngan_req *r)
@@ -177,8 +183,8 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
-	switch (r->phase) {
-	case 0:
+	switch (r->state) {
+	case GRANT_LOOKUP:
 		if (!grant_fields(req, r, "username", "password"))
 			return (KORE_RESULT_OK);
 		if (strlen(user) > 64 || strlen(pass) > 200) {
@@ -189,7 +195,7 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		return (db_query(req, r, "SELECT wait_seconds, user_id, "
 		    "password_hash, role, agency_id, active FROM "
 		    "api.sign_in_lookup($1, $2)", 2, user, client));
-	case 1:
+	case GRANT_VERIFY:
 		wait = (int)strtol(db_value(r, 0, 0), NULL, 10);
 		if (wait > 0) {
 			oauth_no_store(req);
@@ -215,7 +221,7 @@ grant_password(struct http_request *req, struct ngan_req *r)
 		return (db_query(req, r, "SELECT api.session_open($1, $2, "
 		    "decode($3, 'hex'), $4), api.sign_in_succeeded($1, $2, $5)",
 		    5, g->user_id, user, token_hash, ttl, client));
-	default:
+	default:	/* GRANT_ANSWER */
 		if (g->failed) {
 			oauth_error(req, 400, "invalid_grant", "The username "
 			    "or password is wrong, or the account is "
@@ -228,7 +234,7 @@ grant_password(struct http_request *req, struct ngan_req *r)
 	}
 }
 
-/* refresh_token: rotate in one statement (phase 0), answer (phase 1). */
+/* refresh_token: rotate in one statement, answer with the result. */
 static int
 grant_refresh(struct http_request *req, struct ngan_req *r)
 {
@@ -237,7 +243,7 @@ grant_refresh(struct http_request *req, struct ngan_req *r)
 	char			old_hash[65], new_hash[65], ttl[24];
 
 	g = grant_state(r);
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		if (!grant_fields(req, r, "refresh_token", NULL))
 			return (KORE_RESULT_OK);
 		old = oauth_param(r, "refresh_token");
@@ -278,7 +284,7 @@ grant_client(struct http_request *req, struct ngan_req *r)
 	int			ret;
 
 	g = grant_state(r);
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		if (g->client.method == OAUTH_CLIENT_NONE) {
 			oauth_error(req, 401, "invalid_client", "This grant "
 			    "needs client authentication: HTTP Basic or "
@@ -334,7 +340,7 @@ grant_refuse_client(struct http_request *req, struct ngan_req *r)
 	char			secret_hash[65];
 
 	g = grant_state(r);
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		sha256_hex(g->client.secret, secret_hash);
 		sodium_memzero(g->client.secret, sizeof(g->client.secret));
 		return (db_query(req, r, "SELECT id FROM api.client_lookup($1, "
@@ -422,7 +428,7 @@ auth_revoke(struct http_request *req, struct ngan_req *r)
 	char			hash[65], secret_hash[65];
 	const char		*session, *refresh;
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		if (!oauth_params_or_error(req, r) ||
 		    !oauth_client_or_error(req, r, &c))
 			return (KORE_RESULT_OK);

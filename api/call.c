@@ -62,7 +62,7 @@ call_plain(struct http_request *req, struct ngan_req *r)
 	char			*body, *filters;
 	int			n, ret, a;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (c->respond != NULL ? c->respond(req, r) :
 		    db_respond(req, r));
 

@@ -66,7 +66,7 @@ certificates_issue(struct http_request *req, struct ngan_req *r)
 	char		id[NGAN_UUID_LEN + 1], *token;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	/* The answer holds the token. */
@@ -104,10 +104,14 @@ cert_token(const char *id)
 
 /*
  * POST /v1/events/{id}/certificates: everyone who qualifies, in one call.
- * The database names them (phase 0), a token is signed for each here,
- * and it issues them in one transaction (phase 1), as the single route
- * would; the PDFs are drawn when they are downloaded.
+ * The database names them (ISSUE_CANDIDATES), a token is signed for
+ * each here, and it issues them in one transaction (ISSUE_SIGN), as the
+ * single route would; the PDFs are drawn when they are downloaded.
  */
+#define ISSUE_CANDIDATES	STATE_QUERY
+#define ISSUE_SIGN		1
+#define ISSUE_ANSWER		2
+
 int
 certificates_issue_event(struct http_request *req, struct ngan_req *r)
 {
@@ -116,17 +120,17 @@ certificates_issue_event(struct http_request *req, struct ngan_req *r)
 	size_t		i;
 	int		ret;
 
-	switch (r->phase) {
-	case 0:
+	switch (r->state) {
+	case ISSUE_CANDIDATES:
 		http_response_header(req, "cache-control", "no-store");
 		if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
 			return (KORE_RESULT_OK);
 		return (db_query(req, r, "SELECT status, body, etag, location "
 		    "FROM api.certificate_candidates($1, $2)", 2,
 		    r->actor.json, r->params[0]));
-	case 1:
+	case ISSUE_SIGN:
 		break;
-	default:
+	default:	/* ISSUE_ANSWER */
 		return (db_respond(req, r));
 	}
 
@@ -166,7 +170,7 @@ certificates_issue_event(struct http_request *req, struct ngan_req *r)
 int
 certificates_revoke(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -192,7 +196,7 @@ certificates_pdf(struct http_request *req, struct ngan_req *r)
 	long		v;
 	int		ok;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (pdf_answer(req, r));
 
 	if (!query_string(req, "link", &link)) {
@@ -358,7 +362,7 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 	ssize_t			got;
 	int			ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
@@ -454,7 +458,7 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 static int
 image_delete(struct http_request *req, struct ngan_req *r, const char *kind)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
@@ -536,7 +540,7 @@ certificates_verify(struct http_request *req, struct ngan_req *r)
 	char		*code, client[65], id[NGAN_UUID_LEN + 1], sc[16];
 	int		is_token, signed_ok;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (verify_answer(req, r));
 
 	http_response_header(req, "cache-control", "no-store");

@@ -222,7 +222,7 @@ checkins_create(struct http_request *req, struct ngan_req *r)
 	char		*scan, margin_text[16];
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (scan_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -251,7 +251,7 @@ checkins_batch(struct http_request *req, struct ngan_req *r)
 	size_t		i;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (scan_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -282,7 +282,7 @@ checkins_annul(struct http_request *req, struct ngan_req *r)
 {
 	const char	*device;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	device = r->body != NULL ? json_string_value(json_object_get(r->body,
@@ -333,7 +333,7 @@ checkins_manifest(struct http_request *req, struct ngan_req *r)
 {
 	char		*since, *cipher;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (manifest_respond(req, r));
 
 	cipher = NULL;
@@ -388,7 +388,7 @@ manifest_respond(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
-	/* Checked in the first phase. */
+	/* Checked in its STATE_QUERY. */
 	aead = query_string(req, "cipher", &cipher) &&
 	    !strcmp(cipher, "aes-256-gcm") ? CIPHER_AESGCM : CIPHER_XCHACHA;
 

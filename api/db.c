@@ -1,7 +1,7 @@
 /*
  * Asynchronous PostgreSQL calls through Kore's pgsql layer. A handler
  * calls db_query() and returns what it returns; when the result is in,
- * api_dispatch() calls the handler again with r->phase one higher and the
+ * api_dispatch() calls the handler again with r->state one further and the
  * rows in r->result. A connection that went stale (PostgreSQL restarted)
  * is reset and the call retried once; a database that cannot be reached
  * answers 503 at once instead of hanging.

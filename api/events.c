@@ -169,7 +169,7 @@ uuid_check(const char *s)
 int
 events_get_cached(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase == 0 && cache_serve(req, r, CACHE_EVENT))
+	if (r->state == STATE_QUERY && cache_serve(req, r, CACHE_EVENT))
 		return (KORE_RESULT_OK);
 	return (call_plain(req, r));
 }
@@ -184,7 +184,7 @@ events_get_respond(struct http_request *req, struct ngan_req *r)
 int
 events_list_cached(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase == 0 && cache_serve(req, r, CACHE_EVENTS))
+	if (r->state == STATE_QUERY && cache_serve(req, r, CACHE_EVENTS))
 		return (KORE_RESULT_OK);
 	return (call_plain(req, r));
 }

@@ -28,9 +28,9 @@ feed_registrations(struct http_request *req, struct ngan_req *r)
 	char				keep[16];
 	int				limit;
 
-	if (r->phase > 0 && db_has_replica())
+	if (r->state != STATE_QUERY && db_has_replica())
 		return (feed_on_replica(req, r));
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (partner_respond(req, r));
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_PARTNER))
 		return (KORE_RESULT_OK);
@@ -78,8 +78,8 @@ feed_on_replica(struct http_request *req, struct ngan_req *r)
 {
 	const char	*scope;
 
-	switch (r->phase) {
-	case 1:
+	switch (r->state) {
+	case PARTNER_READ_REPLICA:
 		if ((scope = partner_read_scope(req, r)) == NULL)
 			return (KORE_RESULT_OK);
 		db_on_replica(r);
@@ -89,9 +89,9 @@ feed_on_replica(struct http_request *req, struct ngan_req *r)
 		    json_string_value(json_object_get(r->body, "key")),
 		    json_string_value(json_object_get(r->body, "limit")),
 		    json_string_value(json_object_get(r->body, "cursor"))));
-	case 2:
+	case PARTNER_READ_AUDIT:
 		return (partner_read_audit(req, r));
-	default:
+	default:	/* PARTNER_READ_ANSWER */
 		http_response_header(req, "cache-control", "no-store");
 		respond_text(req, 200, "application/json", r->scratch,
 		    r->scratch_len);

@@ -231,7 +231,7 @@ groups_create(struct http_request *req, struct ngan_req *r)
 	char		*body;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (groups_respond(req, r));
 
 
@@ -259,7 +259,7 @@ groups_patch(struct http_request *req, struct ngan_req *r)
 	char		*body, version_text[16];
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (groups_respond(req, r));
 
 

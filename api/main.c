@@ -837,7 +837,7 @@ dispatch_step(struct http_request *req, struct ngan_req *r)
 			ret = db_drive(req, r);
 			if (ret != DB_DONE)
 				break;
-			r->phase++;
+			r->state++;
 		}
 		/* The row's checks, once before its handler's first step. */
 		if (!r->checked && !call_checks(req, r))
@@ -845,7 +845,7 @@ dispatch_step(struct http_request *req, struct ngan_req *r)
 		else
 			ret = h(req, r);
 		if (ret == DB_DONE) {
-			r->phase++;
+			r->state++;
 			continue;
 		}
 		if (ret == KORE_RESULT_OK && r->precond == PRECOND_CAPTURE) {
@@ -904,7 +904,7 @@ precond_settle(struct http_request *req, struct ngan_req *r)
 	r->scratch = NULL;
 	r->scratch_len = 0;
 	r->status = 0;
-	r->phase = 0;
+	r->state = STATE_QUERY;
 	r->checked = 0;
 }
 

@@ -124,6 +124,21 @@ struct route {
 
 #define ROUTE_PARAMS_MAX	3
 
+/*
+ * A handler's states (r->state), named as Kore's pgsql example names its
+ * steps. Most handlers check and send one statement, then answer with
+ * its result; api_dispatch() moves r->state on after each result. Those
+ * with more steps name them (GRANT_*, PARTNER_READ_*).
+ */
+#define STATE_QUERY		0	/* checks done here, a statement sent */
+#define STATE_ANSWER		1	/* its result is in r->result */
+
+/* Partner reads on the replica (audit.c): their steps. */
+#define PARTNER_READ_GATE	STATE_QUERY	/* partner_read_begin() */
+#define PARTNER_READ_REPLICA	1	/* partner_read_scope(), the read */
+#define PARTNER_READ_AUDIT	2	/* partner_read_audit() */
+#define PARTNER_READ_ANSWER	3	/* the body in r->scratch */
+
 /* Per-request state, kept across the handler's database round trips. */
 struct ngan_req {
 	const struct route	*route;
@@ -147,7 +162,7 @@ struct ngan_req {
 	PGconn			*db_conn;	/* the last connection used */
 	const char		*db_name;	/* NGAN_DB or NGAN_DB_READ */
 	int			db_read_next;	/* next call on the replica */
-	int			phase;		/* handler step, 0 first */
+	int			state;		/* STATE_QUERY first */
 	int			checked;	/* call_checks() passed */
 	int			version;	/* If-Match's, CALL_IF_MATCH */
 	struct kore_pgsql	sql;

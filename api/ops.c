@@ -54,7 +54,7 @@ ops_readyz(struct http_request *req, struct ngan_req *r)
 {
 	static const char	ready[] = "{\"status\":\"ready\"}";
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		http_response_header(req, "cache-control", "no-store");
 		return (db_query(req, r, "SELECT 1", 0));
 	}

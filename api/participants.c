@@ -301,7 +301,7 @@ participants_create(struct http_request *req, struct ngan_req *r)
 	char		*body;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	errors = json_array();
@@ -327,7 +327,7 @@ participants_get(struct http_request *req, struct ngan_req *r)
 {
 	char		fields[32], *purpose;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (participants_respond(req, r));
 
 	if (!reveal_query_or_422(req, fields, sizeof(fields), &purpose))
@@ -354,7 +354,7 @@ participants_list(struct http_request *req, struct ngan_req *r)
 	char		nid[PII_NID_LEN + 1], hmac[PII_HMAC_LEN * 2 + 1];
 	int		limit, ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (participants_respond(req, r));
 
 	if (!query_limit_or_422(req, &limit))

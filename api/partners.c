@@ -112,7 +112,7 @@ partners_create(struct http_request *req, struct ngan_req *r)
 	char		client_id[32], hex[25], secret_hash[65], *body;
 	int		ret;
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		randombytes_buf(raw, sizeof(raw));
 		hex_encode(raw, sizeof(raw), hex);
 		(void)snprintf(client_id, sizeof(client_id), "pc_%s", hex);
@@ -136,7 +136,7 @@ partners_rotate(struct http_request *req, struct ngan_req *r)
 {
 	char		secret_hash[65];
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		secret_make(r, secret_hash);
 		return (db_query(req, r, "SELECT status, body, etag, location "
 		    "FROM api.partner_client_rotate($1, $2, "

@@ -79,7 +79,7 @@ privacy_my_get(struct http_request *req, struct ngan_req *r)
 {
 	char		pid[NGAN_UUID_LEN + 1];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (privacy_document(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -94,7 +94,7 @@ privacy_my_get(struct http_request *req, struct ngan_req *r)
 int
 privacy_staff_get(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (privacy_document(req, r));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
@@ -108,7 +108,7 @@ privacy_my_rectify(struct http_request *req, struct ngan_req *r)
 {
 	char		pid[NGAN_UUID_LEN + 1];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -123,7 +123,7 @@ privacy_my_rectify(struct http_request *req, struct ngan_req *r)
 int
 privacy_staff_rectify(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	return (privacy_rectify(req, r, "SELECT status, body, etag, location "
@@ -137,7 +137,7 @@ privacy_my_erase(struct http_request *req, struct ngan_req *r)
 {
 	char		pid[NGAN_UUID_LEN + 1];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -154,7 +154,7 @@ privacy_my_erase(struct http_request *req, struct ngan_req *r)
 int
 privacy_staff_erase(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	return (privacy_erase(req, r, strstr(req->path, "/withdrawal") !=

@@ -195,7 +195,7 @@ product_images_create(struct http_request *req, struct ngan_req *r)
 	size_t			len;
 	int			ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	if (!image_bytes(req, &buf, &len))
@@ -245,7 +245,7 @@ product_images_order(struct http_request *req, struct ngan_req *r)
 	size_t		i;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	order = json_object_get(r->body, "order");
@@ -289,7 +289,7 @@ product_images_get(struct http_request *req, struct ngan_req *r)
 	size_t			len, clean_len;
 	int			status;
 
-	if (r->phase == 0) {
+	if (r->state == STATE_QUERY) {
 		if (!http_request_header(req, "if-none-match", &inm) ||
 		    r->precond == PRECOND_CAPTURE)
 			inm = NULL;

@@ -113,7 +113,7 @@ registrations_create(struct http_request *req, struct ngan_req *r)
 	char		*body;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	errors = json_array();
@@ -166,7 +166,7 @@ registrations_export(struct http_request *req, struct ngan_req *r)
 {
 	char		fields[32], *purpose;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (export_csv(req, r));
 
 	if (!reveal_query_or_422(req, fields, sizeof(fields), &purpose))
@@ -266,7 +266,7 @@ export_cell(struct csv_buf *b, json_t *row, size_t k)
 int
 registrations_import(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (import_respond(req, r));
 
 	return (import_body(req, r));

@@ -166,7 +166,7 @@ email_seal(json_t *body, json_t *sealed)
 int
 self_consent(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-cache");
@@ -182,7 +182,7 @@ self_register(struct http_request *req, struct ngan_req *r)
 	char		addr[ADDR_KEY_LEN], *body;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (self_answer(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -224,7 +224,7 @@ self_code(struct http_request *req, struct ngan_req *r)
 	char		sealed[PII_SEAL_HEX_LEN(CODE_DIGITS)];
 	int		ok;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (self_answer(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
@@ -259,7 +259,7 @@ self_token(struct http_request *req, struct ngan_req *r)
 	char		hash[PII_HMAC_LEN * 2 + 1], *token;
 	json_t		*answer, *body;
 
-	if (r->phase > 0) {
+	if (r->state != STATE_QUERY) {
 		if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
 			return (self_respond(req, r));
 		body = json_loads(db_value(r, 0, 1), 0, NULL);
@@ -303,7 +303,7 @@ self_registrations(struct http_request *req, struct ngan_req *r)
 	size_t			i;
 	int			ver;
 
-	if (r->phase > 0) {
+	if (r->state != STATE_QUERY) {
 		if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
 			return (db_respond(req, r));
 		if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
@@ -357,7 +357,7 @@ self_cancel(struct http_request *req, struct ngan_req *r)
 	struct self_owner	o;
 	char			days[16];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (self_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");

@@ -65,9 +65,9 @@ stats_refresh_init(void)
 int
 stats_attendance(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0 && db_has_replica())
+	if (r->state != STATE_QUERY && db_has_replica())
 		return (stats_on_replica(req, r));
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (partner_respond(req, r));
 
 	return (stats_query(req, r));
@@ -76,9 +76,9 @@ stats_attendance(struct http_request *req, struct ngan_req *r)
 int
 stats_attendance_csv(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase > 0 && db_has_replica())
+	if (r->state != STATE_QUERY && db_has_replica())
 		return (stats_on_replica(req, r));
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (stats_csv(req, r));
 
 	return (stats_query(req, r));
@@ -165,8 +165,8 @@ stats_on_replica(struct http_request *req, struct ngan_req *r)
 	char		*f;
 	int		ret;
 
-	switch (r->phase) {
-	case 1:
+	switch (r->state) {
+	case PARTNER_READ_REPLICA:
 		if ((scope = partner_read_scope(req, r)) == NULL)
 			return (KORE_RESULT_OK);
 		f = json_dumps(json_object_get(r->body, "f"), JSON_COMPACT);
@@ -177,9 +177,9 @@ stats_on_replica(struct http_request *req, struct ngan_req *r)
 		    "s.nrows FROM api.stats_read($1, $2) s", 2, scope, f);
 		free(f);
 		return (ret);
-	case 2:
+	case PARTNER_READ_AUDIT:
 		return (partner_read_audit(req, r));
-	default:
+	default:	/* PARTNER_READ_ANSWER */
 		if (r->call->handler == stats_attendance_csv)
 			return (stats_csv_send(req, r->scratch));
 		http_response_header(req, "cache-control", "no-store");

@@ -343,7 +343,7 @@ ticket_handler(struct http_request *req, struct ngan_req *r, int format)
 	char		ver[16], days[16];
 	int		via_link, version, size, compact;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (ticket_answer(req, r, format));
 
 	if ((format == FORMAT_SVG || format == FORMAT_PNG) &&
@@ -393,7 +393,7 @@ tickets_reissue(struct http_request *req, struct ngan_req *r)
 {
 	char		days[16];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (ticket_answer(req, r, FORMAT_JSON));
 
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))

@@ -89,7 +89,7 @@ users_create(struct http_request *req, struct ngan_req *r)
 {
 	struct user_create_state	*st;
 
-	if (r->phase == 0)
+	if (r->state == STATE_QUERY)
 		return (user_write(req, r, user_create_fields));
 
 	st = r->scratch;
@@ -103,7 +103,7 @@ users_create(struct http_request *req, struct ngan_req *r)
 int
 users_patch(struct http_request *req, struct ngan_req *r)
 {
-	if (r->phase == 0)
+	if (r->state == STATE_QUERY)
 		return (user_write(req, r, user_patch_fields));
 
 	return (db_respond(req, r));

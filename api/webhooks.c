@@ -43,7 +43,7 @@ webhooks_create(struct http_request *req, struct ngan_req *r)
 	json_t		*errors;
 	int		ret;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (webhook_respond(req, r));
 
 	url = json_string_value(json_object_get(r->body, "url"));
