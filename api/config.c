@@ -259,6 +259,12 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.text_def = "ngan",
 		.takes = "the sender name the SMS provider shows",
 	},
+	[CONFIG_CERT_ZIP_DIR] = {
+		.name = "NGAN_CERT_ZIP_DIR", .kind = CONFIG_KIND_TEXT,
+		.text_def = "var/certificate-zips",
+		.takes = "the folder ngan-certzip writes certificate ZIPs into "
+		    "and the server sends them from (made if missing)",
+	},
 };
 
 static long		config_ints[CONFIG_COUNT];
