@@ -265,6 +265,12 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.takes = "the folder ngan-certzip writes certificate ZIPs into "
 		    "and the server sends them from (made if missing)",
 	},
+	[CONFIG_CERT_ZIP_KEEP_HOURS] = {
+		.name = "NGAN_CERT_ZIP_KEEP_HOURS", .kind = CONFIG_KIND_INT,
+		.min = 1, .max = 8760, .def = 168,
+		.takes = "hours a certificate ZIP is kept after it is built, "
+		    "1 to 8760",
+	},
 };
 
 static long		config_ints[CONFIG_COUNT];

@@ -19,7 +19,9 @@
  * certificate_pdf.c, as GET .../certificate.pdf draws it: the same
  * bytes), write it into the ZIP, report progress after each batch, and
  * finish: the ZIP renamed into place, its size and SHA-256 recorded.
- * When no job is open, wait for NOTIFY ngan_jobs or 5 seconds. SIGTERM and
+ * When no job is open, remove the ZIPs built more than
+ * NGAN_CERT_ZIP_KEEP_HOURS ago (they hold names), then wait for NOTIFY
+ * ngan_jobs or 5 seconds. SIGTERM and
  * SIGINT end it after the certificate in hand; the job it leaves is
  * started again by the next builder.
  *
@@ -105,6 +107,7 @@ static int	finish(PGconn *, struct job *, off_t, const u_int8_t *,
 		    const char *);
 static la_ssize_t	zip_write(struct archive *, void *, const void *,
 			    size_t);
+static int	sweep(PGconn *);
 static int	wait_for_work(PGconn *);
 static PGresult	*query(PGconn *, const char *, int, const char *const *);
 
@@ -148,6 +151,8 @@ main(void)
 		}
 		if ((got = claim(db, &job)) == 1)
 			got = build(db, &job) ? 1 : -1;
+		else if (got == 0 && !sweep(db))
+			got = -1;
 		if (got == -1 || (got == 0 && !wait_for_work(db))) {
 			/* Our lock goes with the connection. */
 			logx("database connection lost or job abandoned");
@@ -187,7 +192,7 @@ config_or_exit(void)
 {
 	static const enum config_id	ids[] = {
 		CONFIG_DATABASE_URL, CONFIG_PGPASSWORD, CONFIG_PGAPPNAME,
-		CONFIG_CERT_ZIP_DIR
+		CONFIG_CERT_ZIP_DIR, CONFIG_CERT_ZIP_KEEP_HOURS
 	};
 	char				err[512];
 	size_t				i;
@@ -613,6 +618,44 @@ finish(PGconn *db, struct job *job, off_t bytes, const u_int8_t *sha,
 	if ((res = query(db, "SELECT api.job_finish($1, $2, $3, $4)", 4,
 	    values)) == NULL)
 		return (0);
+	PQclear(res);
+
+	return (1);
+}
+
+/* Removes the ZIPs kept long enough; 0 when the database failed. */
+static int
+sweep(PGconn *db)
+{
+	PGresult	*res, *done;
+	const char	*id, *values[1];
+	char		hours[16], path[1024];
+	int		i;
+
+	(void)snprintf(hours, sizeof(hours), "%d",
+	    config_int(CONFIG_CERT_ZIP_KEEP_HOURS));
+	values[0] = hours;
+	if ((res = query(db, "SELECT api.jobs_expired($1)", 1, values)) ==
+	    NULL)
+		return (0);
+	for (i = 0; i < PQntuples(res); i++) {
+		id = PQgetvalue(res, i, 0);
+		if (strlen(id) != NGAN_UUID_LEN)
+			continue;
+		(void)snprintf(path, sizeof(path), "%s/%s.zip", zip_dir, id);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			logx("job %s: cannot remove its ZIP: %s", id,
+			    strerror(errno));
+			continue;
+		}
+		if ((done = query(db, "SELECT api.job_removed($1)", 1,
+		    &id)) == NULL) {
+			PQclear(res);
+			return (0);
+		}
+		PQclear(done);
+		logx("job %s: its ZIP removed (kept %s hours)", id, hours);
+	}
 	PQclear(res);
 
 	return (1);

@@ -18,9 +18,11 @@ language sql stable as $$
 	    'attempts', j.attempts, 'created_at', api.ts(j.created_at),
 	    'started_at', api.ts(j.started_at),
 	    'finished_at', api.ts(j.finished_at),
+	    'removed_at', api.ts(j.removed_at),
 	    'zip_bytes', j.zip_bytes,
 	    'zip_sha256', encode(j.zip_sha256, 'hex'),
-	    'download_url', case when j.state = 'done' then
+	    'download_url', case when j.state = 'done' and
+		j.removed_at is null then
 		'/v1/jobs/' || j.id || '/certificates.zip' end)
 $$;
 
@@ -106,6 +108,9 @@ begin
 	if j.state <> 'done' then
 		return api.problem(409, 'job-not-done', 'jobs.not_done',
 		    jsonb_build_object('state', j.state));
+	end if;
+	if j.removed_at is not null then
+		return api.problem(410, 'gone', 'jobs.zip_gone');
 	end if;
 	return api.ok(200, jsonb_build_object('id', j.id,
 	    'event_id', j.event_id, 'zip_bytes', j.zip_bytes));
@@ -198,4 +203,21 @@ begin
 	end if;
 	perform pg_advisory_unlock(7402, api.job_lock_key(p_job));
 end;
+$$;
+
+-- ngan-certzip: ZIPs built more than p_hours ago and still kept, to
+-- remove (a few at a time).
+create function api.jobs_expired(p_hours int) returns setof uuid
+language sql stable as $$
+	select id from job
+	where state = 'done' and removed_at is null and
+	    finished_at < now() - make_interval(hours => p_hours)
+	order by finished_at limit 100
+$$;
+
+-- ngan-certzip: the ZIP of p_job removed from the disk.
+create function api.job_removed(p_job uuid) returns void
+language sql as $$
+	update job set removed_at = now()
+	where id = p_job and state = 'done' and removed_at is null
 $$;

@@ -3,7 +3,8 @@
 -- a Kore worker must not draw 2,000 PDFs. The job names the certificates
 -- it packs when it is made (certificate_ids, in the ZIP's order), so what
 -- it builds does not move while it runs, and the same list gives the same
--- bytes. The ZIP is a file under NGAN_CERT_ZIP_DIR named by the job's id.
+-- bytes. The ZIP is a file under NGAN_CERT_ZIP_DIR named by the job's id,
+-- kept NGAN_CERT_ZIP_KEEP_HOURS.
 create table job (
 	id		uuid primary key,
 	kind		text not null check (kind in ('certificate_zip')),
@@ -32,6 +33,9 @@ create table job (
 			    between 10 and 600),
 	zip_bytes	bigint check (zip_bytes > 0),
 	zip_sha256	bytea check (length(zip_sha256) = 32),
+	-- The ZIP holds names: removed NGAN_CERT_ZIP_KEEP_HOURS after it
+	-- was built (ngan-certzip), the job kept as a record.
+	removed_at	timestamptz check (removed_at is null or state = 'done'),
 	created_at	timestamptz not null default now(),
 	started_at	timestamptz,
 	finished_at	timestamptz,
@@ -41,6 +45,8 @@ create table job (
 	check ((state in ('done', 'failed')) = (finished_at is not null))
 );
 create index job_event_idx on job (event_id, created_at);
--- What the worker looks for: few rows at a time.
+-- What the builder looks for: few rows at a time.
 create index job_open_idx on job (created_at)
     where state in ('queued', 'running');
+create index job_kept_idx on job (finished_at)
+    where state = 'done' and removed_at is null;

@@ -4,7 +4,8 @@
 // as a person would (unzip, pdftotext); the same certificates give the
 // same ZIP; staff of the event only; nobody qualifying is a clear 409; a
 // builder killed mid-job leaves the job to the next one, which builds it
-// whole; and the builder of 2,000 certificates stays under 30 MB resident.
+// whole; the builder stays under 30 MB resident; a ZIP (it holds names)
+// is removed after NGAN_CERT_ZIP_KEEP_HOURS.
 //
 // The people are made with SQL (participant, confirmed registration,
 // check-in), as many as a test needs, in one statement.
@@ -19,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, after } from 'node:test';
@@ -194,6 +195,33 @@ test('a ZIP of 30 certificates: queued, polled to done, read back; the same agai
 	assert.equal(done2.state, 'done');
 	assert.equal(done2.zip_sha256, done.zip_sha256);
 	assert.equal(sqlInt('select count(*) from certificate where event_id = $1', [ev.id]), 30);
+});
+
+test('a ZIP is removed once kept NGAN_CERT_ZIP_KEEP_HOURS; the job stays, its download is 410',
+    async () => {
+	const ev = await eventWith(2);
+	const job = expectStatus(await api('POST', `/v1/events/${ev.id}/certificates/zip`,
+	    { token: organizer }), 202).json;
+	const done = await finished(job.id);
+	assert.equal(done.state, 'done');
+	assert.equal(done.removed_at, null);
+	const file = join(process.env.NGAN_CERT_ZIP_DIR, `${job.id}.zip`);
+	assert.ok(existsSync(file));
+
+	// Built 169 hours ago (the default keeps 168); the builder sweeps
+	// when it wakes.
+	sql(`update job set finished_at = now() - interval '169 hours' where id = $1;
+	    select pg_notify('ngan_jobs', '')`, [job.id]);
+	const gone = await waitFor(async () => {
+		const j = expectStatus(await jobOf(job.id), 200).json;
+		return j.removed_at !== null ? j : undefined;
+	}, { timeout: 15000 });
+	assert.ok(gone, 'the ZIP was not removed');
+	assert.equal(gone.state, 'done');
+	assert.equal(gone.download_url, null);
+	assert.ok(!existsSync(file));
+	expectProblem(await api('GET', `/v1/jobs/${job.id}/certificates.zip`,
+	    { token: organizer }), 410, 'gone');
 });
 
 test(`a builder killed mid-job: the next builds it whole; ${MANY} certificates under 30 MB`,
