@@ -22,6 +22,7 @@ RUN apt-get update \
     gcc make libc6-dev kore libjansson-dev libjwt-dev libsodium-dev \
     libqrencode-dev libssl-dev libpq-dev libcurl4-openssl-dev \
     pkg-config libcairo2-dev libpango1.0-dev fonts-tlwg-laksaman \
+    libarchive-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -55,7 +56,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     libssl3 libpq5 libjansson4 libjwt0 libsodium23 libqrencode4 libcurl4 \
-    libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig \
+    libcairo2 libpango-1.0-0 libpangocairo-1.0-0 fontconfig libarchive13 \
     fonts-tlwg-laksaman postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ngan \
@@ -64,19 +65,23 @@ RUN apt-get update \
 COPY --from=build /usr/bin/kore /usr/bin/kore
 WORKDIR /app
 COPY --from=build /src/build/ngan.so /src/build/ngan-passwd \
-    /src/build/ngan-outbox build/
+    /src/build/ngan-outbox /src/build/ngan-certzip build/
 COPY conf/ngan.conf.in conf/
 COPY openapi.yaml ./
 COPY --from=assets /src/assets/ assets/
 COPY sql/ sql/
 COPY scripts/lib.sh scripts/migrate.sh scripts/docker-entrypoint.sh \
     scripts/healthcheck.sh scripts/
-RUN mkdir -p /run/ngan && chown ngan:ngan /run/ngan
+# Certificate ZIPs (ngan-certzip writes them, the server sends them): a
+# volume when the builder runs in a container of its own.
+RUN mkdir -p /run/ngan /var/lib/ngan/certificate-zips \
+ && chown -R ngan:ngan /run/ngan /var/lib/ngan
 
 # Numeric, so that Kubernetes' runAsNonRoot can tell it is not root.
 USER 10001:10001
 ENV PORT=8080 BIND_ADDR=0.0.0.0 WORKERS=2 PG_CONNS=8 \
-    NGAN_OPENAPI=/app/openapi.yaml NGAN_ASSETS=/app/assets RUNDIR=/run/ngan
+    NGAN_OPENAPI=/app/openapi.yaml NGAN_ASSETS=/app/assets RUNDIR=/run/ngan \
+    NGAN_CERT_ZIP_DIR=/var/lib/ngan/certificate-zips
 EXPOSE 8080
 # Ready means serving and reaching the database (/readyz, 503 without it).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

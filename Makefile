@@ -65,7 +65,7 @@ build: module assets
 
 # The C side alone (the container's build stage; assets come from npm).
 module: $(BUILD)/ngan.so $(BUILD)/ngan-passwd $(BUILD)/ngan-pii \
-	    $(BUILD)/ngan-outbox $(BUILD)/unit-tests
+	    $(BUILD)/ngan-outbox $(BUILD)/ngan-certzip $(BUILD)/unit-tests
 
 # GET /docs: Swagger UI from the npm package pinned in tests/ (make deps
 # installs it), copied next to our page so it is served with no network.
@@ -122,6 +122,16 @@ $(BUILD)/ngan-outbox: $(OUTBOX_SRCS) tools/outbox.h $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OUTBOX_SRCS) -lsodium -ljansson \
 	    -lpq -lcurl -lqrencode -lz -lcrypto
+
+# Builds the ZIPs of certificates (issue 20): a process of its own, as
+# drawing thousands of PDFs would stall a Kore worker (tools/ngan-certzip.c
+# says why); draws them as the server does, writes the ZIP with libarchive.
+CERTZIP_SRCS=	tools/ngan-certzip.c api/certificate_pdf.c api/pdf.c \
+		api/config.c
+$(BUILD)/ngan-certzip: $(CERTZIP_SRCS) $(HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CERTZIP_SRCS) -lsodium -ljansson \
+	    -lpq -larchive -lqrencode $(PANGO_LIBS)
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) tests/unit/unit.h $(SRCS) $(HDRS) \
 	    $(I18N_TABLE)

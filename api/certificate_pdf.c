@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <fontconfig/fontconfig.h>
+#include <jansson.h>
 
 #include "certificates.h"
 #include "pdf.h"
@@ -457,4 +458,46 @@ cert_thai_date_range(const char *from, const char *to, int digits,
 	    text_append(buf, size, &off, " - ") &&
 	    cert_thai_date(y2, m2, d2, digits, first, sizeof(first)) &&
 	    text_append(buf, size, &off, first));
+}
+
+/*
+ * The texts of a certificate from what the database gives for it
+ * (api.certificate_pdf_of, api.job_certificates): doc points into info
+ * and into t, which must outlive it; verify_url is the page the short
+ * code is typed on. The images are the caller's.
+ */
+void
+cert_doc_fill(struct cert_doc *doc, json_t *info, const char *verify_url,
+    struct cert_texts *t)
+{
+	const char	*from, *to, *digits_name, *issued;
+	int		digits;
+
+#define TEXT(k)	json_string_value(json_object_get(info, (k)))
+	memset(doc, 0, sizeof(*doc));
+	digits_name = TEXT("digits");
+	digits = digits_name != NULL && !strcmp(digits_name, "arabic") ?
+	    CERT_DIGITS_ARABIC : CERT_DIGITS_THAI;
+	from = TEXT("date_from");
+	to = TEXT("date_to");
+	if (from != NULL && to != NULL && cert_thai_date_range(from, to,
+	    digits, t->dates, sizeof(t->dates)))
+		doc->dates = t->dates;
+	issued = TEXT("issued_date");
+	if (issued != NULL && cert_thai_date_range(issued, issued, digits,
+	    t->day, sizeof(t->day))) {
+		(void)snprintf(t->issued, sizeof(t->issued),
+		    "ให้ไว้ ณ วันที่ %s", t->day);
+		doc->issued_text = t->issued;
+	}
+	doc->verify_url = verify_url;
+	doc->agency = TEXT("agency");
+	doc->name = TEXT("name");
+	doc->event_title = TEXT("event_title");
+	doc->venue = TEXT("venue");
+	doc->presiding_name = TEXT("presiding_official");
+	doc->short_code = TEXT("short_code");
+	doc->token = TEXT("token");
+	doc->created = TEXT("issued_at");
+#undef TEXT
 }

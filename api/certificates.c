@@ -34,6 +34,7 @@ static int	pdf_answer(struct http_request *, struct ngan_req *);
 static int	verify_answer(struct http_request *, struct ngan_req *);
 static void	uuid_make(char *);
 static char	*cert_token(const char *);
+static int	issue_all(struct http_request *, struct ngan_req *, int);
 static int	short_code_parse(const char *, char *);
 static int	image_put(struct http_request *, struct ngan_req *,
 		    const char *);
@@ -115,8 +116,27 @@ cert_token(const char *id)
 int
 certificates_issue_event(struct http_request *req, struct ngan_req *r)
 {
+	return (issue_all(req, r, 0));
+}
+
+/*
+ * POST /v1/events/{id}/certificates/zip: the same, and in the same
+ * transaction a job that packs their PDFs into a ZIP (202, Location the
+ * job); ngan-certzip builds it (tools/ngan-certzip.c).
+ */
+int
+certificates_zip_start(struct http_request *req, struct ngan_req *r)
+{
+	return (issue_all(req, r, 1));
+}
+
+/* Both of the above; zip: queue the job too. */
+static int
+issue_all(struct http_request *req, struct ngan_req *r, int zip)
+{
 	json_t		*body, *regs, *items, *reg;
 	char		id[NGAN_UUID_LEN + 1], *token, *text;
+	char		job[NGAN_UUID_LEN + 1], url[600];
 	size_t		i;
 	int		ret;
 
@@ -156,11 +176,20 @@ certificates_issue_event(struct http_request *req, struct ngan_req *r)
 	text = json_dumps(items, JSON_COMPACT);
 	json_decref(items);
 	if (text == NULL)
-		fatal("certificates_issue_event: out of memory");
+		fatal("certificates: out of memory");
 
-	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
-	    "api.certificates_issue_event($1, $2, $3)", 3, r->actor.json,
-	    r->params[0], text);
+	if (zip) {
+		uuid_make(job);
+		(void)snprintf(url, sizeof(url), "%s/v1/certificates/verify",
+		    oauth_issuer());
+		ret = db_query(req, r, "SELECT status, body, etag, location "
+		    "FROM api.certificate_zip_start($1, $2, $3, $4, $5)", 5,
+		    r->actor.json, r->params[0], text, job, url);
+	} else {
+		ret = db_query(req, r, "SELECT status, body, etag, location "
+		    "FROM api.certificates_issue_event($1, $2, $3)", 3,
+		    r->actor.json, r->params[0], text);
+	}
 	free(text);
 
 	return (ret);
@@ -236,14 +265,13 @@ certificates_pdf(struct http_request *req, struct ngan_req *r)
 static int
 pdf_answer(struct http_request *req, struct ngan_req *r)
 {
-	struct cert_doc	doc;
-	json_t		*info;
-	u_int8_t	*pdf, *logo, *signature;
-	size_t		len;
-	char		dates[256], issued[256], day[128], url[600];
-	char		disposition[96];
-	const char	*from, *to, *code;
-	int		digits;
+	struct cert_doc		doc;
+	struct cert_texts	texts;
+	json_t			*info;
+	u_int8_t		*pdf, *logo, *signature;
+	size_t			len;
+	char			url[600], disposition[96];
+	const char		*code;
 
 	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200") != 0)
 		return (db_respond(req, r));
@@ -253,34 +281,10 @@ pdf_answer(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
-#define TEXT(k)	json_string_value(json_object_get(info, (k)))
-	memset(&doc, 0, sizeof(doc));
-	digits = TEXT("digits") != NULL && !strcmp(TEXT("digits"), "arabic") ?
-	    CERT_DIGITS_ARABIC : CERT_DIGITS_THAI;
-	from = TEXT("date_from");
-	to = TEXT("date_to");
-	if (from != NULL && to != NULL &&
-	    cert_thai_date_range(from, to, digits, dates, sizeof(dates)))
-		doc.dates = dates;
-	if (TEXT("issued_date") != NULL &&
-	    cert_thai_date_range(TEXT("issued_date"), TEXT("issued_date"),
-	    digits, day, sizeof(day))) {
-		(void)snprintf(issued, sizeof(issued), "ให้ไว้ ณ วันที่ %s",
-		    day);
-		doc.issued_text = issued;
-	}
 	(void)snprintf(url, sizeof(url), "%s/v1/certificates/verify",
 	    oauth_issuer());
-	doc.verify_url = url;
-	doc.agency = TEXT("agency");
-	doc.name = TEXT("name");
-	doc.event_title = TEXT("event_title");
-	doc.venue = TEXT("venue");
-	doc.presiding_name = TEXT("presiding_official");
-	doc.short_code = code = TEXT("short_code");
-	doc.token = TEXT("token");
-	doc.created = TEXT("issued_at");
-#undef TEXT
+	cert_doc_fill(&doc, info, url, &texts);
+	code = doc.short_code;
 	logo = image_of(json_object_get(info, "logo"), &doc.logo);
 	signature = image_of(json_object_get(info, "signature"),
 	    &doc.signature);

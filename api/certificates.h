@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct http_request;
+struct json_t;
 struct ngan_req;
 
 #define CERT_IMAGE_PNG		1
@@ -44,6 +45,13 @@ struct cert_doc {
 	struct cert_image signature;	/* above the presiding official */
 };
 
+/* The texts cert_doc_fill() makes, kept while the document is drawn. */
+struct cert_texts {
+	char		dates[256];
+	char		day[128];
+	char		issued[256];
+};
+
 #define CERT_OK			0
 #define CERT_BAD_INPUT		1	/* a field missing or not UTF-8 */
 #define CERT_RENDER		2	/* Cairo, Pango or the QR failed */
@@ -56,10 +64,14 @@ int	cert_pdf_render(const struct cert_doc *, u_int8_t **, size_t *);
 int	cert_thai_date(int, int, int, int, char *, size_t);
 int	cert_thai_date_range(const char *, const char *, int, char *,
 	    size_t);
+void	cert_doc_fill(struct cert_doc *, struct json_t *, const char *,
+	    struct cert_texts *);
 
 /* certificates.c */
 int	certificates_issue(struct http_request *, struct ngan_req *);
 int	certificates_issue_event(struct http_request *, struct ngan_req *);
+int	certificates_zip_start(struct http_request *, struct ngan_req *);
+int	jobs_certificates_zip(struct http_request *, struct ngan_req *);
 int	certificates_pdf(struct http_request *, struct ngan_req *);
 int	certificates_revoke(struct http_request *, struct ngan_req *);
 int	certificates_logo_put(struct http_request *, struct ngan_req *);

@@ -205,3 +205,15 @@ respond_send(struct http_request *req, int status, const void *data,
 	headers_once(req);
 	http_response(req, status, data, len);
 }
+
+/*
+ * Sends a file as respond_send sends memory (Kore streams it from the
+ * page cache; steals ref). No ETag check here: the caller answers 304.
+ */
+void
+respond_fileref(struct http_request *req, int status,
+    struct kore_fileref *ref)
+{
+	headers_once(req);
+	http_response_fileref(req, status, ref);
+}

@@ -259,6 +259,18 @@ static const struct config_var vars[CONFIG_COUNT] = {
 		.text_def = "ngan",
 		.takes = "the sender name the SMS provider shows",
 	},
+	[CONFIG_CERT_ZIP_DIR] = {
+		.name = "NGAN_CERT_ZIP_DIR", .kind = CONFIG_KIND_TEXT,
+		.text_def = "var/certificate-zips",
+		.takes = "the folder ngan-certzip writes certificate ZIPs into "
+		    "and the server sends them from (made if missing)",
+	},
+	[CONFIG_CERT_ZIP_KEEP_HOURS] = {
+		.name = "NGAN_CERT_ZIP_KEEP_HOURS", .kind = CONFIG_KIND_INT,
+		.min = 1, .max = 8760, .def = 168,
+		.takes = "hours a certificate ZIP is kept after it is built, "
+		    "1 to 8760",
+	},
 };
 
 static long		config_ints[CONFIG_COUNT];

@@ -332,6 +332,15 @@ const struct route ngan_routes[] = {
 	    { [GET] = { certificates_pdf } } },
 	{ "/v1/events/{id}/certificates",
 	    { [POST] = { certificates_issue_event } } },
+	{ "/v1/events/{id}/certificates/zip",
+	    { [POST] = { certificates_zip_start } } },
+	/* jobs.c; sql/api/jobs.sql */
+	{ "/v1/jobs/{id}", {
+		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .cache = "no-store", .function = "api.job_get",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
+	{ "/v1/jobs/{id}/certificates.zip",
+	    { [GET] = { jobs_certificates_zip } } },
 	{ "/v1/certificates/verify", { [GET] = { certificates_verify } } },
 	{ "/v1/certificates/{id}/revoke",
 	    { [POST] = { certificates_revoke } } },

@@ -252,6 +252,7 @@ struct http_header *headers_last(struct http_request *);
 void	headers_drop_after(struct http_request *, struct http_header *);
 void	respond_not_modified(struct http_request *);
 void	respond_send(struct http_request *, int, const void *, size_t);
+void	respond_fileref(struct http_request *, int, struct kore_fileref *);
 int	if_match_check(struct http_request *, struct ngan_req *);
 
 /* request.c: the body and query of a request, checked by json.c's specs. */
@@ -533,6 +534,8 @@ enum config_id {
 	CONFIG_SMS_URL,
 	CONFIG_SMS_TOKEN,
 	CONFIG_SMS_SENDER,
+	CONFIG_CERT_ZIP_DIR,
+	CONFIG_CERT_ZIP_KEEP_HOURS,
 	CONFIG_COUNT
 };
 

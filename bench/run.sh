@@ -594,7 +594,8 @@ fi
 # Certificates (issue 20): an event of CERT_PEOPLE people, all checked in
 # (by SQL), their certificates issued in one call (timed), then one
 # certificate's PDF drawn again and again: certificates per second, and
-# the workers' resident memory after.
+# the workers' resident memory after; then their ZIP, built by
+# ngan-certzip: seconds, and its peak resident memory.
 if want certificates; then
 	CERT_PEOPLE=${CERT_PEOPLE:-2000}
 	ct_ev=$(new_event "เกียรติบัตรทดสอบความเร็ว" $((CERT_PEOPLE + 100)) "$ORG_TOKEN")
@@ -624,6 +625,36 @@ if want certificates; then
 	scenario certificate_pdf "/v1/registrations/$ct_reg/certificate.pdf" "${auth[@]}"
 	sleep 1		# the server hands memory back 100 ms after a big request
 	rss_cert=$(worker_rss)
+
+	# The same people's ZIP (POST .../certificates/zip), built by
+	# ngan-certzip: the seconds from the call to done, and the builder's
+	# peak resident memory (the issue's bound: 30 MB for 2,000).
+	NGAN_CERT_ZIP_DIR=$tmp/zips start_certzip "$root/build/ngan-certzip" \
+	    "$tmp/server.log" "$tmp/certzip.pid"
+	zip_t0=$(date +%s.%N)
+	code=$(curl -s -o "$tmp/out/zip.json" -w '%{http_code}' -X POST \
+	    "$base/v1/events/$ct_ev/certificates/zip" \
+	    -H 'Content-Type: application/json' -d '{}' \
+	    -H "Authorization: Bearer $ORG_TOKEN")
+	[ "$code" = 202 ] ||
+	    die "the ZIP was not queued (HTTP $code): $(cat "$tmp/out/zip.json")"
+	zip_job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' \
+	    "$tmp/out/zip.json")
+	zip_state=queued
+	for ((i = 0; i < 1200; i++)); do
+		zip_state=$(curl -s "$base/v1/jobs/$zip_job" \
+		    -H "Authorization: Bearer $ORG_TOKEN" |
+		    python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+		case $zip_state in done | failed) break ;; esac
+		sleep 0.5
+	done
+	zip_s=$(awk -v a="$zip_t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+	zip_pid=$(tr -dc 0-9 <"$tmp/certzip.pid")
+	zip_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$zip_pid/status")
+	# Its CPU seconds (user + system): the cost, whatever else runs.
+	zip_cpu=$(awk -v t="$(getconf CLK_TCK)" '{
+		sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$zip_pid/stat")
+	stop_certzip "$tmp/certzip.pid"
 fi
 
 # ------------------------------------------------------------ the table
@@ -724,6 +755,11 @@ if want certificates; then
 			    n, k / 1024, h / 1024, (k < 30 * 1024) ? "ok" : "MISSED"
 		}'
 	done <<<"$rss_cert"
+	awk -v p="$CERT_PEOPLE" -v s="$zip_s" -v st="$zip_state" -v h="$zip_hwm" \
+	    -v c="$zip_cpu" 'BEGIN {
+		printf "certificate ZIP of %d people: %s in %.1f s (%.0f a second; the builder used %.1f CPU seconds), ngan-certzip peak RSS %.1f MB (target < 30 MB): %s\n",
+		    p, st, s, (s > 0) ? p / s : 0, c, h / 1024, (st == "done" && h < 30 * 1024) ? "ok" : "MISSED"
+	}'
 fi
 if want checkin; then
 	ck_best=$(best_rps checkin)

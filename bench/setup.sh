@@ -17,6 +17,8 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_kore "$tmp/kore.pid" 2>/dev/null || true
+	# bench/run.sh's builder of certificate ZIPs, if one runs.
+	stop_certzip "$tmp/certzip.pid" 2>/dev/null || true
 	# bench/run.sh's framework peer, if one runs.
 	[ -z "${peer_pid:-}" ] || kill "$peer_pid" 2>/dev/null || true
 	if [ -n "$pg_port" ]; then

@@ -12,7 +12,7 @@ pkgs=(kore libjansson-dev libjwt-dev libsodium-dev libqrencode-dev zlib1g-dev
     postgresql-client-15 wrk openssl curl ca-certificates gcc make
     clang-format zbar-tools python3 chromium clang valgrind shellcheck
     pkg-config libcairo2-dev libpango1.0-dev fonts-tlwg-laksaman
-    poppler-utils)
+    poppler-utils libarchive-dev unzip)
 # More for some targets (make cluster: nginx), named as arguments.
 pkgs+=("$@")
 # Node may come from elsewhere (e.g. NodeSource, with npm inside);

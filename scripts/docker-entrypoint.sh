@@ -9,7 +9,8 @@
 # to DATABASE_URL), DEMO_PASSWORD, NGAN_JWT_PREVIOUS_KEYS, NGAN_ACCESS_TTL,
 # NGAN_REFRESH_TTL, NGAN_PUBLIC_URL (the front's https origin, the OAuth
 # issuer; unset, http://127.0.0.1:PORT), NGAN_OUTBOX (1: start the
-# outbox's delivery here too; 0: not). Every secret may come from a file instead (Docker and
+# outbox's delivery here too; 0: not), NGAN_CERTZIP (the same for the
+# builder of certificate ZIPs). Every secret may come from a file instead (Docker and
 # Kubernetes secrets): DATABASE_URL_FILE, NGAN_PII_KEY_FILE, PGPASSWORD_FILE,
 # MIGRATE_DATABASE_URL_FILE, DEMO_PASSWORD_FILE, NGAN_METRICS_TOKEN_FILE
 # name files whose content (trailing newlines stripped) is the value; both
@@ -63,6 +64,14 @@ export NGAN_OPENAPI=${NGAN_OPENAPI:-$PWD/openapi.yaml}
 if [ "${NGAN_OUTBOX:-1}" = 1 ]; then
 	setpriv --pdeathsig TERM bash -c 'while :; do
 		setpriv --pdeathsig TERM build/ngan-outbox || true; sleep 1
+	done' &
+fi
+# The builder of certificate ZIPs (build/ngan-certzip), the same way;
+# NGAN_CERTZIP=0 leaves it to a container of its own, which must share
+# NGAN_CERT_ZIP_DIR (a volume) with this one.
+if [ "${NGAN_CERTZIP:-1}" = 1 ]; then
+	setpriv --pdeathsig TERM bash -c 'while :; do
+		setpriv --pdeathsig TERM build/ngan-certzip || true; sleep 1
 	done' &
 fi
 exec kore -f -n -r -c "$rundir/ngan.conf"

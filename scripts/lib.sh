@@ -180,6 +180,18 @@ stop_outbox() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
+# start_certzip BIN LOG PIDFILE and stop_certzip PIDFILE: the builder of
+# certificate ZIPs (tools/ngan-certzip.c), started and stopped as the
+# outbox's delivery is (TERM: it ends after the certificate in hand, the
+# job it leaves started again by the next one).
+start_certzip() {
+	start_outbox "$@"
+}
+
+stop_certzip() {
+	stop_outbox "$@"
+}
+
 # stop_kore PIDFILE: TERM the kore group, KILL it after 10 s.
 stop_kore() {
 	local pidfile=$1 pid pids i

@@ -51,6 +51,7 @@ if [ -f "$var/kore.pid" ]; then
 	stop_kore "$var/kore.pid"
 fi
 stop_outbox "$var/outbox.pid"
+stop_certzip "$var/certzip.pid"
 if port_busy "$PORT"; then
 	die "port $PORT on 127.0.0.1 is busy with another program (not a server of this checkout); stop it or use PORT=... make run"
 fi
@@ -136,6 +137,7 @@ shutdown() {
 	log "run: stopping"
 	[ -z "$kpid" ] || stop_kore "$var/kore.pid"
 	stop_outbox "$var/outbox.pid"
+	stop_certzip "$var/certzip.pid"
 	stop_db
 	exit 0
 }
@@ -152,6 +154,10 @@ echo "$kpid" >"$var/kore.pid"
 # libcurl blocks, a Kore worker must not. Its lines go where kore's go.
 stdbuf -oL build/ngan-outbox &
 echo $! >"$var/outbox.pid"
+# The builder of certificate ZIPs (tools/ngan-certzip.c), likewise: a
+# worker must not draw thousands of PDFs.
+stdbuf -oL build/ngan-certzip &
+echo $! >"$var/certzip.pid"
 
 url="http://127.0.0.1:$PORT"
 # For the README's "Try it" block, which sources var/dev.env.
@@ -160,6 +166,7 @@ if ! wait_http "$url/healthz" 30 "$kpid"; then
 	log "run: the server did not answer $url/healthz"
 	stop_kore "$var/kore.pid"
 	stop_outbox "$var/outbox.pid"
+	stop_certzip "$var/certzip.pid"
 	stop_db
 	exit 1
 fi
@@ -187,5 +194,6 @@ set -e
 log "run: the server exited (status $rc)"
 rm -f "$var/kore.pid"
 stop_outbox "$var/outbox.pid"
+stop_certzip "$var/certzip.pid"
 stop_db
 exit "$rc"

@@ -16,6 +16,7 @@ if [ -f "$var/kore.pid" ]; then
 	stop_kore "$var/kore.pid"
 fi
 stop_outbox "$var/outbox.pid"
+stop_certzip "$var/certzip.pid"
 if [ -e "$var/pg" ]; then
 	PG_PORT=54329
 	[ ! -f "$var/dev.env" ] || load_env "$var/dev.env"

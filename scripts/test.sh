@@ -36,6 +36,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_kore "$tmp/kore.pid" 2>/dev/null || true
 	stop_outbox "$tmp/outbox.pid" 2>/dev/null || true
+	stop_certzip "$tmp/certzip.pid" 2>/dev/null || true
 	# NGAN_TEST_LOGS=DIR keeps the server's and PostgreSQL's logs, and
 	# those of the servers tests start (tests/e2e/server-lib.mjs).
 	if [ -n "${NGAN_TEST_LOGS:-}" ]; then
@@ -132,6 +133,8 @@ export NGAN_CORS_ORIGINS=http://127.0.0.1:$NGAN_TEST_ORIGIN_PORT
 # and killed, and Kore keeps its pools to the end (the unit tests and make
 # valgrind check leaks). Reports go to files that fail the run.
 export NGAN_SERVER_LOG=$tmp/server.log
+# Certificate ZIPs (tools/ngan-certzip.c writes, the server sends).
+export NGAN_CERT_ZIP_DIR=$tmp/zips
 san_preload=
 if [ -n "${NGAN_SANITIZE:-}" ]; then
 	case ",$NGAN_SANITIZE," in
@@ -158,6 +161,11 @@ start_outbox "$root/$bld/ngan-outbox" "$tmp/server.log" "$tmp/outbox.pid"
 export NGAN_OUTBOX_BIN=$root/$bld/ngan-outbox
 export NGAN_OUTBOX_STOP=". '$root/scripts/lib.sh'; stop_outbox '$tmp/outbox.pid'"
 export NGAN_OUTBOX_START=". '$root/scripts/lib.sh'; start_outbox '$root/$bld/ngan-outbox' '$tmp/server.log' '$tmp/outbox.pid'"
+# The builder of certificate ZIPs; 45-certificate-zip stops and starts
+# it (a restart mid-job) and reads its memory by its pid.
+start_certzip "$root/$bld/ngan-certzip" "$tmp/server.log" "$tmp/certzip.pid"
+export NGAN_CERTZIP_PIDFILE=$tmp/certzip.pid
+export NGAN_CERTZIP_START=". '$root/scripts/lib.sh'; start_certzip '$root/$bld/ngan-certzip' '$tmp/server.log' '$tmp/certzip.pid'"
 
 server_log() {
 	echo "== last lines of the server log:"
@@ -209,6 +217,7 @@ fi
 # Stop the server now so that what it reports on its way out is counted.
 stop_kore "$tmp/kore.pid" 2>/dev/null || true
 stop_outbox "$tmp/outbox.pid" 2>/dev/null || true
+stop_certzip "$tmp/certzip.pid" 2>/dev/null || true
 
 # Secrets never reach the log: the demo password, the PII key, the
 # metrics token, the signing keys (their PEM bodies) and bearer or

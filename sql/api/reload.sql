@@ -95,6 +95,7 @@ set local check_function_bodies = off;
 \ir scanners.sql
 \ir checkins.sql
 \ir certificates.sql
+\ir jobs.sql
 \ir self.sql
 \ir privacy.sql
 \ir outbox.sql

@@ -12,8 +12,8 @@
 // - the drain (DRAIN_MS + FLUSH_MS in api/main.c) ends a second before
 //   the stop timeout the README documents, and the README and Dockerfile
 //   state the drain api/main.c has;
-// - every shared library that build/ngan.so, build/ngan-passwd, build/ngan-outbox and
-//   /usr/bin/kore load here (ldd on this Debian) belongs to a package the
+// - every shared library that build/ngan.so, build/ngan-passwd, build/ngan-outbox,
+//   build/ngan-certzip and /usr/bin/kore load here (ldd on this Debian) belongs to a package the
 //   runtime stage installs, one they depend on, or one of Debian's
 //   required packages (what bookworm-slim holds): by dpkg and apt-cache
 //   on this machine; skipped where they are missing.
@@ -164,7 +164,7 @@ test('Dockerfile runtime stage: every library kore and the module load comes wit
 	.status !== 0 && 'dpkg, apt-cache or ldd missing') ||
 	(!existsSync(join(BUILD, 'ngan.so')) && 'build/ngan.so missing (make build)') }, () => {
 	const elves = [join(BUILD, 'ngan.so'), join(BUILD, 'ngan-passwd'), join(BUILD, 'ngan-outbox'),
-	    '/usr/bin/kore'];
+	    join(BUILD, 'ngan-certzip'), '/usr/bin/kore'];
 	const libs = new Set();
 	for (const e of elves) {
 		const out = execFileSync('ldd', [e], { encoding: 'utf8' });

@@ -29,6 +29,7 @@ __lsan_default_suppressions(void)
 static void	test_certificate_dates(void);
 static void	test_certificate_pdf(void);
 static void	test_certificate_images(void);
+static void	test_certificate_doc_fill(void);
 static cairo_status_t	png_collect(void *, const unsigned char *,
 			    unsigned int);
 
@@ -170,4 +171,44 @@ unit_certificates(void)
 	test_certificate_dates();
 	test_certificate_pdf();
 	test_certificate_images();
+	test_certificate_doc_fill();
+}
+
+/*
+ * What the database gives becomes what the page prints: the same for the
+ * single download and the ZIP builder (tools/ngan-certzip.c).
+ */
+static void
+test_certificate_doc_fill(void)
+{
+	struct cert_doc		doc;
+	struct cert_texts	t;
+	json_t			*info;
+
+	info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s}", "agency", "กรมการจัดหางาน",
+	    "name", "นางสาวน้ำผึ้ง ศรีสุขใจ",
+	    "event_title", "อบรม", "date_from", "2017-12-07",
+	    "date_to", "2017-12-08", "issued_date", "2017-12-08",
+	    "short_code", "7K3M-Q9TX-2HPA", "token", "a.b.c",
+	    "issued_at", "2017-12-08T16:00:00+07:00", "venue", "ห้อง ๑");
+	CHECK(info != NULL);
+	cert_doc_fill(&doc, info, "https://ngan.example/v1/certificates/verify",
+	    &t);
+	CHECK(!strcmp(doc.name, "นางสาวน้ำผึ้ง ศรีสุขใจ"));
+	CHECK(!strcmp(doc.dates, "๗-๘ ธันวาคม ๒๕๖๐"));
+	CHECK(!strcmp(doc.issued_text, "ให้ไว้ ณ วันที่ ๘ ธันวาคม ๒๕๖๐"));
+	CHECK(!strcmp(doc.short_code, "7K3M-Q9TX-2HPA"));
+	CHECK(!strcmp(doc.created, "2017-12-08T16:00:00+07:00"));
+	CHECK(!strcmp(doc.verify_url,
+	    "https://ngan.example/v1/certificates/verify"));
+	CHECK(doc.presiding_name == NULL && doc.logo.len == 0);
+
+	/* Arabic digits when the template says so; no dates, none printed. */
+	json_object_set_new(info, "digits", json_string("arabic"));
+	json_object_del(info, "date_to");
+	cert_doc_fill(&doc, info, "u", &t);
+	CHECK(doc.dates == NULL);
+	CHECK(!strcmp(doc.issued_text, "ให้ไว้ ณ วันที่ 8 ธันวาคม 2560"));
+	json_decref(info);
 }
