@@ -301,7 +301,15 @@ create function api.privacy_erase(p participant, actor jsonb, p_kind text)
 returns api.result
 language plpgsql as $$
 begin
-	perform 1 from participant where id = p.id for update;
+	-- Under the row's lock, as it is now: a self-registration in
+	-- flight holds it FOR SHARE (api.self_register) and is seen once
+	-- it commits; an erasure that went first is not done twice.
+	select * into p from participant where id = p.id for update;
+	if p.erased_at is not null then
+		return api.ok(200, jsonb_build_object('participant_id', p.id,
+		    'kind', p_kind, 'status', 'erased', 'erased_at',
+		    api.ts(p.erased_at)));
+	end if;
 	if api.privacy_registered_ahead(p.id, now()) then
 		perform api.privacy_log(p.id, p_kind, actor, 'refused',
 		    'registered-ahead', null);
