@@ -153,6 +153,11 @@ begin
 		end if;
 	end if;
 
+	-- Restricted (PDPA s. 34): the record is not used, nothing is done
+	-- and nobody is told; the answer is the same as ever.
+	if p.restricted_at is not null then
+		return api.ok(202, api.self_received());
+	end if;
 	select * into r from registration
 	where event_id = e.id and participant_id = p.id;
 	if found and r.status <> 'cancelled' then
