@@ -1,5 +1,7 @@
 // Issue 18: an erasure while a self-registration of the same person is in
-// flight. Both fired at once, for many people: either the registration
+// flight. First forced: the erasure arrives while the registration has
+// read the person but not stored its row (a session holds the table's
+// inserts); then both fired at once, for many people: either the registration
 // commits first and the erasure is refused (409 registered-ahead, the
 // person registered), or the erasure goes first and the registration
 // finds nobody and makes a new record from what was sent. Never a
@@ -8,33 +10,101 @@
 // person's row FOR SHARE, api.privacy_erase takes it FOR UPDATE).
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { before, test } from 'node:test';
-import { api, expectStatus, sql, sqlInt, tokenFor } from './lib.mjs';
+import { api, DATABASE_URL, expectStatus, sql, sqlInt, tokenFor, waitFor } from './lib.mjs';
 import { clientAddress, publicEvent, selfApi, selfBody } from './self-lib.mjs';
 
-const PEOPLE = 16;
+const PEOPLE = 12;
 let admin;
 
 before(async () => {
 	admin = await tokenFor('admin');
 });
 
+// A person registered at an event that is over (so erasure is allowed).
+async function pastPerson(past) {
+	const body = await selfBody();
+	expectStatus(await selfApi('POST', `/v1/events/${past.id}/self-registrations`, body),
+	    202, 'register at the first event');
+	const pid = sql(`select participant_id from registration where event_id = $1
+	    order by created_at desc, seq desc limit 1`, [past.id]);
+	return { body, pid };
+}
+
+function endEvent(id) {
+	sql(`update event set registration_opens_at = now() - interval '5 hours',
+	    registration_closes_at = now() - interval '3 hours',
+	    starts_at = now() - interval '4 hours', ends_at = now() - interval '1 minute'
+	    where id = $1`, [id]);
+}
+
+// A session of its own holding registration's table lock (reads pass,
+// inserts wait) until release().
+async function holdRegistrationInserts() {
+	const child = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DATABASE_URL],
+	    { stdio: ['pipe', 'ignore', 'inherit'] });
+	const exited = new Promise((resolve) => child.on('exit', resolve));
+	child.stdin.write(`begin; lock table registration in exclusive mode;
+	    select pg_sleep(60);\n`);
+	await waitFor(() => sqlInt(`select count(*) from pg_locks l join pg_class c
+	    on c.oid = l.relation where c.relname = 'registration' and
+	    l.mode = 'ExclusiveLock' and l.granted`) === 1, { timeout: 20000 });
+	return async () => {
+		sql(`select pg_cancel_backend(pid) from pg_stat_activity
+		    where query like '%pg_sleep(60)%' and pid <> pg_backend_pid()`);
+		child.stdin.end();
+		await exited;
+	};
+}
+
+// The backends running a query like pattern that wait for a lock.
+const waiting = (pattern) => sqlInt(`select count(*) from pg_stat_activity
+    where query like $1 and wait_event_type = 'Lock'`, [pattern]);
+
+test('the erasure comes while the registration is between reading the person and storing', async () => {
+	const past = await publicEvent();
+	const person = await pastPerson(past);
+	endEvent(past.id);
+	const ev = await publicEvent();
+
+	// The registration reads the person, then waits to store its row.
+	const release = await holdRegistrationInserts();
+	let reg;
+	let er;
+	let erDone = false;
+	try {
+		reg = selfApi('POST', `/v1/events/${ev.id}/self-registrations`, person.body);
+		await waitFor(() => waiting('%self_register%') === 1, { timeout: 20000 });
+		er = api('POST', `/v1/participants/${person.pid}/personal-data/erasure`,
+		    { token: admin, timeout: 60000 }).then((res) => {
+			erDone = true;
+			return res;
+		});
+		// The erasure waits for the registration (the person's row is
+		// held), or, were it not held, would be done already.
+		await waitFor(() => erDone || waiting('%participant_erase%') === 1,
+		    { timeout: 20000 });
+	} finally {
+		await release();
+	}
+	expectStatus(await reg, 202);
+	const erased = await er;
+	expectStatus(erased, 409, 'the registration went first: the person is registered');
+	assert.equal(erased.json.type, 'urn:ngan:problem:registered-ahead');
+	assert.equal(sql(`select p.erased_at is null from registration r join participant p
+	    on p.id = r.participant_id where r.event_id = $1`, [ev.id]), 't');
+	assert.equal(sql('select participant_id from registration where event_id = $1', [ev.id]),
+	    person.pid);
+});
+
 test('erasure racing a self-registration of the same person leaves nothing behind', async () => {
 	// People registered at an event that is over: erasure is allowed.
 	const past = await publicEvent();
 	const people = [];
-	for (let i = 0; i < PEOPLE; i++) {
-		const body = await selfBody();
-		expectStatus(await selfApi('POST', `/v1/events/${past.id}/self-registrations`,
-		    body), 202, 'register at the first event');
-		const pid = sql(`select participant_id from registration where event_id = $1
-		    order by created_at desc, seq desc limit 1`, [past.id]);
-		people.push({ body, pid });
-	}
-	sql(`update event set registration_opens_at = now() - interval '5 hours',
-	    registration_closes_at = now() - interval '3 hours',
-	    starts_at = now() - interval '4 hours', ends_at = now() - interval '1 minute'
-	    where id = $1`, [past.id]);
+	for (let i = 0; i < PEOPLE; i++)
+		people.push(await pastPerson(past));
+	endEvent(past.id);
 
 	// Each person registers at a running event while staff erase them.
 	const ev = await publicEvent();
