@@ -134,6 +134,19 @@ test('restriction: kept but not used, recorded, lifted', async () => {
 	    body: { participant: participantBody({ national_id: me.body.national_id }) } }),
 	    409, 'participant-restricted');
 	assert.equal(sqlInt('select count(*) from registration where event_id = $1', [staffEv.id]), 0);
+	// An import: the row fails with its reason, nothing stored.
+	const file = '\uFEFFคำนำหน้า,ชื่อ,นามสกุล,เลขประจำตัวประชาชน,โทรศัพท์,ตำบล,อำเภอ,จังหวัด,' +
+	    'กลุ่มเป้าหมาย,อาชีพ,ม.40\r\nนาง,ใหม่,ใจดี,' + me.body.national_id +
+	    ',,ริมปิง,เมืองลำพูน,ลำพูน,แรงงานนอกระบบ,เกษตรกร,ใช่\r\n';
+	const imported = expectStatus(await api('POST', `/v1/events/${staffEv.id}/registrations/import`,
+	    { token: organizer, raw: file, headers: { 'content-type': 'text/csv; charset=utf-8' },
+	    timeout: 60000 }), 200).json;
+	assert.equal(imported.summary.failed, 1);
+	assert.deepEqual(imported.rows[0].errors.map((e) => [e.column, e.code]),
+	    [['national_id', 'restricted']]);
+	assert.equal(sqlInt('select count(*) from registration where event_id = $1', [staffEv.id]), 0);
+	assert.equal(sql('select first_name from participant where id = $1', [me.pid]),
+	    me.body.first_name, 'the record is not changed');
 	// A code still goes: the person proves themselves to lift it.
 	await codeSent(me.pid, async () => expectStatus(await selfApi('POST',
 	    '/v1/participant-codes', { national_id: me.body.national_id }, { addr: me.addr }), 202));
