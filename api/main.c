@@ -213,6 +213,7 @@ const struct route ngan_routes[] = {
 	{ "/v1/registrations/{id}/qr.png", { [GET] = { tickets_qr_png } } },
 	/* ticket_print.c: printed tickets and name badges */
 	{ "/v1/registrations/{id}/ticket.pdf", { [GET] = { tickets_pdf } } },
+	{ "/v1/t", { [GET] = { tickets_short_link } } },
 	{ "/v1/events/{id}/badges.pdf", {
 		[GET] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
 		    .query = badges_query, .cache = "no-store",
@@ -487,6 +488,19 @@ const struct route ngan_routes[] = {
 	{ "/v1/my/personal-data/erasure", {
 		[POST] = { privacy_my_erase, .body = privacy_no_fields,
 		    .flags = CALL_BODY_OPTIONAL } }, ROUTE_PARTICIPANT },
+	{ "/v1/my/personal-data/restriction", {
+		[POST] = { privacy_my_restrict, .body = privacy_no_fields,
+		    .flags = CALL_BODY_OPTIONAL },
+		[DELETE] = { privacy_my_restrict } }, ROUTE_PARTICIPANT },
+	{ "/v1/participants/{id}/personal-data/restriction", {
+		[POST] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .body = privacy_no_fields, .flags = CALL_BODY_OPTIONAL,
+		    .cache = "no-store", .function = "api.participant_restrict",
+		    .args = { ARG_ACTOR, ARG_PATH0 } },
+		[DELETE] = { .roles = ROLE_ADMIN | ROLE_ORGANIZER,
+		    .cache = "no-store",
+		    .function = "api.participant_unrestrict",
+		    .args = { ARG_ACTOR, ARG_PATH0 } } } },
 	{ "/v1/my/consent/withdrawal", {
 		[POST] = { privacy_my_erase, .body = privacy_no_fields,
 		    .flags = CALL_BODY_OPTIONAL } }, ROUTE_PARTICIPANT },

@@ -26,11 +26,9 @@ static const struct message_template templates[] = {
 	{ "code", "en", "ngan: your code is {code}; it works for 10 "
 	    "minutes. Nobody from the office asks for it." },
 	{ "registered.confirmed", "th", "ngan: คุณลงทะเบียนเข้าร่วม "
-	    "{event_title} เรียบร้อยแล้ว "
-	    "ดูบัตรของคุณด้วยรหัสที่ส่งมายังเบอร์นี้" },
+	    "{event_title} เรียบร้อยแล้ว" },
 	{ "registered.confirmed", "en", "ngan: you are registered for "
-	    "{event_title} (confirmed). See your ticket with a code sent to "
-	    "this phone." },
+	    "{event_title} (confirmed)." },
 	{ "registered.waitlisted", "th", "ngan: คุณอยู่ในรายชื่อสำรองของ "
 	    "{event_title} เมื่อมีที่ว่างเราจะแจ้งทางเบอร์นี้" },
 	{ "registered.waitlisted", "en", "ngan: you are on the waiting list "
@@ -41,10 +39,16 @@ static const struct message_template templates[] = {
 	{ "registered_again", "en", "ngan: someone registered you again for "
 	    "{event_title}; you were registered already." },
 	{ "promoted", "th", "ngan: มีที่ว่างแล้ว "
-	    "คุณได้รับการยืนยันเข้าร่วม {event_title} "
-	    "ดูบัตรของคุณด้วยรหัสที่ส่งมายังเบอร์นี้" },
+	    "คุณได้รับการยืนยันเข้าร่วม {event_title}" },
 	{ "promoted", "en", "ngan: a seat came free: you are confirmed for "
-	    "{event_title}. See your ticket with a code sent to this phone." },
+	    "{event_title}." },
+	/*
+	 * Text messages (SMS, LINE) about a confirmed registration end with
+	 * this: the short link to the ticket (GET /v1/t?c=), which email
+	 * carries as an attached QR code instead.
+	 */
+	{ "ticket_link", "th", " บัตรของคุณ: {ticket_url}" },
+	{ "ticket_link", "en", " Your ticket: {ticket_url}" },
 	/* Email: the subject by kind, and the line about the attached QR. */
 	{ "subject:code", "th", "ngan: รหัสของคุณ" },
 	{ "subject:code", "en", "ngan: your code" },

@@ -410,6 +410,7 @@ int	tickets_qr_svg(struct http_request *, struct ngan_req *);
 int	tickets_qr_png(struct http_request *, struct ngan_req *);
 int	tickets_pdf(struct http_request *, struct ngan_req *);
 int	tickets_reissue(struct http_request *, struct ngan_req *);
+int	tickets_short_link(struct http_request *, struct ngan_req *);
 char	*ticket_compact(const char *, const char *, int);
 
 /* ticket_print.c */
@@ -619,6 +620,7 @@ extern const struct field_spec	privacy_request_query[];
 int	privacy_my_get(struct http_request *, struct ngan_req *);
 int	privacy_my_rectify(struct http_request *, struct ngan_req *);
 int	privacy_my_erase(struct http_request *, struct ngan_req *);
+int	privacy_my_restrict(struct http_request *, struct ngan_req *);
 int	privacy_staff_get(struct http_request *, struct ngan_req *);
 int	privacy_staff_rectify(struct http_request *, struct ngan_req *);
 int	privacy_staff_erase(struct http_request *, struct ngan_req *);

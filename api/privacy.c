@@ -61,7 +61,8 @@ const struct field_spec privacy_staff_fields[] = {
 };
 
 static const char *const request_kinds[] = {
-	"access", "rectification", "erasure", "withdrawal", "retention", NULL
+	"access", "rectification", "erasure", "withdrawal", "retention",
+	"restriction", "restriction-lifted", NULL
 };
 
 const struct field_spec privacy_request_query[] = {
@@ -148,6 +149,24 @@ privacy_my_erase(struct http_request *req, struct ngan_req *r)
 	    "FROM api.my_erase($1, $2)", 2, pid,
 	    strstr(req->path, "/withdrawal") != NULL ? "withdrawal" :
 	    "erasure"));
+}
+
+/* POST /v1/my/personal-data/restriction sets it, DELETE lifts it. */
+int
+privacy_my_restrict(struct http_request *req, struct ngan_req *r)
+{
+	char		pid[NGAN_UUID_LEN + 1];
+
+	if (r->phase > 0)
+		return (db_respond(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!privacy_self_or_401(req, pid))
+		return (KORE_RESULT_OK);
+
+	return (db_query(req, r, "SELECT status, body, etag, location "
+	    "FROM api.my_restrict($1, $2)", 2, pid,
+	    req->method == HTTP_METHOD_DELETE ? "false" : "true"));
 }
 
 /* POST /v1/participants/{id}/personal-data/erasure, .../withdrawal */

@@ -19,6 +19,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <qrencode.h>
+#include <sodium.h>
 #include <zlib.h>
 
 #include "ngan.h"
@@ -38,6 +39,7 @@ static int	link_check(struct http_request *, struct ngan_req *, int *,
 		    int *);
 static char	*link_token(const char *, int);
 static void	link_days_text(char *, size_t);
+static int	short_link_answer(struct http_request *, struct ngan_req *);
 static int	es256_verify(EVP_PKEY *, const u_int8_t *, const u_int8_t *,
 		    size_t);
 static int	ticket_compact_verify(const char *, char *, char *, int *);
@@ -386,6 +388,89 @@ int
 tickets_pdf(struct http_request *req, struct ngan_req *r)
 {
 	return (ticket_handler(req, r, FORMAT_PDF));
+}
+
+/*
+ * GET /v1/t?c=CODE: the short link a text message carries to a ticket
+ * (tools/ngan-outbox.c makes it; the database keeps its SHA-256). It
+ * sends the person on to their printable ticket with a link token for
+ * the ticket version it names; the ticket route refuses a revoked or
+ * expired one (410) as for any link.
+ */
+int
+tickets_short_link(struct http_request *req, struct ngan_req *r)
+{
+	u_int8_t	hash[crypto_hash_sha256_BYTES];
+	char		hex[crypto_hash_sha256_BYTES * 2 + 1], *code;
+	size_t		i;
+
+	if (r->phase > 0)
+		return (short_link_answer(req, r));
+
+	http_response_header(req, "cache-control", "no-store");
+	if (!query_string(req, "c", &code) || strlen(code) != 12) {
+		query_error(req, "c", "format", "tickets.short_link_code");
+		return (KORE_RESULT_OK);
+	}
+	for (i = 0; code[i] != '\0'; i++) {
+		if (!((code[i] >= 'a' && code[i] <= 'z') ||
+		    (code[i] >= '2' && code[i] <= '7'))) {
+			query_error(req, "c", "format",
+			    "tickets.short_link_code");
+			return (KORE_RESULT_OK);
+		}
+	}
+	crypto_hash_sha256(hash, (const u_int8_t *)code, strlen(code));
+	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+
+	return (db_query(req, r, "SELECT status, body, etag, location FROM "
+	    "api.ticket_link_open($1)", 1, hex));
+}
+
+/*
+ * The link token and the ticket's PDF address; a browser (Accept names
+ * text/html: a tap on the link in a text message) is sent on to the PDF
+ * with 303.
+ */
+static int
+short_link_answer(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*body, *answer;
+	const char	*reg, *accept;
+	char		*link, location[1024];
+	int		ver;
+
+	if (db_rows(r) != 1 || strcmp(db_value(r, 0, 0), "200"))
+		return (db_respond(req, r));
+	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+		problem(req, 500, NULL, "error.internal");
+		return (KORE_RESULT_OK);
+	}
+	reg = json_string_value(json_object_get(body, "registration_id"));
+	ver = (int)json_integer_value(json_object_get(body,
+	    "ticket_version"));
+	link = reg != NULL ? link_token(reg, ver) : NULL;
+	if (link == NULL || (size_t)snprintf(location, sizeof(location),
+	    "/v1/registrations/%s/ticket.pdf?link=%s", reg, link) >=
+	    sizeof(location)) {
+		free(link);
+		json_decref(body);
+		problem(req, 500, NULL, "error.internal");
+		return (KORE_RESULT_OK);
+	}
+	answer = json_pack("{s:s, s:s, s:s}", "registration_id", reg,
+	    "link_token", link, "ticket_pdf", location);
+	if (http_request_header(req, "accept", &accept) &&
+	    strstr(accept, "text/html") != NULL) {
+		http_response_header(req, "location", location);
+		respond_json(req, 303, answer);
+	} else
+		respond_json(req, 200, answer);
+	json_decref(answer);
+	json_decref(body);
+	free(link);
+
+	return (KORE_RESULT_OK);
 }
 
 int

@@ -128,6 +128,9 @@ export NGAN_JWT_KEY=$var/keys/jwt-current.pem
 export NGAN_OPENAPI=${NGAN_OPENAPI:-$root/openapi.yaml}
 # Development: codes and confirmations go to the log (tools/ngan-outbox.c).
 export NGAN_MESSAGES=${NGAN_MESSAGES:-log}
+# The server's own default origin, said out loud: ngan-outbox begins the
+# ticket links of text messages with it.
+export NGAN_PUBLIC_URL=${NGAN_PUBLIC_URL:-http://127.0.0.1:$PORT}
 # The demo's events go back to 2017; keep its people (retention, privacy.c).
 export NGAN_RETENTION_YEARS=${NGAN_RETENTION_YEARS:-30}
 

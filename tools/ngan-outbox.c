@@ -48,10 +48,13 @@
 #define SENDER_LOG	1
 #define SENDER_SMS	2
 
+#define TICKET_CODE_LEN	12	/* base32: 60 bits, GET /v1/t?c= */
+
 static volatile sig_atomic_t	stop;
 static int			sender;
 static int			email;	/* email_init(): 1 when it serves */
 static char			channels[32];	/* for api.outbox_claim */
+static char			public_url[256];  /* "": no ticket links */
 
 static void	on_signal(int);
 static void	logx(const char *, ...)
@@ -59,7 +62,9 @@ static void	logx(const char *, ...)
 static int	config_or_exit(void);
 static PGconn	*db_connect(void);
 static int	deliver_due(PGconn *);
-static int	deliver(struct outbox_msg *, char *, size_t);
+static int	deliver(PGconn *, struct outbox_msg *, char *, size_t);
+static int	ticket_link(PGconn *, const struct outbox_msg *, json_t *,
+		    const char *, char *, size_t);
 static int	send_sms(const char *, const char *, const char *, char *,
 		    size_t);
 static int	send_line(const char *, const char *, const char *, char *,
@@ -154,11 +159,11 @@ config_or_exit(void)
 		CONFIG_OUTBOX_BACKOFF_MS, CONFIG_OUTBOX_LEASE, CONFIG_SMS_URL,
 		CONFIG_SMS_TOKEN, CONFIG_SMS_SENDER,
 		CONFIG_WEBHOOK_ALLOW_LOOPBACK, CONFIG_LINE_URL,
-		CONFIG_LINE_TOKEN
+		CONFIG_LINE_TOKEN, CONFIG_PUBLIC_URL
 	};
 	char				err[512];
 	const char			*m;
-	size_t				i;
+	size_t				i, len;
 
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		if (!config_load_one(ids[i], err, sizeof(err))) {
@@ -190,6 +195,17 @@ config_or_exit(void)
 		logx("NGAN_SMS_URL: %s", config_takes(CONFIG_SMS_URL));
 		return (0);
 	}
+	/* The origin of ticket links in text messages, without a '/'. */
+	if ((size_t)snprintf(public_url, sizeof(public_url), "%s",
+	    config_text(CONFIG_PUBLIC_URL)) >= sizeof(public_url)) {
+		logx("NGAN_PUBLIC_URL: %s", config_takes(CONFIG_PUBLIC_URL));
+		return (0);
+	}
+	if ((len = strlen(public_url)) > 0 && public_url[len - 1] == '/')
+		public_url[len - 1] = '\0';
+	if (public_url[0] == '\0')
+		logx("NGAN_PUBLIC_URL is not set: text messages carry no "
+		    "ticket link");
 	if ((email = email_init(err, sizeof(err))) == -1) {
 		logx("%s", err);
 		return (0);
@@ -295,7 +311,7 @@ deliver_due(PGconn *db)
 		m.endpoint_live = PQgetvalue(res, i, 17);
 		m.line_enc = PQgetvalue(res, i, 18);
 		err[0] = '\0';
-		outcome = deliver(&m, err, sizeof(err));
+		outcome = deliver(db, &m, err, sizeof(err));
 		report(db, &m, outcome, err);
 	}
 	PQclear(res);
@@ -305,7 +321,7 @@ deliver_due(PGconn *db)
 
 /* Sends message m: SENT, or RETRY or FINAL with the reason in err. */
 static int
-deliver(struct outbox_msg *m, char *err, size_t errlen)
+deliver(PGconn *db, struct outbox_msg *m, char *err, size_t errlen)
 {
 	char		phone[PII_PHONE_MAX + 1], code[PII_PLAIN_MAX + 1];
 	char		addr[PII_EMAIL_MAX + 1], text[1024];
@@ -336,6 +352,12 @@ deliver(struct outbox_msg *m, char *err, size_t errlen)
 		if (!message_text(m->kind, lang, args, text, sizeof(text))) {
 			(void)snprintf(err, errlen, "no text for kind %s",
 			    m->kind);
+			goto out;
+		}
+		if (!ticket_link(db, m, args, lang, text, sizeof(text))) {
+			(void)snprintf(err, errlen, "cannot make the ticket "
+			    "link");
+			ret = RETRY;
 			goto out;
 		}
 		ret = send_line(addr, text, m->id, err, errlen);
@@ -380,6 +402,11 @@ deliver(struct outbox_msg *m, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "no text for kind %s", m->kind);
 		goto out;
 	}
+	if (!ticket_link(db, m, args, lang, text, sizeof(text))) {
+		(void)snprintf(err, errlen, "cannot make the ticket link");
+		ret = RETRY;
+		goto out;
+	}
 
 	switch (sender) {
 	case SENDER_LOG:
@@ -409,6 +436,70 @@ out:
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(text, sizeof(text));
 	return (ret);
+}
+
+/*
+ * A text message about a confirmed registration ends with its ticket's
+ * short link, NGAN_PUBLIC_URL/v1/t?c=CODE (a JWT link would take four
+ * Thai SMS parts). CODE is 12 base32 letters (60 bits) of an HMAC of the
+ * message's id under NGAN_PII_KEY's HMAC key: the same on a retry, and
+ * not to be worked out from the id, which staff see. The database keeps
+ * only its SHA-256 (ticket_link), with the registration and ticket
+ * version, which the ticket route checks as it does a link token's.
+ * Appends it to text (len bytes); 0 when it cannot be recorded.
+ */
+static int
+ticket_link(PGconn *db, const struct outbox_msg *m, json_t *args,
+    const char *lang, char *text, size_t len)
+{
+	static const char	b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	PGresult		*res;
+	json_t			*url_args;
+	const char		*params[3], *status;
+	char			in[80], mac[PII_HMAC_LEN * 2 + 1], hex[16];
+	char			code[TICKET_CODE_LEN + 1], url[300], line[400];
+	char			hash_hex[crypto_hash_sha256_BYTES * 2 + 1];
+	u_int8_t		hash[crypto_hash_sha256_BYTES];
+	unsigned long long	bits;
+	size_t			n;
+	int			i, ok;
+
+	status = json_string_value(json_object_get(args, "status"));
+	if (m->registration[0] == '\0' || public_url[0] == '\0' ||
+	    (status != NULL && strcmp(status, "confirmed") != 0))
+		return (1);
+
+	(void)snprintf(in, sizeof(in), "ticket-link:%s", m->id);
+	pii_hmac_hex(pii_worker_keys(), in, mac);
+	memcpy(hex, mac, 15);
+	hex[15] = '\0';
+	bits = strtoull(hex, NULL, 16);
+	for (i = 0; i < TICKET_CODE_LEN; i++)
+		code[i] = b32[(bits >> (55 - 5 * i)) & 31];
+	code[TICKET_CODE_LEN] = '\0';
+	crypto_hash_sha256(hash, (const u_int8_t *)code, TICKET_CODE_LEN);
+	sodium_bin2hex(hash_hex, sizeof(hash_hex), hash, sizeof(hash));
+
+	params[0] = hash_hex;
+	params[1] = m->registration;
+	params[2] = m->ticket_version;
+	res = PQexecParams(db, "SELECT api.ticket_link_put($1, $2, $3)", 3,
+	    NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	if (!ok)
+		return (0);
+
+	(void)snprintf(url, sizeof(url), "%s/v1/t?c=%s", public_url, code);
+	url_args = json_pack("{s:s}", "ticket_url", url);
+	ok = url_args != NULL && message_text("ticket_link", lang, url_args,
+	    line, sizeof(line));
+	json_decref(url_args);
+	if (!ok || (n = strlen(text)) + strlen(line) >= len)
+		return (0);
+	memcpy(text + n, line, strlen(line) + 1);
+
+	return (1);
 }
 
 /* libcurl's body callback: the provider's answer is not needed. */

@@ -17,6 +17,11 @@ declare
 	p	participant;
 begin
 	select * into p from participant where id = p_participant;
+	-- Restricted (PDPA s. 34): no messages, but the codes the person
+	-- asks for to prove themselves (and lift it).
+	if p.restricted_at is not null and p_kind <> 'code' then
+		return;
+	end if;
 	if p.phone_enc is not null then
 		insert into outbox (idempotency_key, channel, kind,
 		    participant_id, registration_id, args, secret_enc)

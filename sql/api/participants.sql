@@ -236,6 +236,11 @@ begin
 	if api.actor_role(actor) is distinct from 'organizer' or ag is null then
 		return false;
 	end if;
+	-- Restricted (PDPA s. 34): in clear for admins only (a legal claim).
+	if exists (select 1 from participant p where p.id = p_id and
+	    p.restricted_at is not null) then
+		return false;
+	end if;
 	return exists (select 1 from registration r
 	    join event e on e.id = r.event_id
 	    where r.participant_id = p_id and r.status <> 'cancelled' and

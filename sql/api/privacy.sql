@@ -61,6 +61,7 @@ create function api.privacy_document(p participant) returns jsonb
 language sql stable as $$
 	select jsonb_build_object(
 	    'generated_at', api.ts(now()),
+	    'restricted_at', api.ts(p.restricted_at),
 	    'participant', api.participant_view(p,
 		'{national_id,phone}'),
 	    'registrations', coalesce((select jsonb_agg(jsonb_build_object(
@@ -287,7 +288,7 @@ begin
 	    province_code = null, district_code = null,
 	    subdistrict_code = null, occupation = null,
 	    pdpa_consent_at = null, pdpa_consent_version = null,
-	    erased_at = now(), erased_reason = p_reason,
+	    erased_at = now(), erased_reason = p_reason, restricted_at = null,
 	    version = version + 1, updated_at = now()
 	where id = p.id;
 end;
@@ -301,7 +302,15 @@ create function api.privacy_erase(p participant, actor jsonb, p_kind text)
 returns api.result
 language plpgsql as $$
 begin
-	perform 1 from participant where id = p.id for update;
+	-- Under the row's lock, as it is now: a self-registration in
+	-- flight holds it FOR SHARE (api.self_register) and is seen once
+	-- it commits; an erasure that went first is not done twice.
+	select * into p from participant where id = p.id for update;
+	if p.erased_at is not null then
+		return api.ok(200, jsonb_build_object('participant_id', p.id,
+		    'kind', p_kind, 'status', 'erased', 'erased_at',
+		    api.ts(p.erased_at)));
+	end if;
 	if api.privacy_registered_ahead(p.id, now()) then
 		perform api.privacy_log(p.id, p_kind, actor, 'refused',
 		    'registered-ahead', null);
@@ -341,6 +350,91 @@ begin
 		return o.err;
 	end if;
 	return api.privacy_erase(o.p, actor, p_kind);
+end;
+$$;
+
+-- Restriction of processing (s. 34) of person p, set (p_on) or lifted,
+-- by actor (null: the person). While set the record is kept but not
+-- used: no messages but the codes the person asks for (api.outbox_enqueue;
+-- what waits to be sent is dropped here), not registered by staff, an
+-- import or themselves, no personal data in exports, in clear for admins
+-- only, not erased by retention. Setting it twice, or lifting it when
+-- not set, changes nothing and is recorded all the same.
+create function api.privacy_restrict(p participant, actor jsonb,
+    p_on boolean) returns api.result
+language plpgsql as $$
+begin
+	select * into p from participant where id = p.id for update;
+	update participant set restricted_at = case when p_on then
+	    coalesce(restricted_at, now()) end,
+	    version = version + case when (restricted_at is null) = p_on
+		then 1 else 0 end,
+	    updated_at = case when (restricted_at is null) = p_on then now()
+		else updated_at end
+	where id = p.id returning * into p;
+	if p_on then
+		with gone as (
+			update outbox set status = 'dead', dead_at = now(),
+			    secret_enc = null, last_error =
+			    'not sent: the person restricted processing'
+			where participant_id = p.id and status = 'pending' and
+			    kind <> 'code' and channel <> 'webhook'
+			returning channel)
+		insert into outbox_count (channel, outcome, n)
+		select g.channel, 'dead', count(*) from gone g
+		group by g.channel
+		on conflict on constraint outbox_count_pkey do update
+		set n = outbox_count.n + excluded.n;
+	end if;
+	perform api.privacy_log(p.id, case when p_on then 'restriction'
+	    else 'restriction-lifted' end, actor, 'done', null, null);
+	return api.ok(200, jsonb_build_object('participant_id', p.id,
+	    'restricted', p.restricted_at is not null,
+	    'restricted_at', api.ts(p.restricted_at)));
+end;
+$$;
+
+-- POST, DELETE /v1/my/personal-data/restriction
+create function api.my_restrict(p_pid uuid, p_on boolean) returns api.result
+language plpgsql as $$
+declare
+	o	record;
+begin
+	select * into o from api.privacy_self(p_pid);
+	if (o.err).status is not null then
+		return o.err;
+	end if;
+	return api.privacy_restrict(o.p, null, p_on);
+end;
+$$;
+
+-- POST /v1/participants/{id}/personal-data/restriction; DELETE lifts it
+-- (api.participant_unrestrict). While it holds, only admins act here.
+create function api.participant_restrict(actor jsonb, p_id uuid)
+returns api.result
+language plpgsql as $$
+declare
+	o	record;
+begin
+	select * into o from api.privacy_staff(actor, p_id);
+	if (o.err).status is not null then
+		return o.err;
+	end if;
+	return api.privacy_restrict(o.p, actor, true);
+end;
+$$;
+
+create function api.participant_unrestrict(actor jsonb, p_id uuid)
+returns api.result
+language plpgsql as $$
+declare
+	o	record;
+begin
+	select * into o from api.privacy_staff(actor, p_id);
+	if (o.err).status is not null then
+		return o.err;
+	end if;
+	return api.privacy_restrict(o.p, actor, false);
 end;
 $$;
 
@@ -405,6 +499,8 @@ declare
 begin
 	for p in select * from participant q
 	    where q.erased_at is null and q.created_at < cutoff and
+		-- Restricted (s. 34): kept, e.g. for a legal claim.
+		q.restricted_at is null and
 		not exists (select 1 from registration r
 		join event e on e.id = r.event_id
 		where r.participant_id = q.id and (r.created_at >= cutoff or

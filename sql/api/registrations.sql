@@ -221,6 +221,12 @@ begin
 		end if;
 		select * into p from participant
 		where national_id_hmac = decode(pb->>'national_id_hmac', 'hex');
+		-- Restricted (PDPA s. 34): kept, not used for a new
+		-- registration until the person lifts it.
+		if p.restricted_at is not null then
+			return api.problem(409, 'participant-restricted',
+			    'privacy.participant_restricted');
+		end if;
 		stored := p.id is not null and
 		    api.participant_readable(actor, p.id);
 	end if;
@@ -583,6 +589,12 @@ begin
 	errors := '[]';
 	select * into p from participant
 	where national_id_hmac = decode(item->>'national_id_hmac', 'hex');
+	if p.restricted_at is not null then
+		outcome := 'failed';
+		errors := api.import_error('national_id', 'restricted',
+		    'privacy.participant_restricted_row');
+		return;
+	end if;
 	grp := coalesce(item->>'target_group', case when p.id is not null and
 	    api.participant_readable(actor, p.id) then p.target_group end);
 	if grp is null then
@@ -751,20 +763,23 @@ begin
 	if (nid or phone) and not api.event_staff(actor, e) then
 		return api.forbidden('registrations.admins_organisers_organising_agency');
 	end if;
+	-- A person who restricted processing (PDPA s. 34) is a row without
+	-- personal data: kept, not used.
 	select coalesce(jsonb_agg(jsonb_build_object(
 	    'registration_id', r.id, 'status', r.status,
-	    'target_group', r.target_group, 'title', p.title_th,
+	    'target_group', r.target_group, 'registered_at',
+	    api.ts(r.created_at)) || case when p.restricted_at is null then
+	    jsonb_build_object('title', p.title_th,
 	    'first_name', p.first_name, 'last_name', p.last_name,
 	    'national_id_masked', api.nid_mask(p.national_id_last3),
 	    'phone_masked', api.phone_mask(p.phone_last4),
 	    'province', pv.name_th, 'district', d.name_th,
-	    'subdistrict', s.name_th,
-	    'registered_at', api.ts(r.created_at)) ||
+	    'subdistrict', s.name_th) ||
 	    case when nid then jsonb_build_object('national_id_enc',
 		encode(p.national_id_enc, 'hex')) else '{}' end ||
 	    case when phone and p.phone_enc is not null then
 		jsonb_build_object('phone_enc', encode(p.phone_enc, 'hex'))
-	    else '{}' end
+	    else '{}' end else '{}' end
 	    order by r.created_at, r.id), '[]'), count(*)
 	into rows, n
 	from registration r

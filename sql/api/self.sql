@@ -133,8 +133,14 @@ begin
 		return api.self_too_many();
 	end if;
 
+	-- Held (FOR SHARE) until this commits: an erasure (FOR UPDATE in
+	-- api.privacy_erase) either waits for it and then finds this
+	-- registration (409 registered-ahead), or goes first, and then this
+	-- finds nobody (the national id is gone) and makes a new record
+	-- from what was sent. Never a registration of an erased person.
 	select * into p from participant
-	where national_id_hmac = decode(b->>'national_id_hmac', 'hex');
+	where national_id_hmac = decode(b->>'national_id_hmac', 'hex')
+	for share;
 	if not found then
 		p := api.participant_insert('{}',
 		    (b - 'consent_version') || jsonb_build_object(
@@ -143,10 +149,15 @@ begin
 		if p.id is null then
 			select * into p from participant where
 			    national_id_hmac = decode(b->>'national_id_hmac',
-			    'hex');
+			    'hex') for share;
 		end if;
 	end if;
 
+	-- Restricted (PDPA s. 34): the record is not used, nothing is done
+	-- and nobody is told; the answer is the same as ever.
+	if p.restricted_at is not null then
+		return api.ok(202, api.self_received());
+	end if;
 	select * into r from registration
 	where event_id = e.id and participant_id = p.id;
 	if found and r.status <> 'cancelled' then
@@ -203,8 +214,9 @@ begin
 	then
 		return api.self_too_many();
 	end if;
+	-- FOR SHARE, as in api.self_register: no code for an erased person.
 	select * into p from participant
-	where national_id_hmac = decode(p_nid_hmac, 'hex');
+	where national_id_hmac = decode(p_nid_hmac, 'hex') for share;
 	if not found or p.phone_enc is null then
 		return api.ok(202, answer);
 	end if;

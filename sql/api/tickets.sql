@@ -181,3 +181,31 @@ begin
 	    'total', total, 'created', api.ts(e.updated_at)));
 end;
 $$;
+
+-- A ticket's short link (migration 039), recorded by ngan-outbox when a
+-- text message carries it: p_hash the SHA-256 (hex) of its code. The
+-- same message sent again records nothing new.
+create function api.ticket_link_put(p_hash text, p_reg uuid, p_version int)
+returns void
+language sql as $$
+	insert into ticket_link (code_hash, registration_id, ticket_version)
+	values (decode(p_hash, 'hex'), p_reg, p_version)
+	on conflict (code_hash) do nothing
+$$;
+
+-- GET /v1/t?c=: the registration and ticket version a short link names
+-- (C then hands out a link token for them, which the ticket routes
+-- check: a reissue, a cancellation, the link's days after the event).
+create function api.ticket_link_open(p_hash text) returns api.result
+language plpgsql stable as $$
+declare
+	l	ticket_link;
+begin
+	select * into l from ticket_link where code_hash = decode(p_hash, 'hex');
+	if not found then
+		return api.not_found('not_found.ticket_link');
+	end if;
+	return api.ok(200, jsonb_build_object('registration_id',
+	    l.registration_id, 'ticket_version', l.ticket_version));
+end;
+$$;

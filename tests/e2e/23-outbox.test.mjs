@@ -237,9 +237,16 @@ test('LINE: the Messaging API push, with the channel token and a retry key', asy
 		for (const g of rcv.got) {
 			assert.equal(g.headers.authorization, 'Bearer line-token-23');
 			assert.equal(g.headers['x-line-retry-key'], row.id, 'the same key on the retry');
-			assert.deepEqual(JSON.parse(g.body), { to: lineId, messages: [{ type: 'text',
-			    text: `ngan: you are registered for ${ev.title} (confirmed). See your ticket ` +
-			    'with a code sent to this phone.' }] });
+			const sent = JSON.parse(g.body);
+			assert.deepEqual(Object.keys(sent).sort(), ['messages', 'to']);
+			assert.equal(sent.to, lineId);
+			assert.equal(sent.messages.length, 1);
+			assert.equal(sent.messages[0].type, 'text');
+			// The ticket's short link ends it (67 follows one).
+			const text = `ngan: you are registered for ${ev.title} (confirmed). Your ticket: `;
+			assert.ok(sent.messages[0].text.startsWith(text), sent.messages[0].text);
+			assert.match(sent.messages[0].text.slice(text.length),
+			    /^http:\/\/127\.0\.0\.1:[0-9]+\/v1\/t\?c=[a-z2-7]{12}$/);
 		}
 		assert.ok(!ob.log().includes(lineId), 'no LINE id in the log');
 		// A text message waits: this process does not send them.

@@ -47,4 +47,14 @@ unit_messages(void)
 	json_object_set_new(args, "status", json_string("cancelled"));
 	CHECK(!message_text("registered", "th", args, buf, sizeof(buf)));
 	json_decref(args);
+
+	/* The ticket's short link that ends a text message. */
+	args = json_pack("{s:s}", "ticket_url",
+	    "https://ngan.example/v1/t?c=abcdefgh2345");
+	CHECK(message_text("ticket_link", "en", args, buf, sizeof(buf)) &&
+	    !strcmp(buf, " Your ticket: https://ngan.example/v1/t?c="
+	    "abcdefgh2345"));
+	CHECK(message_text("ticket_link", "th", args, buf, sizeof(buf)) &&
+	    strstr(buf, "บัตรของคุณ: https://") != NULL);
+	json_decref(args);
 }
