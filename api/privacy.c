@@ -157,7 +157,7 @@ privacy_my_restrict(struct http_request *req, struct ngan_req *r)
 {
 	char		pid[NGAN_UUID_LEN + 1];
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
 	http_response_header(req, "cache-control", "no-store");

@@ -404,7 +404,7 @@ tickets_short_link(struct http_request *req, struct ngan_req *r)
 	char		hex[crypto_hash_sha256_BYTES * 2 + 1], *code;
 	size_t		i;
 
-	if (r->phase > 0)
+	if (r->state != STATE_QUERY)
 		return (short_link_answer(req, r));
 
 	http_response_header(req, "cache-control", "no-store");
