@@ -39,25 +39,16 @@ language sql immutable as $$ select '"' || p.version || '"' $$;
 create function api.product_cursor_encode(p_sort text, p_key bigint,
     p_id uuid) returns text
 language sql immutable as $$
-	select rtrim(translate(encode(convert_to(p_sort || ':' || p_key ||
-	    ':' || p_id, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+	select api.b64url_encode(p_sort || ':' || p_key || ':' || p_id)
 $$;
 
 create function api.product_cursor_decode(p_cursor text, p_sort text,
     out key bigint, out id uuid)
 language plpgsql immutable as $$
 declare
-	raw	text;
-	b64	text;
+	raw	text := api.cursor_text(p_cursor);
 begin
-	if p_cursor is null or length(p_cursor) > 200 or
-	    p_cursor !~ '^[A-Za-z0-9_-]+$' then
-		return;
-	end if;
-	b64 := translate(p_cursor, '-_', '+/');
-	b64 := b64 || repeat('=', (4 - length(b64) % 4) % 4);
-	raw := convert_from(decode(b64, 'base64'), 'UTF8');
-	if raw !~ '^[a-z_]+:-?[0-9]{1,19}:[0-9a-f-]{36}$' or
+	if raw is null or raw !~ '^[a-z_]+:-?[0-9]{1,19}:[0-9a-f-]{36}$' or
 	    split_part(raw, ':', 1) <> p_sort then
 		return;
 	end if;
