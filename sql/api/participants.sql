@@ -157,12 +157,9 @@ begin
 	    true) then
 		return api.forbidden('participants.admins_organisers_search_participants');
 	end if;
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	pattern := '%' || replace(replace(replace(p_q, '\', '\\'), '%', '\%'),
 	    '_', '\_') || '%';
@@ -195,9 +192,7 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((p).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 

@@ -109,6 +109,16 @@ exception when others then
 end;
 $$;
 
+-- A page of a keyset list: its items and, when p_more (there are rows
+-- after it), the cursor after the last item (p_at, p_id).
+create function api.keyset_page(p_items jsonb, p_more boolean,
+    p_at timestamptz, p_id uuid) returns api.result
+language sql immutable as $$
+	select api.ok(200, jsonb_build_object('items', p_items,
+	    'next_cursor', case when p_more then
+		api.cursor_encode(p_at, p_id) end))
+$$;
+
 create function api.bad_cursor() returns api.result
 language sql immutable as $$
 	select api.problem(400, 'bad-request', 'query.cursor_foreign')
