@@ -450,26 +450,18 @@ begin
 end;
 $$;
 
--- Staff of an event: its check-in reports. Null when allowed, else the
--- problem (scanners assigned to it get 403, others 404).
-create function api.checkin_staff_error(actor jsonb, e event)
-returns api.result
+-- Who reads an event's check-ins: its staff, and with p_door (the
+-- door's reads: the live count, the conflicts it took part in) the
+-- scanners assigned to it too. Null when allowed, else the problem (404
+-- to who cannot see the event, else 403).
+create function api.checkin_read_error(actor jsonb, e event,
+    p_door boolean) returns api.result
 language sql stable as $$
 	select case when e.id is null or not (api.event_visible(actor, e) or
 	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
-	    when not api.event_staff(actor, e) then
+	    when not p_door and not api.event_staff(actor, e) then
 		api.forbidden('checkins.organising_agency_sees')
-	    end
-$$;
-
--- The door's reads (the live count, the conflicts it took part in):
--- staff of the event and the scanners assigned to it.
-create function api.checkin_door_error(actor jsonb, e event)
-returns api.result
-language sql stable as $$
-	select case when e.id is null or not (api.event_visible(actor, e) or
-	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
-	    when not api.checkin_allowed(actor, e) then
+	    when p_door and not api.checkin_allowed(actor, e) then
 		api.forbidden('checkins.door_staff_scanners')
 	    end
 $$;
@@ -490,7 +482,7 @@ declare
 	last_id	uuid;
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_staff_error(actor, e);
+	err := api.checkin_read_error(actor, e, false);
 	if (err).status is not null then
 		return err;
 	end if;
@@ -541,7 +533,7 @@ declare
 	zero	constant uuid := '00000000-0000-0000-0000-000000000000';
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_door_error(actor, e);
+	err := api.checkin_read_error(actor, e, true);
 	if (err).status is not null then
 		return err;
 	end if;
@@ -671,7 +663,7 @@ declare
 	door	boolean;
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_door_error(actor, e);
+	err := api.checkin_read_error(actor, e, true);
 	if (err).status is not null then
 		return err;
 	end if;
