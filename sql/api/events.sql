@@ -170,6 +170,26 @@ begin
 end;
 $$;
 
+-- The event a route for its staff works on, locked for update when
+-- p_lock. err: 404 when the caller cannot see the event, 403 p_forbidden
+-- when it is not the event's staff.
+create function api.event_for_staff(actor jsonb, p_id uuid, p_lock boolean,
+    p_forbidden text, out e event, out err api.result)
+language plpgsql as $$
+begin
+	if p_lock then
+		select * into e from event where id = p_id for update;
+	else
+		select * into e from event where id = p_id;
+	end if;
+	if not found or not api.event_visible(actor, e) then
+		err := api.not_found('not_found.event');
+	elsif not api.event_staff(actor, e) then
+		err := api.forbidden(p_forbidden);
+	end if;
+end;
+$$;
+
 create function api.event_get(actor jsonb, p_id uuid) returns api.result
 language plpgsql stable as $$
 declare
@@ -363,18 +383,18 @@ create function api.event_patch(actor jsonb, p_id uuid, p_version int,
     b jsonb) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	n	event;
 	err	api.result;
 	to_status text := b->>'status';
 begin
-	select * into e from event where id = p_id for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_id, true,
+	    'events.organising_agency_changes_event');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('events.organising_agency_changes_event');
-	end if;
+	e := l.e;
 	if e.version <> p_version then
 		return api.problem(412, 'precondition-failed',
 		    'events.event_was_changed_since');
@@ -427,15 +447,15 @@ $$;
 create function api.event_cancel(actor jsonb, p_id uuid) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 begin
-	select * into e from event where id = p_id for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_id, true,
+	    'events.organising_agency_cancels_event');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('events.organising_agency_cancels_event');
-	end if;
+	e := l.e;
 	if e.status = 'cancelled' then
 		return api.problem(409, 'conflict',
 		    'events.event_already_cancelled');

@@ -642,6 +642,7 @@ create function api.registrations_import(actor jsonb, p_event uuid,
     p_rows jsonb, p_dry_run boolean) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	item	jsonb;
 	res	jsonb;
@@ -653,13 +654,12 @@ declare
 	counts	jsonb := '{"created": 0, "already_registered": 0,
 		    "waitlisted": 0, "failed": 0}';
 begin
-	select * into e from event where id = p_event for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, true,
+	    'registrations.organising_agency_registers_people');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('registrations.organising_agency_registers_people');
-	end if;
+	e := l.e;
 	-- Paper forms may come in after the window closed, but not once
 	-- the event stopped taking people.
 	if e.status <> 'published' then
