@@ -151,8 +151,7 @@ begin
 		    (v_from is null or e.starts_at >= v_from) and
 		    (v_to is null or e.starts_at < v_to) and
 		    (v_q is null or (e.title || ' ' || e.venue_name) like
-		    '%' || replace(replace(replace(v_q, '\', '\\'),
-		    '%', '\%'), '_', '\_') || '%') and
+		    api.like_pattern(v_q)) and
 		    (p_cursor is null or (e.starts_at, e.id) > (c_at, c_id))
 		order by e.starts_at, e.id
 		limit p_limit + 1
