@@ -161,8 +161,7 @@ begin
 	if p_cursor is not null and c_at is null then
 		return api.bad_cursor();
 	end if;
-	pattern := '%' || replace(replace(replace(p_q, '\', '\\'), '%', '\%'),
-	    '_', '\_') || '%';
+	pattern := api.like_pattern(p_q);
 	with mine as (
 		select distinct r.participant_id as id from registration r
 		where not everyone and r.status <> 'cancelled' and
@@ -196,9 +195,11 @@ begin
 end;
 $$;
 
--- The caller reads participant p_id (masked).
-create function api.participant_readable(actor jsonb, p_id uuid)
-returns boolean
+-- Whether the caller reaches participant p_id: an admin, or an organiser
+-- of an agency that organises (or, with p_co, co-organises) an event the
+-- person is registered at.
+create function api.participant_reached(actor jsonb, p_id uuid,
+    p_co boolean) returns boolean
 language plpgsql stable as $$
 declare
 	ag	uuid := api.actor_agency(actor);
@@ -212,30 +213,25 @@ begin
 	return exists (select 1 from registration r
 	    join event e on e.id = r.event_id
 	    where r.participant_id = p_id and r.status <> 'cancelled' and
-		(e.agency_id = ag or exists (select 1 from event_co_organizer c
+		(e.agency_id = ag or p_co and exists (select 1
+		from event_co_organizer c
 		where c.event_id = e.id and c.agency_id = ag)));
 end;
+$$;
+
+-- The caller reads participant p_id (masked).
+create function api.participant_readable(actor jsonb, p_id uuid)
+returns boolean
+language sql stable as $$
+	select api.participant_reached(actor, p_id, true)
 $$;
 
 -- The caller may reveal participant p_id: an admin, or an organiser of
 -- the agency that organises an event the person is registered at.
 create function api.participant_revealable(actor jsonb, p_id uuid)
 returns boolean
-language plpgsql stable as $$
-declare
-	ag	uuid := api.actor_agency(actor);
-begin
-	if api.actor_role(actor) = 'admin' then
-		return true;
-	end if;
-	if api.actor_role(actor) is distinct from 'organizer' or ag is null then
-		return false;
-	end if;
-	return exists (select 1 from registration r
-	    join event e on e.id = r.event_id
-	    where r.participant_id = p_id and r.status <> 'cancelled' and
-		e.agency_id = ag);
-end;
+language sql stable as $$
+	select api.participant_reached(actor, p_id, false)
 $$;
 
 -- The participant as the API shows it: "national_id" and "phone" are
