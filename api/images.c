@@ -36,6 +36,7 @@ static int	clean_png(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	clean_jpeg(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	clean_webp(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	exif_orientation(const u_int8_t *, size_t);
+static int	png_chunk(const u_int8_t *, size_t, size_t, u_int32_t *);
 static u_int32_t be32(const u_int8_t *);
 static u_int32_t le32(const u_int8_t *);
 static u_int32_t tiff32(const u_int8_t *, int);
@@ -124,6 +125,20 @@ image_content_type(int type)
 	}
 }
 
+/*
+ * The PNG chunk at off (its length, type, data and CRC): its data length
+ * in *n; 0 when the chunk does not fit in the len bytes.
+ */
+static int
+png_chunk(const u_int8_t *p, size_t len, size_t off, u_int32_t *n)
+{
+	if (len - off < 12)
+		return (0);
+	*n = be32(p + off);
+
+	return (*n <= 0x7fffffff && *n <= len - off - 12);
+}
+
 /* IHDR first, then every chunk must fit, up to IEND. */
 static int
 sniff_png(const u_int8_t *p, size_t len, struct image_info *info)
@@ -141,10 +156,7 @@ sniff_png(const u_int8_t *p, size_t len, struct image_info *info)
 		return (IMAGE_CORRUPT);
 
 	for (;;) {
-		if (len - off < 12)
-			return (IMAGE_CORRUPT);
-		n = be32(p + off);
-		if (n > 0x7fffffff || n > len - off - 12)
+		if (!png_chunk(p, len, off, &n))
 			return (IMAGE_CORRUPT);
 		if (!memcmp(p + off + 4, "IEND", 4))
 			break;
@@ -297,10 +309,7 @@ clean_png(const u_int8_t *p, size_t len, u_int8_t *out, size_t *outlen)
 	off = o = sizeof(png_magic);
 	idat = 0;
 	for (;;) {
-		if (len - off < 12)
-			return (IMAGE_CORRUPT);
-		n = be32(p + off);
-		if (n > 0x7fffffff || n > len - off - 12)
+		if (!png_chunk(p, len, off, &n))
 			return (IMAGE_CORRUPT);
 		if (!memcmp(p + off + 4, "IEND", 4))
 			break;
