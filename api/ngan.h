@@ -483,6 +483,7 @@ int	cors_init(void);
 int	cors_apply(struct http_request *);
 void	cors_preflight(struct http_request *, int, const char *);
 int	docs_init(void);
+void	asset_load(const char *, const char *, char **, size_t *);
 int	docs_page(struct http_request *, struct ngan_req *);
 int	docs_script(struct http_request *, struct ngan_req *);
 int	docs_css(struct http_request *, struct ngan_req *);
