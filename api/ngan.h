@@ -275,8 +275,14 @@ size_t	utf8_length(const char *);
 const char *time_check(const char *);
 const char *date_check(const char *);
 int	uuid_valid(const char *);
+int	digits_valid(const char *, size_t);
+int	hex_digit(char);
+const char *province_check(const char *);
+const char *district_check(const char *);
+const char *subdistrict_check(const char *);
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
+char	*sealed_body_or_error(struct http_request *, json_t *, json_t *);
 int	json_body_validate(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
@@ -307,6 +313,8 @@ int	db_query_array(struct http_request *, struct ngan_req *,
 int	db_drive(struct http_request *, struct ngan_req *);
 void	db_request_cleanup(struct ngan_req *);
 int	db_respond(struct http_request *, struct ngan_req *);
+int	db_respond_opened(struct http_request *, struct ngan_req *,
+	    void (*)(json_t *));
 const char *db_value(struct ngan_req *, int, int);
 int	db_isnull(struct ngan_req *, int, int);
 int	db_rows(struct ngan_req *);
@@ -401,6 +409,7 @@ extern const struct field_spec	user_query[];
 int	users_create(struct http_request *, struct ngan_req *);
 int	users_patch(struct http_request *, struct ngan_req *);
 extern const struct field_spec	agency_fields[], agency_query[];
+const char *province_code_check(const char *);
 extern const struct field_spec	partner_fields[], partner_patch_fields[];
 extern const struct field_spec	partner_query[];
 extern const struct field_spec	webhook_fields[];
