@@ -113,11 +113,10 @@ begin
 		return g.err;
 	end if;
 	provs := g.provinces;
-	if p_what = 'stats' and prov is not null and cardinality(provs) > 0 and
-	    not (prov = any (provs)) then
-		res := api.forbidden('partners.provinces_only',
-		    jsonb_build_object('provinces',
-		    array_to_string(provs, ', ')));
+	if p_what = 'stats' then
+		res := api.partner_province_error(provs, prov);
+	end if;
+	if (res).status is not null then
 		perform api.partner_audit_write(actor, p_route, f, res, 0);
 		return res;
 	end if;

@@ -1,22 +1,43 @@
 -- /v1/partner-clients and their user accounts (api/partners.c), and the
 -- gate of every partner read (scope, provinces, rate).
 
+-- A 422 naming the first code in p_provs that is no province, or null.
+create function api.partner_provinces_error(p_provs char(2)[])
+returns api.result
+language sql stable as $$
+	select api.field_error('provinces', 'not_found',
+	    'partners.province_unknown', jsonb_build_object('bad', p))
+	from unnest(coalesce(p_provs, '{}')) p
+	where not exists (select 1 from province where code = p)
+	limit 1
+$$;
+
+-- A province-restricted partner (p_provs not empty) asking for another
+-- province p_prov: the 403, else null.
+create function api.partner_province_error(p_provs char(2)[],
+    p_prov char(2)) returns api.result
+language sql immutable as $$
+	select case when p_prov is not null and cardinality(p_provs) > 0 and
+	    not (p_prov = any (p_provs)) then
+		api.forbidden('partners.provinces_only',
+		    jsonb_build_object('provinces',
+		    array_to_string(p_provs, ', ')))
+	    end
+$$;
+
 create function api.partner_client_create(actor jsonb, body jsonb,
     p_client_id text, p_secret bytea) returns api.result
 language plpgsql as $$
 declare
 	c	partner_client;
 	provs	char(2)[];
-	bad	text;
+	err	api.result;
 begin
 	select array_agg(p) into provs
 	from jsonb_array_elements_text(coalesce(body->'provinces', '[]')) p;
-	select p into bad from unnest(coalesce(provs, '{}')) p
-	where not exists (select 1 from province where code = p) limit 1;
-	if bad is not null then
-		return api.field_error('provinces', 'not_found',
-		    'partners.province_unknown',
-		    jsonb_build_object('bad', bad));
+	err := api.partner_provinces_error(provs);
+	if (err).status is not null then
+		return err;
 	end if;
 	insert into partner_client (client_id, secret_sha256, name, scopes,
 	    provinces)
@@ -91,7 +112,7 @@ language plpgsql as $$
 declare
 	c	partner_client;
 	provs	char(2)[];
-	bad	text;
+	err	api.result;
 begin
 	select * into c from partner_client where id = p_id for update;
 	if not found then
@@ -104,13 +125,9 @@ begin
 	if body ? 'provinces' then
 		select array_agg(p order by p) into provs
 		from jsonb_array_elements_text(body->'provinces') p;
-		select p into bad from unnest(coalesce(provs, '{}')) p
-		where not exists (select 1 from province where code = p)
-		limit 1;
-		if bad is not null then
-			return api.field_error('provinces', 'not_found',
-			    'partners.province_unknown',
-			    jsonb_build_object('bad', bad));
+		err := api.partner_provinces_error(provs);
+		if (err).status is not null then
+			return err;
 		end if;
 		c.provinces := coalesce(provs, '{}');
 	end if;
