@@ -116,21 +116,39 @@ begin
 end;
 $$;
 
+-- Participant p_id as the caller reads it; err: 403 to roles that read
+-- no participants, 404 when it is not there or not the caller's to read
+-- (whom another agency registered is its business).
+create function api.participant_find(actor jsonb, p_id uuid,
+    out p participant, out err api.result)
+language plpgsql stable as $$
+begin
+	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
+	    true) then
+		err := api.forbidden('participants.your_role_read_participants');
+		return;
+	end if;
+	select * into p from participant x
+	where x.id = p_id and x.erased_at is null;
+	if not found or not api.participant_readable(actor, p.id) then
+		p := null;
+		err := api.not_found('not_found.participant');
+	end if;
+end;
+$$;
+
 create function api.participant_get(actor jsonb, p_id uuid)
 returns api.result
 language plpgsql stable as $$
 declare
+	f	record;
 	p	participant;
 begin
-	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
-	    true) then
-		return api.forbidden('participants.your_role_read_participants');
+	f := api.participant_find(actor, p_id);
+	if (f.err).status is not null then
+		return f.err;
 	end if;
-	select * into p from participant where id = p_id and erased_at is null;
-	-- Whom another agency registered is its business: 404.
-	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('not_found.participant');
-	end if;
+	p := f.p;
 	return api.ok(200, api.participant_view(p, '{}'),
 	    api.participant_etag(p));
 end;
@@ -275,16 +293,14 @@ create function api.participant_reveal(actor jsonb, p_id uuid,
     p_fields text[], p_purpose text) returns api.result
 language plpgsql as $$
 declare
+	f	record;
 	p	participant;
 begin
-	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
-	    true) then
-		return api.forbidden('participants.your_role_read_participants');
+	f := api.participant_find(actor, p_id);
+	if (f.err).status is not null then
+		return f.err;
 	end if;
-	select * into p from participant where id = p_id and erased_at is null;
-	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('not_found.participant');
-	end if;
+	p := f.p;
 	if not api.participant_revealable(actor, p.id) then
 		return api.forbidden('participants.admins_organisers_agency_organises');
 	end if;
