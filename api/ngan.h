@@ -594,6 +594,7 @@ void	addr_client(const struct addr_list *, const struct addr *,
 void	addr_key(const struct addr *, char *, size_t);
 size_t	addr_header_filter(u_int8_t *, size_t);
 const char	*addr_public(const struct addr *, int);
+const char	*addr_url_host(const char *, int *);
 const char	*addr_webhook_url(const char *, int);
 
 /* edge.c: connections before they are requests, the client address. */
