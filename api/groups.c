@@ -14,6 +14,7 @@
 
 static const char	*category_check(const char *);
 static json_t		*group_seal(json_t *, json_t *);
+static char		*group_body(struct http_request *, struct ngan_req *);
 static void		phone_open(json_t *);
 static const char	*category_filter_check(const char *);
 
@@ -161,19 +162,27 @@ groups_respond(struct http_request *req, struct ngan_req *r)
 	return (db_respond_opened(req, r, phone_open));
 }
 
+/* The body with its phone sealed, for SQL (caller must free), or NULL. */
+static char *
+group_body(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors;
+
+	errors = json_array();
+
+	return (sealed_body_or_error(req, group_seal(r->body, errors), errors));
+}
+
 int
 groups_create(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*errors;
 	char		*body;
 	int		ret;
 
 	if (r->phase > 0)
 		return (groups_respond(req, r));
 
-	errors = json_array();
-	body = sealed_body_or_error(req, group_seal(r->body, errors), errors);
-	if (body == NULL)
+	if ((body = group_body(req, r)) == NULL)
 		return (KORE_RESULT_OK);
 
 	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
@@ -186,16 +195,13 @@ groups_create(struct http_request *req, struct ngan_req *r)
 int
 groups_patch(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*errors;
 	char		*body, version_text[16];
 	int		ret;
 
 	if (r->phase > 0)
 		return (groups_respond(req, r));
 
-	errors = json_array();
-	body = sealed_body_or_error(req, group_seal(r->body, errors), errors);
-	if (body == NULL)
+	if ((body = group_body(req, r)) == NULL)
 		return (KORE_RESULT_OK);
 
 	(void)snprintf(version_text, sizeof(version_text), "%d", r->version);
