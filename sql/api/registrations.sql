@@ -409,12 +409,11 @@ begin
 	if not api.event_reader(actor, e) then
 		return api.forbidden('registrations.events_agencies_see_who');
 	end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
+	end if;
 	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
 		select x.seq into c_seq from registration x
 		where x.id = c_id and x.event_id = p_event;
 		if c_seq is null then
