@@ -422,6 +422,22 @@ addr_public(const struct addr *a, int allow_loopback)
 	return ("webhooks.url_private");
 }
 
+/* Where the host of an http(s) URL starts, *https set; NULL else. */
+const char *
+addr_url_host(const char *url, int *https)
+{
+	if (!strncmp(url, "https://", 8)) {
+		*https = 1;
+		return (url + 8);
+	}
+	if (!strncmp(url, "http://", 7)) {
+		*https = 0;
+		return (url + 7);
+	}
+
+	return (NULL);
+}
+
 /*
  * A webhook URL: https:// to a host that is not a private or reserved
  * address literal nor localhost; http:// and loopback only with
@@ -436,13 +452,7 @@ addr_webhook_url(const char *url, int allow_loopback)
 	size_t		len;
 	int		https;
 
-	if (!strncmp(url, "https://", 8)) {
-		https = 1;
-		host = url + 8;
-	} else if (!strncmp(url, "http://", 7)) {
-		https = 0;
-		host = url + 7;
-	} else
+	if ((host = addr_url_host(url, &https)) == NULL)
 		return ("webhooks.url_https");
 	end = host + strcspn(host, "/?#");
 	for (p = host; p < end; p++) {

@@ -7,7 +7,6 @@
 
 #include "ngan.h"
 
-static const char	*province_code_check(const char *);
 
 static const char *const agency_kinds[] = {
 	"ministry_office", "civil_society", "partner_foundation",
@@ -34,12 +33,10 @@ const struct field_spec agency_query[] = {
 	{ NULL }
 };
 
-static const char *
+/* A province code, as agencies and partner clients name theirs. */
+const char *
 province_code_check(const char *s)
 {
-	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
-	    s[1] > '9')
-		return ("agencies.province_code_two_digits");
-
-	return (NULL);
+	return (digits_valid(s, 2) ? NULL :
+	    "agencies.province_code_two_digits");
 }

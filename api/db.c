@@ -1030,3 +1030,41 @@ db_tick_step(struct kore_pgsql *sql, void *arg)
 		break;
 	}
 }
+
+/*
+ * Like db_respond(), but a success body (one object, or a list of them
+ * under "items") goes through open() first, which opens the values the
+ * answer reveals.
+ */
+int
+db_respond_opened(struct http_request *req, struct ngan_req *r,
+    void (*open)(json_t *))
+{
+	json_t		*body, *items, *item;
+	size_t		i;
+	int		status;
+
+	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
+	    (status = (int)strtol(db_value(r, 0, 0), NULL, 10)) >= 400)
+		return (db_respond(req, r));
+
+	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
+		problem(req, 500, NULL, "error.internal");
+		return (KORE_RESULT_OK);
+	}
+	if ((items = json_object_get(body, "items")) != NULL) {
+		json_array_foreach(items, i, item)
+			open(item);
+	} else {
+		open(body);
+	}
+
+	if (!db_isnull(r, 0, 2))
+		http_response_header(req, "etag", db_value(r, 0, 2));
+	if (!db_isnull(r, 0, 3))
+		http_response_header(req, "location", db_value(r, 0, 3));
+	respond_json(req, status, body);
+	json_decref(body);
+
+	return (KORE_RESULT_OK);
+}

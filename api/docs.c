@@ -36,30 +36,42 @@ docs_init(void)
 {
 	const char	*dir;
 	char		path[1024];
-	FILE		*fp;
-	long		len;
 	size_t		i;
 
 	dir = config_text(CONFIG_ASSETS);
 	for (i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
 		(void)snprintf(path, sizeof(path), "%s/%s", dir,
 		    assets[i].file);
-		if ((fp = fopen(path, "r")) == NULL) {
-			kore_log(LOG_WARNING, "docs: cannot open %s: %s",
-			    path, strerror(errno));
-			continue;
-		}
-		if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
-		    fseek(fp, 0, SEEK_SET) != 0) {
-			fclose(fp);
-			continue;
-		}
-		assets[i].data = kore_malloc((size_t)len + 1);
-		assets[i].len = fread(assets[i].data, 1, (size_t)len, fp);
-		fclose(fp);
+		asset_load(path, "docs", &assets[i].data, &assets[i].len);
 	}
 
 	return (KORE_RESULT_OK);
+}
+
+/*
+ * Reads the file at path whole into *data (kept for the worker's life)
+ * and its length into *len. A file it cannot open or size is logged (who
+ * names the caller) or skipped, and *data stays NULL.
+ */
+void
+asset_load(const char *path, const char *who, char **data, size_t *len)
+{
+	FILE		*fp;
+	long		n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		kore_log(LOG_WARNING, "%s: cannot open %s: %s", who, path,
+		    strerror(errno));
+		return;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0) {
+		fclose(fp);
+		return;
+	}
+	*data = kore_malloc((size_t)n + 1);
+	*len = fread(*data, 1, (size_t)n, fp);
+	fclose(fp);
 }
 
 static int

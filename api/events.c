@@ -8,10 +8,6 @@
 
 #include "ngan.h"
 
-static const char	*digits_check(const char *, size_t);
-static const char	*province_check(const char *);
-static const char	*district_check(const char *);
-static const char	*subdistrict_check(const char *);
 static void		events_keep(struct http_request *, struct ngan_req *,
 		    int);
 
@@ -122,39 +118,6 @@ const struct field_spec event_query[] = {
 	    .choices = scanning_choices },
 	{ NULL }
 };
-
-static const char *
-digits_check(const char *s, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			break;
-	}
-	if (i != n || s[i] != '\0')
-		return ("events.place_code_digits_province");
-
-	return (NULL);
-}
-
-static const char *
-province_check(const char *s)
-{
-	return (digits_check(s, 2));
-}
-
-static const char *
-district_check(const char *s)
-{
-	return (digits_check(s, 4));
-}
-
-static const char *
-subdistrict_check(const char *s)
-{
-	return (digits_check(s, 6));
-}
 
 static const char *
 uuid_check(const char *s)

@@ -12,12 +12,9 @@
 
 #include "ngan.h"
 
-static const char	*code_check(const char *, size_t);
-static const char	*province_check(const char *);
-static const char	*district_check(const char *);
-static const char	*subdistrict_check(const char *);
 static const char	*category_check(const char *);
 static json_t		*group_seal(json_t *, json_t *);
+static char		*group_body(struct http_request *, struct ngan_req *);
 static void		phone_open(json_t *);
 static const char	*category_filter_check(const char *);
 
@@ -66,39 +63,6 @@ const struct field_spec group_query[] = {
 	QUERY_CURSOR,
 	{ NULL }
 };
-
-static const char *
-code_check(const char *s, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			break;
-	}
-	if (i != n || s[i] != '\0')
-		return ("events.place_code_digits_province");
-
-	return (NULL);
-}
-
-static const char *
-province_check(const char *s)
-{
-	return (code_check(s, 2));
-}
-
-static const char *
-district_check(const char *s)
-{
-	return (code_check(s, 4));
-}
-
-static const char *
-subdistrict_check(const char *s)
-{
-	return (code_check(s, 6));
-}
 
 /* The list itself is a table (group_category); here only its shape. */
 static const char *
@@ -195,56 +159,32 @@ phone_open(json_t *g)
 int
 groups_respond(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*body, *items, *item;
-	size_t		i;
-	int		status;
+	return (db_respond_opened(req, r, phone_open));
+}
 
-	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
-	    (status = (int)strtol(db_value(r, 0, 0), NULL, 10)) >= 400)
-		return (db_respond(req, r));
+/* The body with its phone sealed, for SQL (caller must free), or NULL. */
+static char *
+group_body(struct http_request *req, struct ngan_req *r)
+{
+	json_t		*errors;
 
-	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "error.internal");
-		return (KORE_RESULT_OK);
-	}
-	if ((items = json_object_get(body, "items")) != NULL) {
-		json_array_foreach(items, i, item)
-			phone_open(item);
-	} else {
-		phone_open(body);
-	}
+	errors = json_array();
 
-	if (!db_isnull(r, 0, 2))
-		http_response_header(req, "etag", db_value(r, 0, 2));
-	if (!db_isnull(r, 0, 3))
-		http_response_header(req, "location", db_value(r, 0, 3));
-	respond_json(req, status, body);
-	json_decref(body);
-
-	return (KORE_RESULT_OK);
+	return (sealed_body_or_error(req, group_seal(r->body, errors), errors));
 }
 
 int
 groups_create(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*errors, *sealed;
 	char		*body;
 	int		ret;
 
 	if (r->state != STATE_QUERY)
 		return (groups_respond(req, r));
 
-
-	errors = json_array();
-	if ((sealed = group_seal(r->body, errors)) == NULL) {
-		problem_errors(req, 422, "validation",
-		    "validation.body", errors);
+	if ((body = group_body(req, r)) == NULL)
 		return (KORE_RESULT_OK);
-	}
-	json_decref(errors);
 
-	body = json_dumps(sealed, JSON_COMPACT);
-	json_decref(sealed);
 	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
 	    "api.group_create($1, $2)", 2, r->actor.json, body);
 	free(body);
@@ -255,25 +195,16 @@ groups_create(struct http_request *req, struct ngan_req *r)
 int
 groups_patch(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*errors, *sealed;
 	char		*body, version_text[16];
 	int		ret;
 
 	if (r->state != STATE_QUERY)
 		return (groups_respond(req, r));
 
-
-	errors = json_array();
-	if ((sealed = group_seal(r->body, errors)) == NULL) {
-		problem_errors(req, 422, "validation",
-		    "validation.body", errors);
+	if ((body = group_body(req, r)) == NULL)
 		return (KORE_RESULT_OK);
-	}
-	json_decref(errors);
 
 	(void)snprintf(version_text, sizeof(version_text), "%d", r->version);
-	body = json_dumps(sealed, JSON_COMPACT);
-	json_decref(sealed);
 	ret = db_query(req, r, "SELECT status, body, etag, location FROM "
 	    "api.group_patch($1, $2, $3, $4)", 4, r->actor.json, r->params[0],
 	    version_text, body);

@@ -36,6 +36,8 @@ static int	clean_png(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	clean_jpeg(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	clean_webp(const u_int8_t *, size_t, u_int8_t *, size_t *);
 static int	exif_orientation(const u_int8_t *, size_t);
+static int	png_chunk(const u_int8_t *, size_t, size_t, u_int32_t *);
+static int	jpeg_marker(const u_int8_t *, size_t, size_t *, u_int8_t *);
 static u_int32_t be32(const u_int8_t *);
 static u_int32_t le32(const u_int8_t *);
 static u_int32_t tiff32(const u_int8_t *, int);
@@ -124,6 +126,20 @@ image_content_type(int type)
 	}
 }
 
+/*
+ * The PNG chunk at off (its length, type, data and CRC): its data length
+ * in *n; 0 when the chunk does not fit in the len bytes.
+ */
+static int
+png_chunk(const u_int8_t *p, size_t len, size_t off, u_int32_t *n)
+{
+	if (len - off < 12)
+		return (0);
+	*n = be32(p + off);
+
+	return (*n <= 0x7fffffff && *n <= len - off - 12);
+}
+
 /* IHDR first, then every chunk must fit, up to IEND. */
 static int
 sniff_png(const u_int8_t *p, size_t len, struct image_info *info)
@@ -141,10 +157,7 @@ sniff_png(const u_int8_t *p, size_t len, struct image_info *info)
 		return (IMAGE_CORRUPT);
 
 	for (;;) {
-		if (len - off < 12)
-			return (IMAGE_CORRUPT);
-		n = be32(p + off);
-		if (n > 0x7fffffff || n > len - off - 12)
+		if (!png_chunk(p, len, off, &n))
 			return (IMAGE_CORRUPT);
 		if (!memcmp(p + off + 4, "IEND", 4))
 			break;
@@ -157,6 +170,25 @@ sniff_png(const u_int8_t *p, size_t len, struct image_info *info)
 	return (IMAGE_OK);
 }
 
+/*
+ * The JPEG marker at *off: its code in *m and *off past it, fill bytes
+ * (0xff) before it skipped (and dropped by who copies from *off). 0 when
+ * no marker is there.
+ */
+static int
+jpeg_marker(const u_int8_t *p, size_t len, size_t *off, u_int8_t *m)
+{
+	if (*off >= len || p[*off] != 0xff)
+		return (0);
+	while (*off < len && p[*off] == 0xff)
+		(*off)++;
+	if (*off >= len)
+		return (0);
+	*m = p[(*off)++];
+
+	return (1);
+}
+
 /* Segments from SOI to the first start of frame (SOF0-15 but 4, 8, 12). */
 static int
 sniff_jpeg(const u_int8_t *p, size_t len, struct image_info *info)
@@ -167,13 +199,8 @@ sniff_jpeg(const u_int8_t *p, size_t len, struct image_info *info)
 
 	off = 2;
 	for (;;) {
-		if (off >= len || p[off] != 0xff)
+		if (!jpeg_marker(p, len, &off, &m))
 			return (IMAGE_CORRUPT);
-		while (off < len && p[off] == 0xff)
-			off++;
-		if (off >= len)
-			return (IMAGE_CORRUPT);
-		m = p[off++];
 		if (m == 0x01 || (m >= 0xd0 && m <= 0xd8))
 			continue;
 		if (m == 0xd9 || m == 0xda || m == 0x00)
@@ -297,10 +324,7 @@ clean_png(const u_int8_t *p, size_t len, u_int8_t *out, size_t *outlen)
 	off = o = sizeof(png_magic);
 	idat = 0;
 	for (;;) {
-		if (len - off < 12)
-			return (IMAGE_CORRUPT);
-		n = be32(p + off);
-		if (n > 0x7fffffff || n > len - off - 12)
+		if (!png_chunk(p, len, off, &n))
 			return (IMAGE_CORRUPT);
 		if (!memcmp(p + off + 4, "IEND", 4))
 			break;
@@ -381,14 +405,8 @@ clean_jpeg(const u_int8_t *p, size_t len, u_int8_t *out, size_t *outlen)
 	off = o = 2;
 	frame = scan = jfif = exif = 0;
 	for (;;) {
-		if (off >= len || p[off] != 0xff)
+		if (!jpeg_marker(p, len, &off, &m))
 			return (IMAGE_CORRUPT);
-		/* Fill bytes before a marker are dropped. */
-		while (off < len && p[off] == 0xff)
-			off++;
-		if (off >= len)
-			return (IMAGE_CORRUPT);
-		m = p[off++];
 		if (m == 0xd9) {
 			if (!frame || !scan)
 				return (IMAGE_CORRUPT);

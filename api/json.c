@@ -97,6 +97,40 @@ uuid_valid(const char *s)
 	return (1);
 }
 
+/* Exactly n ASCII digits. */
+int
+digits_valid(const char *s, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		;
+
+	return (i == n && s[i] == '\0');
+}
+
+/* Place codes of event venues and groups: 2, 4 and 6 digits. */
+const char *
+province_check(const char *s)
+{
+	return (digits_valid(s, 2) ? NULL :
+	    "events.place_code_digits_province");
+}
+
+const char *
+district_check(const char *s)
+{
+	return (digits_valid(s, 4) ? NULL :
+	    "events.place_code_digits_province");
+}
+
+const char *
+subdistrict_check(const char *s)
+{
+	return (digits_valid(s, 6) ? NULL :
+	    "events.place_code_digits_province");
+}
+
 /*
  * Checks obj against specs, appending {field, code, message} to errors for
  * each wrong type, missing field and unknown field. Returns the number of
@@ -404,8 +438,9 @@ validate_field(json_t *v, const struct field_spec *s, json_t *errors,
 	}
 }
 
-static int
-hexval(char c)
+/* The value of hex digit c, or -1. */
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return (c - '0');
@@ -427,7 +462,8 @@ url_decode(char *s)
 		if (*s == '+') {
 			*w = ' ';
 		} else if (*s == '%') {
-			if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+			if ((hi = hex_digit(s[1])) < 0 ||
+			    (lo = hex_digit(s[2])) < 0)
 				return (0);
 			if (hi == 0 && lo == 0)
 				return (0);

@@ -53,6 +53,11 @@ size_t	utf8_length(const char *);
 const char *time_check(const char *);
 const char *date_check(const char *);
 int	uuid_valid(const char *);
+int	digits_valid(const char *, size_t);
+int	hex_digit(char);
+const char *province_check(const char *);
+const char *district_check(const char *);
+const char *subdistrict_check(const char *);
 const char *query_value_check(const struct field_spec *, const char *);
 
 /* The query rows most lists share: ?limit= (1 to 200, 50) and ?cursor=. */

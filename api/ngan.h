@@ -258,6 +258,7 @@ int	if_match_check(struct http_request *, struct ngan_req *);
 /* request.c: the body and query of a request, checked by json.c's specs. */
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
+char	*sealed_body_or_error(struct http_request *, json_t *, json_t *);
 int	json_body_validate(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
@@ -276,6 +277,8 @@ int	db_query_array(struct http_request *, struct ngan_req *,
 int	db_drive(struct http_request *, struct ngan_req *);
 void	db_request_cleanup(struct ngan_req *);
 int	db_respond(struct http_request *, struct ngan_req *);
+int	db_respond_opened(struct http_request *, struct ngan_req *,
+	    void (*)(json_t *));
 const char *db_value(struct ngan_req *, int, int);
 int	db_isnull(struct ngan_req *, int, int);
 int	db_rows(struct ngan_req *);
@@ -387,6 +390,7 @@ extern const struct field_spec	user_query[];
 int	users_create(struct http_request *, struct ngan_req *);
 int	users_patch(struct http_request *, struct ngan_req *);
 extern const struct field_spec	agency_fields[], agency_query[];
+const char *province_code_check(const char *);
 extern const struct field_spec	partner_fields[], partner_patch_fields[];
 extern const struct field_spec	partner_query[];
 extern const struct field_spec	webhook_fields[];
@@ -470,6 +474,7 @@ int	cors_init(void);
 int	cors_apply(struct http_request *);
 void	cors_preflight(struct http_request *, int, const char *);
 int	docs_init(void);
+void	asset_load(const char *, const char *, char **, size_t *);
 int	docs_page(struct http_request *, struct ngan_req *);
 int	docs_script(struct http_request *, struct ngan_req *);
 int	docs_css(struct http_request *, struct ngan_req *);
@@ -573,6 +578,7 @@ void	addr_client(const struct addr_list *, const struct addr *,
 void	addr_key(const struct addr *, char *, size_t);
 size_t	addr_header_filter(u_int8_t *, size_t);
 const char	*addr_public(const struct addr *, int);
+const char	*addr_url_host(const char *, int *);
 const char	*addr_webhook_url(const char *, int);
 
 /* edge.c: connections before they are requests, the client address. */

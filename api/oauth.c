@@ -283,15 +283,8 @@ oauth_public_url_check(const char *url, char *out, size_t outlen,
 	*why = "must be an origin such as https://api.example.org "
 	    "(https or http, a host, an optional port; no path, query or "
 	    "fragment)";
-	if (!strncmp(url, "https://", 8)) {
-		https = 1;
-		host = url + 8;
-	} else if (!strncmp(url, "http://", 7)) {
-		https = 0;
-		host = url + 7;
-	} else {
+	if ((host = addr_url_host(url, &https)) == NULL)
 		return (0);
-	}
 
 	if (*host == '[') {
 		if ((p = strchr(host, ']')) == NULL || p == host + 1)

@@ -15,10 +15,9 @@
 
 #include "ngan.h"
 
-static const char	*code_check(const char *, size_t, const char *);
-static const char	*province_check(const char *);
-static const char	*district_check(const char *);
-static const char	*subdistrict_check(const char *);
+static const char	*person_province_check(const char *);
+static const char	*person_district_check(const char *);
+static const char	*person_subdistrict_check(const char *);
 static void		sealed_open(json_t *, const char *, const char *,
 			    const char *);
 
@@ -29,11 +28,11 @@ const struct field_spec participant_fields[] = {
 	{ "national_id", FIELD_STRING, FIELD_REQUIRED, 1, 32 },
 	{ "phone", FIELD_STRING, FIELD_NULLABLE, 1, 32 },
 	{ "province_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
-	    province_check },
+	    person_province_check },
 	{ "district_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
-	    district_check },
+	    person_district_check },
 	{ "subdistrict_code", FIELD_STRING, FIELD_NULLABLE, 0, 0, NULL,
-	    subdistrict_check },
+	    person_subdistrict_check },
 	{ "occupation", FIELD_STRING, FIELD_NULLABLE, 1, 200 },
 	{ "target_group", FIELD_STRING, FIELD_NULLABLE, 1, 40 },
 	{ "section40", FIELD_BOOL, 0 },
@@ -42,34 +41,23 @@ const struct field_spec participant_fields[] = {
 	{ NULL }
 };
 
-/* n ASCII digits, else why not (what names the kind of place). */
 static const char *
-code_check(const char *s, size_t n, const char *what)
+person_province_check(const char *s)
 {
-	size_t		i;
-
-	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
-		;
-
-	return (i == n && s[i] == '\0' ? NULL : what);
+	return (digits_valid(s, 2) ? NULL : "A province code is 2 digits.");
 }
 
 static const char *
-province_check(const char *s)
+person_district_check(const char *s)
 {
-	return (code_check(s, 2, "A province code is 2 digits."));
+	return (digits_valid(s, 4) ? NULL : "A district code is 4 digits.");
 }
 
 static const char *
-district_check(const char *s)
+person_subdistrict_check(const char *s)
 {
-	return (code_check(s, 4, "A district code is 4 digits."));
-}
-
-static const char *
-subdistrict_check(const char *s)
-{
-	return (code_check(s, 6, "A subdistrict code is 6 digits."));
+	return (digits_valid(s, 6) ? NULL :
+	    "A subdistrict code is 6 digits.");
 }
 
 /*
@@ -259,45 +247,13 @@ reveal_query_or_422(struct http_request *req, char *fields, size_t len,
 int
 participants_respond(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*body, *items, *item;
-	size_t		i;
-	int		status;
-
-	if (db_rows(r) != 1 || db_isnull(r, 0, 0) || db_isnull(r, 0, 1) ||
-	    (status = (int)strtol(db_value(r, 0, 0), NULL, 10)) >= 400)
-		return (db_respond(req, r));
-
-	if ((body = json_loads(db_value(r, 0, 1), 0, NULL)) == NULL) {
-		problem(req, 500, NULL, "error.internal");
-		return (KORE_RESULT_OK);
-	}
-
-	if ((items = json_object_get(body, "items")) != NULL) {
-		json_array_foreach(items, i, item) {
-			sealed_open(item, "_national_id_enc", PII_AD_NID,
-			    "national_id");
-			sealed_open(item, "_phone_enc", PII_AD_PHONE, "phone");
-		}
-	} else {
-		sealed_open(body, "_national_id_enc", PII_AD_NID,
-		    "national_id");
-		sealed_open(body, "_phone_enc", PII_AD_PHONE, "phone");
-	}
-
-	if (!db_isnull(r, 0, 2))
-		http_response_header(req, "etag", db_value(r, 0, 2));
-	if (!db_isnull(r, 0, 3))
-		http_response_header(req, "location", db_value(r, 0, 3));
-	respond_json(req, status, body);
-	json_decref(body);
-
-	return (KORE_RESULT_OK);
+	return (db_respond_opened(req, r, participant_open));
 }
 
 int
 participants_create(struct http_request *req, struct ngan_req *r)
 {
-	json_t		*errors, *sealed;
+	json_t		*errors;
 	char		*body;
 	int		ret;
 
@@ -305,15 +261,10 @@ participants_create(struct http_request *req, struct ngan_req *r)
 		return (db_respond(req, r));
 
 	errors = json_array();
-	if ((sealed = participant_seal(r->body, "", errors)) == NULL) {
-		problem_errors(req, 422, "validation",
-		    "validation.body", errors);
+	body = sealed_body_or_error(req, participant_seal(r->body, "", errors),
+	    errors);
+	if (body == NULL)
 		return (KORE_RESULT_OK);
-	}
-	json_decref(errors);
-
-	body = json_dumps(sealed, JSON_COMPACT);
-	json_decref(sealed);
 	ret = db_query(req, r, "SELECT status, body, etag, location "
 	    "FROM api.participant_create($1, $2)", 2, r->actor.json, body);
 	free(body);

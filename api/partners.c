@@ -19,7 +19,6 @@ static const char *const partner_scopes[] = {
 	"stats:read", "feed:read", NULL
 };
 
-static const char	*province_check(const char *);
 static void		secret_make(struct ngan_req *, char *);
 static int		secret_respond(struct http_request *,
 			    struct ngan_req *, int);
@@ -29,7 +28,7 @@ const struct field_spec partner_fields[] = {
 	{ "scopes", FIELD_STRING_ARRAY, FIELD_REQUIRED | FIELD_UNIQUE, 1, 2,
 	    partner_scopes, NULL },
 	{ "provinces", FIELD_STRING_ARRAY, FIELD_UNIQUE, 0, 77, NULL,
-	    province_check },
+	    province_code_check },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -38,7 +37,7 @@ const struct field_spec partner_patch_fields[] = {
 	{ "scopes", FIELD_STRING_ARRAY, FIELD_UNIQUE, 1, 2, partner_scopes,
 	    NULL },
 	{ "provinces", FIELD_STRING_ARRAY, FIELD_UNIQUE, 0, 77, NULL,
-	    province_check },
+	    province_code_check },
 	{ "active", FIELD_BOOL, 0, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
@@ -49,16 +48,6 @@ const struct field_spec partner_query[] = {
 	QUERY_CURSOR,
 	{ NULL }
 };
-
-static const char *
-province_check(const char *s)
-{
-	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
-	    s[1] > '9')
-		return ("agencies.province_code_two_digits");
-
-	return (NULL);
-}
 
 /* A new 256-bit secret in r->scratch, its SHA-256 in hex. */
 static void

@@ -15,7 +15,7 @@
 
 static const char	*tag_check(const char *);
 static const char	*price_check(const char *);
-static const char	*province_check(const char *);
+static const char	*product_province_check(const char *);
 static int		image_bytes(struct http_request *, u_int8_t **,
 			    size_t *);
 
@@ -59,7 +59,7 @@ const struct field_spec product_query[] = {
 	{ .name = "category", .type = FIELD_STRING, .flags = FIELD_FILTER,
 	    .min = 1, .max = 200, .message = "products.filter_length" },
 	{ .name = "province", .type = FIELD_STRING, .flags = FIELD_FILTER,
-	    .check = province_check },
+	    .check = product_province_check },
 	{ .name = "group", .type = FIELD_UUID, .flags = FIELD_FILTER },
 	{ .name = "event", .type = FIELD_UUID, .flags = FIELD_FILTER },
 	{ .name = "min_price_satang", .type = FIELD_STRING,
@@ -73,13 +73,9 @@ const struct field_spec product_query[] = {
 };
 
 static const char *
-province_check(const char *s)
+product_province_check(const char *s)
 {
-	if (utf8_length(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
-	    s[1] > '9')
-		return ("products.province_code_2_digits");
-
-	return (NULL);
+	return (digits_valid(s, 2) ? NULL : "products.province_code_2_digits");
 }
 
 static const char *

@@ -48,6 +48,31 @@ query_or_422(struct http_request *req, struct ngan_req *r,
 }
 
 /*
+ * A body whose personal data a handler has sealed, as compact JSON for
+ * SQL (caller must free), or NULL once answered: 422 with errors when
+ * sealing failed (sealed NULL), else 500. Steals sealed and errors.
+ */
+char *
+sealed_body_or_error(struct http_request *req, json_t *sealed,
+    json_t *errors)
+{
+	char		*body;
+
+	if (sealed == NULL) {
+		problem_errors(req, 422, "validation", "validation.body",
+		    errors);
+		return (NULL);
+	}
+	json_decref(errors);
+	body = json_dumps(sealed, JSON_COMPACT);
+	json_decref(sealed);
+	if (body == NULL)
+		problem(req, 500, NULL, "error.internal");
+
+	return (body);
+}
+
+/*
  * Reads, parses and validates a JSON body into r->body (specs NULL: only
  * that it is an object). Answers the error
  * itself and returns KORE_RESULT_ERROR when the body will not do.

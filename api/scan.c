@@ -6,7 +6,6 @@
  * nothing but this server, and its service worker keeps it offline.
  */
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,27 +44,13 @@ int
 scan_init(void)
 {
 	char		path[1024];
-	FILE		*fp;
-	long		len;
 	size_t		i;
 
 	for (i = 0; i < SCAN_ASSETS; i++) {
 		(void)snprintf(path, sizeof(path), "%s/scan/%s",
 		    config_text(CONFIG_ASSETS), scan_assets[i].file);
-		if ((fp = fopen(path, "r")) == NULL) {
-			kore_log(LOG_WARNING, "scan: cannot open %s: %s",
-			    path, strerror(errno));
-			continue;
-		}
-		if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
-		    fseek(fp, 0, SEEK_SET) != 0) {
-			fclose(fp);
-			continue;
-		}
-		scan_assets[i].data = kore_malloc((size_t)len + 1);
-		scan_assets[i].len = fread(scan_assets[i].data, 1,
-		    (size_t)len, fp);
-		fclose(fp);
+		asset_load(path, "scan", &scan_assets[i].data,
+		    &scan_assets[i].len);
 	}
 
 	return (KORE_RESULT_OK);

@@ -26,22 +26,9 @@
 #define OFF_KID		37
 #define VERSION_MAX	999999
 
-static int	compact_nibble(char);
 static int	compact_hex(const char *, size_t, u_int8_t *);
 static int	compact_uuid(const char *, u_int8_t *);
 static void	compact_uuid_text(const u_int8_t *, char *);
-
-static int
-compact_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 /* len bytes from 2 * len hex digits. */
 static int
@@ -51,8 +38,8 @@ compact_hex(const char *s, size_t len, u_int8_t *out)
 	int		hi, lo;
 
 	for (i = 0; i < len; i++) {
-		if ((hi = compact_nibble(s[i * 2])) < 0 ||
-		    (lo = compact_nibble(s[i * 2 + 1])) < 0)
+		if ((hi = hex_digit(s[i * 2])) < 0 ||
+		    (lo = hex_digit(s[i * 2 + 1])) < 0)
 			return (0);
 		out[i] = (u_int8_t)(hi << 4 | lo);
 	}

@@ -21,12 +21,9 @@ declare
 	last_id	uuid;
 	n	int;
 begin
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select a from agency a
@@ -44,9 +41,7 @@ begin
 	    (array_agg((a).created_at order by rn) filter (where rn = p_limit))[1],
 	    (array_agg((a).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 

@@ -41,16 +41,13 @@ begin
 	if coalesce(api.actor_role(actor), '') <> 'admin' then
 		return api.forbidden('audit.admins_read_audit_log');
 	end if;
-	if p_cursor is not null then
-		-- The cursor's uuid carries the row id in its last 12 digits.
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
-		c_seq := ('x' || lpad(right(replace(c_id::text, '-', ''), 12),
-		    16, '0'))::bit(64)::bigint;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
+	-- The cursor's uuid carries the row id in its last 12 digits.
+	c_seq := ('x' || lpad(right(replace(c_id::text, '-', ''), 12),
+	    16, '0'))::bit(64)::bigint;
 	with page as (
 		select a.* from partner_audit a
 		where (p_actor is null or a.actor_id = p_actor) and
@@ -113,11 +110,10 @@ begin
 		return g.err;
 	end if;
 	provs := g.provinces;
-	if p_what = 'stats' and prov is not null and cardinality(provs) > 0 and
-	    not (prov = any (provs)) then
-		res := api.forbidden('partners.provinces_only',
-		    jsonb_build_object('provinces',
-		    array_to_string(provs, ', ')));
+	if p_what = 'stats' then
+		res := api.partner_province_error(provs, prov);
+	end if;
+	if (res).status is not null then
 		perform api.partner_audit_write(actor, p_route, f, res, 0);
 		return res;
 	end if;

@@ -450,26 +450,18 @@ begin
 end;
 $$;
 
--- Staff of an event: its check-in reports. Null when allowed, else the
--- problem (scanners assigned to it get 403, others 404).
-create function api.checkin_staff_error(actor jsonb, e event)
-returns api.result
+-- Who reads an event's check-ins: its staff, and with p_door (the
+-- door's reads: the live count, the conflicts it took part in) the
+-- scanners assigned to it too. Null when allowed, else the problem (404
+-- to who cannot see the event, else 403).
+create function api.checkin_read_error(actor jsonb, e event,
+    p_door boolean) returns api.result
 language sql stable as $$
 	select case when e.id is null or not (api.event_visible(actor, e) or
 	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
-	    when not api.event_staff(actor, e) then
+	    when not p_door and not api.event_staff(actor, e) then
 		api.forbidden('checkins.organising_agency_sees')
-	    end
-$$;
-
--- The door's reads (the live count, the conflicts it took part in):
--- staff of the event and the scanners assigned to it.
-create function api.checkin_door_error(actor jsonb, e event)
-returns api.result
-language sql stable as $$
-	select case when e.id is null or not (api.event_visible(actor, e) or
-	    api.checkin_allowed(actor, e)) then api.not_found('not_found.event')
-	    when not api.checkin_allowed(actor, e) then
+	    when p_door and not api.checkin_allowed(actor, e) then
 		api.forbidden('checkins.door_staff_scanners')
 	    end
 $$;
@@ -490,16 +482,13 @@ declare
 	last_id	uuid;
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_staff_error(actor, e);
+	err := api.checkin_read_error(actor, e, false);
 	if (err).status is not null then
 		return err;
 	end if;
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select c from checkin c
@@ -522,9 +511,7 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((c).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
@@ -546,16 +533,13 @@ declare
 	zero	constant uuid := '00000000-0000-0000-0000-000000000000';
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_door_error(actor, e);
+	err := api.checkin_read_error(actor, e, true);
 	if (err).status is not null then
 		return err;
 	end if;
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	-- A scanner sees the conflicts one of its own scans is in.
 	with keys as (
@@ -613,9 +597,7 @@ begin
 	    (array_agg(x.first_id order by x.rn)
 		filter (where x.rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered x;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
@@ -681,7 +663,7 @@ declare
 	door	boolean;
 begin
 	select * into e from event where id = p_event;
-	err := api.checkin_door_error(actor, e);
+	err := api.checkin_read_error(actor, e, true);
 	if (err).status is not null then
 		return err;
 	end if;

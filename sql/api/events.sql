@@ -125,12 +125,9 @@ declare
 			    at time zone 'Asia/Bangkok';
 	v_q	text := f->>'q';
 begin
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select e from event e
@@ -154,8 +151,7 @@ begin
 		    (v_from is null or e.starts_at >= v_from) and
 		    (v_to is null or e.starts_at < v_to) and
 		    (v_q is null or (e.title || ' ' || e.venue_name) like
-		    '%' || replace(replace(replace(v_q, '\', '\\'),
-		    '%', '\%'), '_', '\_') || '%') and
+		    api.like_pattern(v_q)) and
 		    (p_cursor is null or (e.starts_at, e.id) > (c_at, c_id))
 		order by e.starts_at, e.id
 		limit p_limit + 1
@@ -169,9 +165,27 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((e).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
+end;
+$$;
+
+-- The event a route for its staff works on, locked for update when
+-- p_lock. err: 404 when the caller cannot see the event, 403 p_forbidden
+-- when it is not the event's staff.
+create function api.event_for_staff(actor jsonb, p_id uuid, p_lock boolean,
+    p_forbidden text, out e event, out err api.result)
+language plpgsql as $$
+begin
+	if p_lock then
+		select * into e from event where id = p_id for update;
+	else
+		select * into e from event where id = p_id;
+	end if;
+	if not found or not api.event_visible(actor, e) then
+		err := api.not_found('not_found.event');
+	elsif not api.event_staff(actor, e) then
+		err := api.forbidden(p_forbidden);
+	end if;
 end;
 $$;
 
@@ -368,18 +382,18 @@ create function api.event_patch(actor jsonb, p_id uuid, p_version int,
     b jsonb) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	n	event;
 	err	api.result;
 	to_status text := b->>'status';
 begin
-	select * into e from event where id = p_id for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_id, true,
+	    'events.organising_agency_changes_event');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('events.organising_agency_changes_event');
-	end if;
+	e := l.e;
 	if e.version <> p_version then
 		return api.problem(412, 'precondition-failed',
 		    'events.event_was_changed_since');
@@ -432,15 +446,15 @@ $$;
 create function api.event_cancel(actor jsonb, p_id uuid) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 begin
-	select * into e from event where id = p_id for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_id, true,
+	    'events.organising_agency_cancels_event');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('events.organising_agency_cancels_event');
-	end if;
+	e := l.e;
 	if e.status = 'cancelled' then
 		return api.problem(409, 'conflict',
 		    'events.event_already_cancelled');

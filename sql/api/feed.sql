@@ -166,8 +166,7 @@ language plpgsql immutable as $$
 declare
 	raw	text;
 begin
-	raw := convert_from(decode(translate(p_cursor, '-_', '+/') ||
-	    repeat('=', (4 - length(p_cursor) % 4) % 4), 'base64'), 'UTF8');
+	raw := api.b64url_decode(p_cursor);
 	if raw !~ '^f:[0-9]{1,18}$' then
 		return null;
 	end if;
@@ -204,6 +203,45 @@ language sql as $$
 		u.role = 'partner') end
 $$;
 
+-- One page of the feed after position p_after, as both steps answer it:
+-- the items in the provinces provs (all when empty), each participant by
+-- the caller's pseudonym (keyed by p_key), and the cursor to go on from.
+create function api.feed_page_body(p_key bytea, p_limit int,
+    p_after bigint, provs char(2)[]) returns jsonb
+language plpgsql stable as $$
+declare
+	items	jsonb;
+	last_pos bigint;
+begin
+	with page as (
+		select f.* from registration_feed f
+		where f.pos > p_after and f.pos is not null
+		order by f.pos
+		limit p_limit + 1
+	), numbered as (
+		select p.*, row_number() over (order by p.pos) as rn from page p
+	)
+	select coalesce(jsonb_agg(jsonb_build_object(
+		'position', x.pos::text, 'op', x.op,
+		'at', api.ts(x.at), 'registration_id', x.registration_id,
+		'event_id', x.event_id,
+		'participant', encode(hmac(convert_to(x.participant_id::text,
+		    'UTF8'), p_key,
+		    'sha256'), 'hex'),
+		'registration', x.data) order by rn)
+		filter (where rn <= p_limit and (cardinality(provs) = 0 or
+		    (x.data->>'province_code')::bpchar = any (provs) or
+		    (x.data is null and exists (select 1 from event e
+			where e.id = x.event_id and
+			    e.province_code = any (provs))))), '[]'),
+	    max(x.pos) filter (where rn <= p_limit)
+	into items, last_pos from numbered x;
+	-- Always a cursor: the feed continues; an empty page keeps it.
+	return jsonb_build_object('items', items, 'next_cursor',
+	    api.b64url_encode('f:' || coalesce(last_pos, p_after)));
+end;
+$$;
+
 -- GET /v1/feed/registrations. The cursor is the last position read (an
 -- opaque base64url of "f:<pos>"); p_key: the caller's pseudonym key, so
 -- each partner sees a stable participant id of its own.
@@ -215,9 +253,6 @@ declare
 	g	record;
 	res	api.result;
 	p_after	bigint := 0;
-	items	jsonb;
-	n	int;
-	last_pos bigint;
 	provs	char(2)[];
 begin
 	if not (coalesce(api.actor_role(actor), '') in ('admin', 'partner'))
@@ -247,37 +282,11 @@ begin
 		    res, 0);
 		return res;
 	end if;
-	with page as (
-		select f.* from registration_feed f
-		where f.pos > p_after and f.pos is not null
-		order by f.pos
-		limit p_limit + 1
-	), numbered as (
-		select p.*, row_number() over (order by p.pos) as rn from page p
-	)
-	select coalesce(jsonb_agg(jsonb_build_object(
-		'position', x.pos::text, 'op', x.op,
-		'at', api.ts(x.at), 'registration_id', x.registration_id,
-		'event_id', x.event_id,
-		'participant', encode(hmac(convert_to(x.participant_id::text,
-		    'UTF8'), p_key,
-		    'sha256'), 'hex'),
-		'registration', x.data) order by rn)
-		filter (where rn <= p_limit and (cardinality(provs) = 0 or
-		    (x.data->>'province_code')::bpchar = any (provs) or
-		    (x.data is null and exists (select 1 from event e
-			where e.id = x.event_id and
-			    e.province_code = any (provs))))), '[]'),
-	    count(*) filter (where rn <= p_limit),
-	    max(x.pos) filter (where rn <= p_limit)
-	into items, n, last_pos from numbered x;
-	-- Always a cursor: the feed continues; an empty page keeps it.
-	res := api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', rtrim(translate(encode(convert_to('f:' ||
-		coalesce(last_pos, p_after), 'UTF8'), 'base64'), '+/', '-_'), '=')));
+	res := api.ok(200, api.feed_page_body(p_key, p_limit, p_after,
+	    provs));
 	perform api.partner_audit_write(actor, p_route,
 	    jsonb_build_object('cursor', p_cursor, 'limit', p_limit), res,
-	    jsonb_array_length(items));
+	    jsonb_array_length((res).body->'items'));
 	return res;
 end;
 $$;
@@ -289,8 +298,6 @@ create function api.feed_page(scope jsonb, p_key bytea, p_limit int,
 language plpgsql stable as $$
 declare
 	p_after	bigint := 0;
-	items	jsonb;
-	last_pos bigint;
 	provs	char(2)[] := array(select jsonb_array_elements_text(
 		    scope->'provinces'))::char(2)[];
 begin
@@ -306,32 +313,8 @@ begin
 		res := api.feed_cursor_expired();
 		return;
 	end if;
-	with page as (
-		select f.* from registration_feed f
-		where f.pos > p_after and f.pos is not null
-		order by f.pos
-		limit p_limit + 1
-	), numbered as (
-		select p.*, row_number() over (order by p.pos) as rn from page p
-	)
-	select coalesce(jsonb_agg(jsonb_build_object(
-		'position', x.pos::text, 'op', x.op,
-		'at', api.ts(x.at), 'registration_id', x.registration_id,
-		'event_id', x.event_id,
-		'participant', encode(hmac(convert_to(x.participant_id::text,
-		    'UTF8'), p_key,
-		    'sha256'), 'hex'),
-		'registration', x.data) order by rn)
-		filter (where rn <= p_limit and (cardinality(provs) = 0 or
-		    (x.data->>'province_code')::bpchar = any (provs) or
-		    (x.data is null and exists (select 1 from event e
-			where e.id = x.event_id and
-			    e.province_code = any (provs))))), '[]'),
-	    max(x.pos) filter (where rn <= p_limit)
-	into items, last_pos from numbered x;
-	nrows := jsonb_array_length(items);
-	res := api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', rtrim(translate(encode(convert_to('f:' ||
-		coalesce(last_pos, p_after), 'UTF8'), 'base64'), '+/', '-_'), '=')));
+	res := api.ok(200, api.feed_page_body(p_key, p_limit, p_after,
+	    provs));
+	nrows := jsonb_array_length((res).body->'items');
 end;
 $$;

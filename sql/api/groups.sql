@@ -66,12 +66,9 @@ declare
 	last_id	uuid;
 	v_q	text := f->>'q';
 begin
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select g from vocational_group g
@@ -94,9 +91,7 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((g).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
@@ -148,34 +143,6 @@ begin
 		    (b->>'is_community_enterprise')::boolean;
 	end if;
 	return g;
-end;
-$$;
-
-create function api.group_check(actor jsonb, n vocational_group)
-returns api.result
-language plpgsql stable as $$
-declare
-	err	api.result;
-begin
-	if not exists (select 1 from group_category
-	    where code = n.category) then
-		return api.field_error('category', 'not_found',
-		    'groups.category_unknown');
-	end if;
-	err := api.place_error('', n.province_code, n.district_code,
-	    n.subdistrict_code);
-	if (err).status is not null then
-		return err;
-	end if;
-	if n.agency_id is not null and not exists (select 1 from agency
-	    where id = n.agency_id) then
-		return api.field_error('agency_id', 'not_found',
-		    'field.agency_unknown');
-	end if;
-	if not api.group_staff(actor, n) then
-		return api.forbidden('groups.organisers_manage_groups_their');
-	end if;
-	return null;
 end;
 $$;
 

@@ -116,21 +116,39 @@ begin
 end;
 $$;
 
+-- Participant p_id as the caller reads it; err: 403 to roles that read
+-- no participants, 404 when it is not there or not the caller's to read
+-- (whom another agency registered is its business).
+create function api.participant_find(actor jsonb, p_id uuid,
+    out p participant, out err api.result)
+language plpgsql stable as $$
+begin
+	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
+	    true) then
+		err := api.forbidden('participants.your_role_read_participants');
+		return;
+	end if;
+	select * into p from participant x
+	where x.id = p_id and x.erased_at is null;
+	if not found or not api.participant_readable(actor, p.id) then
+		p := null;
+		err := api.not_found('not_found.participant');
+	end if;
+end;
+$$;
+
 create function api.participant_get(actor jsonb, p_id uuid)
 returns api.result
 language plpgsql stable as $$
 declare
+	f	record;
 	p	participant;
 begin
-	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
-	    true) then
-		return api.forbidden('participants.your_role_read_participants');
+	f := api.participant_find(actor, p_id);
+	if (f.err).status is not null then
+		return f.err;
 	end if;
-	select * into p from participant where id = p_id and erased_at is null;
-	-- Whom another agency registered is its business: 404.
-	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('not_found.participant');
-	end if;
+	p := f.p;
 	return api.ok(200, api.participant_view(p, '{}'),
 	    api.participant_etag(p));
 end;
@@ -157,15 +175,11 @@ begin
 	    true) then
 		return api.forbidden('participants.admins_organisers_search_participants');
 	end if;
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
-	pattern := '%' || replace(replace(replace(p_q, '\', '\\'), '%', '\%'),
-	    '_', '\_') || '%';
+	pattern := api.like_pattern(p_q);
 	with mine as (
 		select distinct r.participant_id as id from registration r
 		where not everyone and r.status <> 'cancelled' and
@@ -195,57 +209,51 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((p).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
+end;
+$$;
+
+-- Whether the caller reaches participant p_id: an admin, or an organiser
+-- of an agency that organises (or, with p_co, co-organises) an event the
+-- person is registered at.
+create function api.participant_reached(actor jsonb, p_id uuid,
+    p_co boolean) returns boolean
+language plpgsql stable as $$
+declare
+	ag	uuid := api.actor_agency(actor);
+begin
+	if api.actor_role(actor) = 'admin' then
+		return true;
+	end if;
+	if api.actor_role(actor) is distinct from 'organizer' or ag is null then
+		return false;
+	end if;
+	return exists (select 1 from registration r
+	    join event e on e.id = r.event_id
+	    where r.participant_id = p_id and r.status <> 'cancelled' and
+		(e.agency_id = ag or p_co and exists (select 1
+		from event_co_organizer c
+		where c.event_id = e.id and c.agency_id = ag)));
 end;
 $$;
 
 -- The caller reads participant p_id (masked).
 create function api.participant_readable(actor jsonb, p_id uuid)
 returns boolean
-language plpgsql stable as $$
-declare
-	ag	uuid := api.actor_agency(actor);
-begin
-	if api.actor_role(actor) = 'admin' then
-		return true;
-	end if;
-	if api.actor_role(actor) is distinct from 'organizer' or ag is null then
-		return false;
-	end if;
-	return exists (select 1 from registration r
-	    join event e on e.id = r.event_id
-	    where r.participant_id = p_id and r.status <> 'cancelled' and
-		(e.agency_id = ag or exists (select 1 from event_co_organizer c
-		where c.event_id = e.id and c.agency_id = ag)));
-end;
+language sql stable as $$
+	select api.participant_reached(actor, p_id, true)
 $$;
 
 -- The caller may reveal participant p_id: an admin, or an organiser of
 -- the agency that organises an event the person is registered at.
 create function api.participant_revealable(actor jsonb, p_id uuid)
 returns boolean
-language plpgsql stable as $$
-declare
-	ag	uuid := api.actor_agency(actor);
-begin
-	if api.actor_role(actor) = 'admin' then
-		return true;
-	end if;
-	if api.actor_role(actor) is distinct from 'organizer' or ag is null then
-		return false;
-	end if;
+language sql stable as $$
 	-- Restricted (PDPA s. 34): in clear for admins only (a legal claim).
-	if exists (select 1 from participant p where p.id = p_id and
-	    p.restricted_at is not null) then
-		return false;
-	end if;
-	return exists (select 1 from registration r
-	    join event e on e.id = r.event_id
-	    where r.participant_id = p_id and r.status <> 'cancelled' and
-		e.agency_id = ag);
-end;
+	select api.participant_reached(actor, p_id, false) and
+	    (api.actor_role(actor) = 'admin' or not exists (select 1
+	    from participant p where p.id = p_id and
+	    p.restricted_at is not null))
 $$;
 
 -- The participant as the API shows it: "national_id" and "phone" are
@@ -289,16 +297,14 @@ create function api.participant_reveal(actor jsonb, p_id uuid,
     p_fields text[], p_purpose text) returns api.result
 language plpgsql as $$
 declare
+	f	record;
 	p	participant;
 begin
-	if coalesce(api.actor_role(actor) not in ('admin', 'organizer'),
-	    true) then
-		return api.forbidden('participants.your_role_read_participants');
+	f := api.participant_find(actor, p_id);
+	if (f.err).status is not null then
+		return f.err;
 	end if;
-	select * into p from participant where id = p_id and erased_at is null;
-	if not found or not api.participant_readable(actor, p.id) then
-		return api.not_found('not_found.participant');
-	end if;
+	p := f.p;
 	if not api.participant_revealable(actor, p.id) then
 		return api.forbidden('participants.admins_organisers_agency_organises');
 	end if;

@@ -1,22 +1,43 @@
 -- /v1/partner-clients and their user accounts (api/partners.c), and the
 -- gate of every partner read (scope, provinces, rate).
 
+-- A 422 naming the first code in p_provs that is no province, or null.
+create function api.partner_provinces_error(p_provs char(2)[])
+returns api.result
+language sql stable as $$
+	select api.field_error('provinces', 'not_found',
+	    'partners.province_unknown', jsonb_build_object('bad', p))
+	from unnest(coalesce(p_provs, '{}')) p
+	where not exists (select 1 from province where code = p)
+	limit 1
+$$;
+
+-- A province-restricted partner (p_provs not empty) asking for another
+-- province p_prov: the 403, else null.
+create function api.partner_province_error(p_provs char(2)[],
+    p_prov char(2)) returns api.result
+language sql immutable as $$
+	select case when p_prov is not null and cardinality(p_provs) > 0 and
+	    not (p_prov = any (p_provs)) then
+		api.forbidden('partners.provinces_only',
+		    jsonb_build_object('provinces',
+		    array_to_string(p_provs, ', ')))
+	    end
+$$;
+
 create function api.partner_client_create(actor jsonb, body jsonb,
     p_client_id text, p_secret bytea) returns api.result
 language plpgsql as $$
 declare
 	c	partner_client;
 	provs	char(2)[];
-	bad	text;
+	err	api.result;
 begin
 	select array_agg(p) into provs
 	from jsonb_array_elements_text(coalesce(body->'provinces', '[]')) p;
-	select p into bad from unnest(coalesce(provs, '{}')) p
-	where not exists (select 1 from province where code = p) limit 1;
-	if bad is not null then
-		return api.field_error('provinces', 'not_found',
-		    'partners.province_unknown',
-		    jsonb_build_object('bad', bad));
+	err := api.partner_provinces_error(provs);
+	if (err).status is not null then
+		return err;
 	end if;
 	insert into partner_client (client_id, secret_sha256, name, scopes,
 	    provinces)
@@ -54,12 +75,9 @@ declare
 	last_id	uuid;
 	n	int;
 begin
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select c from partner_client c
@@ -75,9 +93,7 @@ begin
 	    (array_agg((c).created_at order by rn) filter (where rn = p_limit))[1],
 	    (array_agg((c).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
@@ -96,7 +112,7 @@ language plpgsql as $$
 declare
 	c	partner_client;
 	provs	char(2)[];
-	bad	text;
+	err	api.result;
 begin
 	select * into c from partner_client where id = p_id for update;
 	if not found then
@@ -109,13 +125,9 @@ begin
 	if body ? 'provinces' then
 		select array_agg(p order by p) into provs
 		from jsonb_array_elements_text(body->'provinces') p;
-		select p into bad from unnest(coalesce(provs, '{}')) p
-		where not exists (select 1 from province where code = p)
-		limit 1;
-		if bad is not null then
-			return api.field_error('provinces', 'not_found',
-			    'partners.province_unknown',
-			    jsonb_build_object('bad', bad));
+		err := api.partner_provinces_error(provs);
+		if (err).status is not null then
+			return err;
 		end if;
 		c.provinces := coalesce(provs, '{}');
 	end if;

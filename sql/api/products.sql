@@ -39,25 +39,16 @@ language sql immutable as $$ select '"' || p.version || '"' $$;
 create function api.product_cursor_encode(p_sort text, p_key bigint,
     p_id uuid) returns text
 language sql immutable as $$
-	select rtrim(translate(encode(convert_to(p_sort || ':' || p_key ||
-	    ':' || p_id, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+	select api.b64url_encode(p_sort || ':' || p_key || ':' || p_id)
 $$;
 
 create function api.product_cursor_decode(p_cursor text, p_sort text,
     out key bigint, out id uuid)
 language plpgsql immutable as $$
 declare
-	raw	text;
-	b64	text;
+	raw	text := api.cursor_text(p_cursor);
 begin
-	if p_cursor is null or length(p_cursor) > 200 or
-	    p_cursor !~ '^[A-Za-z0-9_-]+$' then
-		return;
-	end if;
-	b64 := translate(p_cursor, '-_', '+/');
-	b64 := b64 || repeat('=', (4 - length(b64) % 4) % 4);
-	raw := convert_from(decode(b64, 'base64'), 'UTF8');
-	if raw !~ '^[a-z_]+:-?[0-9]{1,19}:[0-9a-f-]{36}$' or
+	if raw is null or raw !~ '^[a-z_]+:-?[0-9]{1,19}:[0-9a-f-]{36}$' or
 	    split_part(raw, ':', 1) <> p_sort then
 		return;
 	end if;
@@ -84,6 +75,29 @@ begin
 	if p.deleted_at is not null and not api.group_staff(actor, g) then
 		p := null;
 		g := null;
+	end if;
+end;
+$$;
+
+-- Locks a product for a change by its group's staff. err is the answer
+-- when the caller may not change it: 404 when the product is not there,
+-- or is deleted and p_deleted_ok is false or the caller not its group's
+-- staff (who alone see a deleted product); 403 p_forbidden for anyone
+-- else who is not its group's staff.
+create function api.product_lock(actor jsonb, p_id uuid,
+    p_deleted_ok boolean, p_forbidden text, out p product,
+    out g vocational_group, out err api.result)
+language plpgsql as $$
+begin
+	select * into p from product where id = p_id for update;
+	if found then
+		select * into g from vocational_group where id = p.group_id;
+	end if;
+	if not found or (p.deleted_at is not null and
+	    (not p_deleted_ok or not api.group_staff(actor, g))) then
+		err := api.not_found('not_found.product');
+	elsif not api.group_staff(actor, g) then
+		err := api.forbidden(p_forbidden);
 	end if;
 end;
 $$;
@@ -165,20 +179,17 @@ create function api.product_patch(actor jsonb, p_id uuid,
     p_version int, b jsonb) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	p	product;
 	g	vocational_group;
 begin
-	select * into p from product where id = p_id for update;
-	if found then
-		select * into g from vocational_group where id = p.group_id;
+	l := api.product_lock(actor, p_id, true,
+	    'products.change_group_only');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not found or (p.deleted_at is not null and
-	    not api.group_staff(actor, g)) then
-		return api.not_found('not_found.product');
-	end if;
-	if not api.group_staff(actor, g) then
-		return api.forbidden('products.change_group_only');
-	end if;
+	p := l.p;
+	g := l.g;
 	if p.version <> p_version then
 		return api.problem(412, 'precondition-failed',
 		    'products.product_was_changed_since');
@@ -202,19 +213,12 @@ create function api.product_delete(actor jsonb, p_id uuid)
 returns api.result
 language plpgsql as $$
 declare
-	p	product;
-	g	vocational_group;
+	l	record;
 begin
-	select * into p from product where id = p_id for update;
-	if found then
-		select * into g from vocational_group where id = p.group_id;
-	end if;
-	if not found or (p.deleted_at is not null and
-	    not api.group_staff(actor, g)) then
-		return api.not_found('not_found.product');
-	end if;
-	if not api.group_staff(actor, g) then
-		return api.forbidden('products.remove_group_only');
+	l := api.product_lock(actor, p_id, true,
+	    'products.remove_group_only');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	update product set deleted_at = coalesce(deleted_at, now()),
 	    version = version + case when deleted_at is null then 1 else 0 end,
@@ -318,22 +322,17 @@ create function api.product_image_add(actor jsonb, p_id uuid,
     p_hex text, p_type text, p_width int, p_height int) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	p	product;
-	g	vocational_group;
 	i	product_image;
 	k	int;
 begin
-	select * into p from product where id = p_id for update;
-	if found then
-		select * into g from vocational_group where id = p.group_id;
+	l := api.product_lock(actor, p_id, true,
+	    'products.images_add_group_only');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not found or (p.deleted_at is not null and
-	    not api.group_staff(actor, g)) then
-		return api.not_found('not_found.product');
-	end if;
-	if not api.group_staff(actor, g) then
-		return api.forbidden('products.images_add_group_only');
-	end if;
+	p := l.p;
 	if p.deleted_at is not null then
 		return api.problem(409, 'conflict',
 		    'products.deleted_product_takes_images');
@@ -360,19 +359,13 @@ create function api.product_images_order(actor jsonb, p_id uuid,
     p_order jsonb) returns api.result
 language plpgsql as $$
 declare
-	p	product;
-	g	vocational_group;
+	l	record;
 	k	int;
 begin
-	select * into p from product where id = p_id for update;
-	if found then
-		select * into g from vocational_group where id = p.group_id;
-	end if;
-	if not found or p.deleted_at is not null then
-		return api.not_found('not_found.product');
-	end if;
-	if not api.group_staff(actor, g) then
-		return api.forbidden('products.images_order_group_only');
+	l := api.product_lock(actor, p_id, false,
+	    'products.images_order_group_only');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	select count(*) into k from product_image where product_id = p_id;
 	if jsonb_array_length(p_order) <> k or (select count(distinct x) <> k
@@ -400,18 +393,12 @@ create function api.product_image_delete(actor jsonb, p_id uuid,
     p_n int) returns api.result
 language plpgsql as $$
 declare
-	p	product;
-	g	vocational_group;
+	l	record;
 begin
-	select * into p from product where id = p_id for update;
-	if found then
-		select * into g from vocational_group where id = p.group_id;
-	end if;
-	if not found or p.deleted_at is not null then
-		return api.not_found('not_found.product');
-	end if;
-	if not api.group_staff(actor, g) then
-		return api.forbidden('products.images_remove_group_only');
+	l := api.product_lock(actor, p_id, false,
+	    'products.images_remove_group_only');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	delete from product_image where product_id = p_id and position = p_n;
 	if not found then

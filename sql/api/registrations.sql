@@ -415,20 +415,18 @@ begin
 	if not api.event_reader(actor, e) then
 		return api.forbidden('registrations.events_agencies_see_who');
 	end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
+	end if;
 	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
 		select x.seq into c_seq from registration x
 		where x.id = c_id and x.event_id = p_event;
 		if c_seq is null then
 			return api.bad_cursor();
 		end if;
 	end if;
-	pattern := '%' || replace(replace(replace(f->>'q', '\', '\\'), '%',
-	    '\%'), '_', '\_') || '%';
+	pattern := api.like_pattern(f->>'q');
 	with page as (
 		select r from registration r
 		where r.event_id = p_event and
@@ -454,9 +452,7 @@ begin
 		filter (where rn = p_limit))[1],
 	    (array_agg((r).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
@@ -479,12 +475,52 @@ language sql immutable as $$
 	    jsonb_build_object('suggestions', p_suggestions) end)
 $$;
 
+-- The places of one level (province, district, subdistrict) inside
+-- p_parent (a province code for districts, a district code for
+-- subdistricts); with p_parent null, all of them. Inlined into its
+-- callers, so the tables' indexes serve.
+create function api.places_in(p_level text, p_parent text)
+returns table (code bpchar, name_th text)
+language sql stable as $$
+	select code, name_th from province where p_level = 'province'
+	union all
+	select code, name_th from district where p_level = 'district' and
+	    (p_parent is null or province_code = p_parent::bpchar)
+	union all
+	select code, name_th from subdistrict where p_level = 'subdistrict' and
+	    (p_parent is null or district_code = p_parent::bpchar)
+$$;
+
+-- An import row's place of level p_level named v (a code or a Thai name)
+-- inside p_parent: its code, or err, the import error p_message (code
+-- mismatch when the place is elsewhere, else not_found) with
+-- suggestions. The mismatch test is two exists() that the name and code
+-- indexes serve.
+create function api.import_place(p_level text, p_parent text, v text,
+    p_message text, out code bpchar, out err jsonb)
+language plpgsql stable as $$
+declare
+	k	text := api.place_key(v);
+begin
+	select x.code into code from api.places_in(p_level, p_parent) x
+	where x.code = v::bpchar or x.name_th in (v, k) limit 1;
+	if code is null then
+		err := api.import_error(p_level, case when exists (select 1
+		    from api.places_in(p_level, null) x
+		    where x.code = v::bpchar) or exists (select 1
+		    from api.places_in(p_level, null) x
+		    where x.name_th in (v, k))
+		    then 'mismatch' else 'not_found' end,
+		    p_message, api.place_suggestions(p_level, p_parent, v));
+	end if;
+end;
+$$;
+
 -- Resolves an import row's places (province first, then the district
 -- within it, then the subdistrict within that) and target group (code,
 -- Thai or English name) to codes. Returns {"province_code",
 -- "district_code", "subdistrict_code", "target_group", "errors": [...]};
--- place errors (not_found, mismatch) carry suggestions. The mismatch
--- test is two exists() that the name and code indexes serve.
+-- place errors (not_found, mismatch) carry suggestions.
 create function api.import_resolve(item jsonb) returns jsonb
 language plpgsql stable as $$
 declare
@@ -496,60 +532,36 @@ declare
 	grp	text;
 	errs	jsonb := '[]';
 	v	text;
-	k	text;
+	p	record;
 begin
 	v := item->>'province';
-	k := api.place_key(v);
 	if v is not null then
-		select code into prov from province
-		where code = v::bpchar or name_th in (v, k) limit 1;
-		if prov is null then
-			errs := errs || api.import_error('province',
-			    'not_found', 'registrations.province_name_code',
-			    api.place_suggestions('province', null, v));
-		end if;
+		p := api.import_place('province', null, v,
+		    'registrations.province_name_code');
+		prov := p.code;
+		errs := errs || coalesce(p.err, '[]');
 	end if;
 
 	v := item->>'district';
-	k := api.place_key(v);
 	if v is not null and item->>'province' is null then
 		errs := errs || api.import_error('province', 'required',
 		    'registrations.district_needs_province');
 	elsif v is not null and prov is not null then
-		select code into dist from district
-		where province_code = prov and
-		    (code = v::bpchar or name_th in (v, k))
-		limit 1;
-		if dist is null then
-			errs := errs || api.import_error('district',
-			    case when exists (select 1 from district
-			    where code = v::bpchar) or exists (select 1
-			    from district where name_th in (v, k))
-			    then 'mismatch' else 'not_found' end,
-			    'registrations.district_name_code_province',
-			    api.place_suggestions('district', prov, v));
-		end if;
+		p := api.import_place('district', prov, v,
+		    'registrations.district_name_code_province');
+		dist := p.code;
+		errs := errs || coalesce(p.err, '[]');
 	end if;
 
 	v := item->>'subdistrict';
-	k := api.place_key(v);
 	if v is not null and item->>'district' is null then
 		errs := errs || api.import_error('district', 'required',
 		    'registrations.subdistrict_needs_district');
 	elsif v is not null and dist is not null then
-		select code into sub from subdistrict
-		where district_code = dist and
-		    (code = v::bpchar or name_th in (v, k))
-		limit 1;
-		if sub is null then
-			errs := errs || api.import_error('subdistrict',
-			    case when exists (select 1 from subdistrict
-			    where code = v::bpchar) or exists (select 1
-			    from subdistrict where name_th in (v, k))
-			    then 'mismatch' else 'not_found' end,
-			    'registrations.subdistrict_name_code_district',
-			    api.place_suggestions('subdistrict', dist, v));
-		end if;
+		p := api.import_place('subdistrict', dist, v,
+		    'registrations.subdistrict_name_code_district');
+		sub := p.code;
+		errs := errs || coalesce(p.err, '[]');
 	end if;
 
 	v := item->>'target_group';
@@ -656,6 +668,7 @@ create function api.registrations_import(actor jsonb, p_event uuid,
     p_rows jsonb, p_dry_run boolean) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	item	jsonb;
 	res	jsonb;
@@ -667,13 +680,12 @@ declare
 	counts	jsonb := '{"created": 0, "already_registered": 0,
 		    "waitlisted": 0, "failed": 0}';
 begin
-	select * into e from event where id = p_event for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, true,
+	    'registrations.organising_agency_registers_people');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('registrations.organising_agency_registers_people');
-	end if;
+	e := l.e;
 	-- Paper forms may come in after the window closed, but not once
 	-- the event stopped taking people.
 	if e.status <> 'published' then
@@ -807,33 +819,13 @@ declare
 	k	text := api.place_key(p_name);
 	res	jsonb;
 begin
-	if p_level = 'province' then
-		select coalesce(jsonb_agg(jsonb_build_object('code', x.code,
-		    'name', x.name_th) order by x.s desc, x.code), '[]')
-		into res
-		from (select code, name_th, similarity(name_th, k) s
-		    from province
-		    where similarity(name_th, k) >= 0.3
-		    order by s desc, code limit 3) x;
-	elsif p_level = 'district' then
-		select coalesce(jsonb_agg(jsonb_build_object('code', x.code,
-		    'name', x.name_th) order by x.s desc, x.code), '[]')
-		into res
-		from (select code, name_th, similarity(name_th, k) s
-		    from district
-		    where province_code = p_parent::bpchar and
-			similarity(name_th, k) >= 0.3
-		    order by s desc, code limit 3) x;
-	else
-		select coalesce(jsonb_agg(jsonb_build_object('code', x.code,
-		    'name', x.name_th) order by x.s desc, x.code), '[]')
-		into res
-		from (select code, name_th, similarity(name_th, k) s
-		    from subdistrict
-		    where district_code = p_parent::bpchar and
-			similarity(name_th, k) >= 0.3
-		    order by s desc, code limit 3) x;
-	end if;
+	select coalesce(jsonb_agg(jsonb_build_object('code', x.code,
+	    'name', x.name_th) order by x.s desc, x.code), '[]')
+	into res
+	from (select y.code, y.name_th, similarity(y.name_th, k) s
+	    from api.places_in(p_level, p_parent) y
+	    where similarity(y.name_th, k) >= 0.3
+	    order by s desc, y.code limit 3) x;
 	return res;
 end;
 $$;

@@ -12,14 +12,12 @@ create function api.scanners_list(actor jsonb, p_event uuid)
 returns api.result
 language plpgsql stable as $$
 declare
-	e	event;
+	l	record;
 begin
-	select * into e from event where id = p_event;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
-	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('scanners.organising_agency_sees_scanners');
+	l := api.event_for_staff(actor, p_event, false,
+	    'scanners.organising_agency_sees_scanners');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	return api.ok(200, jsonb_build_object('items', coalesce((select
 	    jsonb_agg(api.scanner_json(s) order by s.assigned_at, s.user_id)
@@ -36,16 +34,16 @@ create function api.scanner_assign(actor jsonb, p_event uuid,
 returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	s	event_scanner;
 begin
-	select * into e from event where id = p_event;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'scanners.organising_agency_assigns_scanners');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('scanners.organising_agency_assigns_scanners');
-	end if;
+	e := l.e;
 	if not exists (select 1 from app_user u where u.id = p_user and
 	    u.role = 'scanner' and u.active and (u.agency_id = e.agency_id or
 	    exists (select 1 from event_co_organizer c where
@@ -73,14 +71,12 @@ create function api.scanner_unassign(actor jsonb, p_event uuid, p_user uuid)
 returns api.result
 language plpgsql as $$
 declare
-	e	event;
+	l	record;
 begin
-	select * into e from event where id = p_event;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
-	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('scanners.organising_agency_assigns_scanners');
+	l := api.event_for_staff(actor, p_event, false,
+	    'scanners.organising_agency_assigns_scanners');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	delete from event_scanner where event_id = p_event and user_id = p_user;
 	if not found then

@@ -61,16 +61,16 @@ create function api.session_write(actor jsonb, p_event uuid, p_sid uuid,
     p_version int, b jsonb) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	s	event_session;
 begin
-	select * into e from event where id = p_event for update;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, true,
+	    'sessions.organising_agency_plans_sessions');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('sessions.organising_agency_plans_sessions');
-	end if;
+	e := l.e;
 	if e.status = 'cancelled' then
 		return api.problem(409, 'conflict',
 		    'events.cancelled_event_cannot_change');
@@ -129,14 +129,12 @@ create function api.session_delete(actor jsonb, p_event uuid, p_sid uuid)
 returns api.result
 language plpgsql as $$
 declare
-	e	event;
+	l	record;
 begin
-	select * into e from event where id = p_event;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
-	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('sessions.organising_agency_plans_sessions');
+	l := api.event_for_staff(actor, p_event, false,
+	    'sessions.organising_agency_plans_sessions');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
 	delete from event_session where id = p_sid and event_id = p_event;
 	if not found then

@@ -185,11 +185,8 @@ begin
 	if arole = 'organizer' then
 		agency := api.actor_agency(actor);
 	end if;
-	if prov is not null and cardinality(provs) > 0 and
-	    not (prov = any (provs)) then
-		res := api.forbidden('partners.provinces_only',
-		    jsonb_build_object('provinces',
-		    array_to_string(provs, ', ')));
+	res := api.partner_province_error(provs, prov);
+	if (res).status is not null then
 		perform api.partner_audit_write(actor, p_route, f, res, 0);
 		return res;
 	end if;

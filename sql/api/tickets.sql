@@ -142,18 +142,18 @@ returns api.result
 language plpgsql stable as $$
 declare
 	p_size	constant int := 80;
+	l	record;
 	e	event;
 	total	int;
 	pages	int;
 	badges	jsonb;
 begin
-	select * into e from event where id = p_event;
-	if not found or not api.event_visible(actor, e) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'tickets.badges_organising_agency');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('tickets.badges_organising_agency');
-	end if;
+	e := l.e;
 	select count(*) into total from registration
 	where event_id = e.id and status = 'confirmed';
 	pages := greatest(1, (total + p_size - 1) / p_size);

@@ -55,12 +55,40 @@ language sql immutable as $$
 	select row(p_status, p_body, p_etag, p_location)::api.result
 $$;
 
+-- base64url without padding, as every cursor is written.
+create function api.b64url_encode(p text) returns text
+language sql immutable as $$
+	select rtrim(translate(encode(convert_to(p, 'UTF8'), 'base64'),
+	    E'+/\n', '-_'), '=')
+$$;
+
+-- The text in base64url (padding optional); raises when there is none.
+create function api.b64url_decode(p text) returns text
+language sql immutable as $$
+	select convert_from(decode(translate(p, '-_', '+/') ||
+	    repeat('=', (4 - length(p) % 4) % 4), 'base64'), 'UTF8')
+$$;
+
+-- The text in a keyset cursor, or null for anything that is not in the
+-- form we write them (base64url, no padding, short).
+create function api.cursor_text(p_cursor text) returns text
+language plpgsql immutable as $$
+begin
+	if p_cursor is null or length(p_cursor) > 200 or
+	    p_cursor !~ '^[A-Za-z0-9_-]+$' then
+		return null;
+	end if;
+	return api.b64url_decode(p_cursor);
+exception when others then
+	return null;
+end;
+$$;
+
 -- Keyset cursors: opaque base64url of "<microseconds>:<uuid>".
 create function api.cursor_encode(p_at timestamptz, p_id uuid) returns text
 language sql immutable as $$
-	select rtrim(translate(encode(convert_to(
-	    (extract(epoch from p_at) * 1000000)::bigint::text || ':' ||
-	    p_id::text, 'UTF8'), 'base64'), '+/', '-_'), '=')
+	select api.b64url_encode((extract(epoch from p_at) *
+	    1000000)::bigint::text || ':' || p_id::text)
 $$;
 
 -- Returns null for anything that is not a cursor we made.
@@ -68,17 +96,9 @@ create function api.cursor_decode(p_cursor text, out at timestamptz,
     out id uuid)
 language plpgsql immutable as $$
 declare
-	raw	text;
-	b64	text;
+	raw	text := api.cursor_text(p_cursor);
 begin
-	if p_cursor is null or length(p_cursor) > 200 or
-	    p_cursor !~ '^[A-Za-z0-9_-]+$' then
-		return;
-	end if;
-	b64 := translate(p_cursor, '-_', '+/');
-	b64 := b64 || repeat('=', (4 - length(b64) % 4) % 4);
-	raw := convert_from(decode(b64, 'base64'), 'UTF8');
-	if raw !~ '^[0-9]{1,19}:[0-9a-f-]{36}$' then
+	if raw is null or raw !~ '^[0-9]{1,19}:[0-9a-f-]{36}$' then
 		return;
 	end if;
 	at := to_timestamp(split_part(raw, ':', 1)::numeric / 1000000);
@@ -87,6 +107,16 @@ exception when others then
 	at := null;
 	id := null;
 end;
+$$;
+
+-- A page of a keyset list: its items and, when p_more (there are rows
+-- after it), the cursor after the last item (p_at, p_id).
+create function api.keyset_page(p_items jsonb, p_more boolean,
+    p_at timestamptz, p_id uuid) returns api.result
+language sql immutable as $$
+	select api.ok(200, jsonb_build_object('items', p_items,
+	    'next_cursor', case when p_more then
+		api.cursor_encode(p_at, p_id) end))
 $$;
 
 create function api.bad_cursor() returns api.result
