@@ -143,6 +143,8 @@ struct ngan_req {
 	PGconn			*db_conn;	/* the last connection used */
 	const char		*db_name;	/* NGAN_DB or NGAN_DB_READ */
 	int			db_read_next;	/* next call on the replica */
+	int			db_optional;	/* a failure is DB_DONE, no rows */
+	int			db_unavailable;	/* that failure happened */
 	int			phase;		/* handler step, 0 first */
 	int			checked;	/* call_checks() passed */
 	int			version;	/* If-Match's, CALL_IF_MATCH */
@@ -495,6 +497,7 @@ int	metrics_init(size_t);
 void	metrics_observe(int, int, int, u_int64_t);
 void	metrics_db(u_int32_t, u_int32_t, u_int32_t, u_int32_t);
 void	metrics_render(struct kore_buf *);
+void	metrics_render_outbox(struct kore_buf *, struct ngan_req *);
 
 /* util.c */
 void	hex_encode(const u_int8_t *, size_t, char *);
@@ -621,6 +624,7 @@ int	self_token(struct http_request *, struct ngan_req *);
 int	self_registrations(struct http_request *, struct ngan_req *);
 int	self_cancel(struct http_request *, struct ngan_req *);
 int	self_token_claims_participant(const char *);
+const char *self_email_check(const char *);
 void	self_refuse_on_staff_route(struct http_request *);
 
 /* privacy.c */

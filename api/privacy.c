@@ -9,7 +9,8 @@
  * (item 5): a timer in every worker asks the database once a minute
  * whether the day's run is due (api.retention_tick); the database's
  * advisory lock and its last run's time make it one run a day for all
- * workers and servers.
+ * workers and servers. The same tick runs the reminders of tomorrow's
+ * events (issue 19, api.reminder_tick), every 5 minutes the same way.
  */
 
 #include <stdlib.h>
@@ -387,8 +388,10 @@ retention_send(struct kore_pgsql *sql)
 		retention_busy = 0;
 		return;
 	}
-	if (!kore_pgsql_query_params(sql, "SELECT api.retention_tick($1)",
-	    0, 1, KORE_PGSQL_PARAM_TEXT(retention_years))) {
+	/* Tomorrow's reminders (issue 19) ride on the same tick. */
+	if (!kore_pgsql_query_params(sql, "SELECT api.retention_tick($1), "
+	    "api.reminder_tick()", 0, 1,
+	    KORE_PGSQL_PARAM_TEXT(retention_years))) {
 		kore_log(LOG_WARNING, "retention: not sent");
 		retention_after = kore_time_ms() + 60000;
 		kore_pgsql_cleanup(sql);
@@ -410,6 +413,11 @@ retention_step(struct kore_pgsql *sql, void *arg)
 		    !PQgetisnull(sql->result, 0, 0))
 			kore_log(LOG_NOTICE, "retention: %s people erased",
 			    kore_pgsql_getvalue(sql, 0, 0));
+		if (kore_pgsql_ntuples(sql) == 1 &&
+		    !PQgetisnull(sql->result, 0, 1) &&
+		    strcmp(kore_pgsql_getvalue(sql, 0, 1), "0") != 0)
+			kore_log(LOG_NOTICE, "reminders: %s registrations",
+			    kore_pgsql_getvalue(sql, 0, 1));
 		kore_pgsql_continue(sql);
 		break;
 	case KORE_PGSQL_STATE_NOTIFY:
