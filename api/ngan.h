@@ -143,7 +143,7 @@ struct ngan_req {
 	PGconn			*db_conn;	/* the last connection used */
 	const char		*db_name;	/* NGAN_DB or NGAN_DB_READ */
 	int			db_read_next;	/* next call on the replica */
-	int			db_optional;	/* a failure is DB_DONE, no rows */
+	int			db_optional;	/* failure: DB_DONE, no rows */
 	int			db_unavailable;	/* that failure happened */
 	int			phase;		/* handler step, 0 first */
 	int			checked;	/* call_checks() passed */

@@ -4,7 +4,13 @@
 // failing for a day is disabled with its owner told: the contact email
 // given with the endpoint gets an email, written in the transaction that
 // disables it, and GET /v1/webhooks shows it. (With the database down
-// /metrics still answers, without the outbox: zz-db-down.)
+// /metrics still answers, without the outbox: zz-db-down.) And the
+// delivery killed (SIGKILL) in the middle of a batch and started again:
+// every message delivered; a message sent again only when the kill came
+// between its sending and its recording, and then with the same key, so
+// that a channel that deduplicates (a webhook consumer by webhook-id)
+// takes it once, and one that does not (this SMS stand-in) shows it
+// twice, counted here. (Two delivery processes at once: 23.)
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -187,4 +193,74 @@ test('an endpoint disabled after a day of failures: its owner is emailed, and th
 		await smtp.close();
 		await rcv.close();
 	}
+});
+
+test('the delivery killed mid-batch and started again: all delivered, repeats only with the same key', async () => {
+	const N = 20;
+	const people = sql(`select id from participant where phone_enc is not null
+	    order by created_at limit ${N}`).split('\n').filter(Boolean);
+	assert.equal(people.length, N);
+	const run = randomUUID();
+	const smsKeys = people.map((_, i) => `t26k:${run}:${i}`);
+	const sms = await receiver(() => ({ status: 200, delay: 40 }));
+	const hooks = await receiver(() => ({ status: 200, delay: 40 }));
+	const p = await partner({ scopes: ['feed:read'] });
+	const hook = await endpoint(p, { url: hooks.url, kinds: ['event.changed'] });
+	const env = { NGAN_MESSAGES: 'sms', NGAN_SMS_URL: sms.url, NGAN_SMS_TOKEN: 'sms-token-26',
+	    NGAN_SMS_SENDER: 'NGAN', NGAN_OUTBOX_LEASE_SECONDS: '4' };
+	// N text messages and N webhooks, in one transaction.
+	sql(`select count(api.outbox_enqueue('promoted', p, null, k, '{"event_title": "อบรม"}')),
+	    count(api.webhook_enqueue('event.changed', null, null, k || ':w',
+		jsonb_build_object('event_id', gen_random_uuid(), 'status', 'published')))
+	    from unnest($1::uuid[], $2::text[]) t(p, k)`,
+	    [`{${people.join(',')}}`, `{${smsKeys.join(',')}}`]);
+	const hookKeys = smsKeys.map((k) => `${k}:w:${hook.id}`);
+	const all = [...smsKeys, ...hookKeys];
+	const allSent = () => sqlInt(`select count(*) from outbox where idempotency_key = any($1::text[])
+	    and status = 'sent'`, [`{${all.join(',')}}`]);
+	assert.equal(sqlInt('select count(*) from outbox where idempotency_key = any($1::text[])',
+	    [`{${all.join(',')}}`]), 2 * N);
+
+	let first = startOutbox(env);
+	let second;
+	try {
+		// Killed with some sent, and a batch claimed and not finished.
+		await waitFor(() => sms.got.length + hooks.got.length >= N / 2, { interval: 5 });
+		await stopOutbox(first, 'SIGKILL');
+		assert.ok(allSent() < 2 * N, 'killed before the end');
+		second = startOutbox(env);
+		await waitFor(() => allSent() === 2 * N, { timeout: 30000 });
+	} finally {
+		await stopOutbox(first, 'SIGKILL');
+		if (second)
+			await stopOutbox(second);
+		await sms.close();
+		await hooks.close();
+		sql('delete from webhook_endpoint where id = $1', [hook.id]);
+	}
+
+	// Every message arrived; repeats carry the key they had.
+	const smsBy = new Map(), hookBy = new Map();
+	for (const g of sms.got)
+		smsBy.set(g.headers['idempotency-key'], (smsBy.get(g.headers['idempotency-key']) ?? 0) + 1);
+	for (const g of hooks.got)
+		hookBy.set(g.headers['webhook-id'], (hookBy.get(g.headers['webhook-id']) ?? 0) + 1);
+	for (const k of smsKeys)
+		assert.ok(smsBy.get(k) >= 1, `${k} sent`);
+	for (const k of hookKeys)
+		assert.ok(hookBy.get(k) >= 1, `${k} delivered`);
+	for (const k of [...smsBy.keys()].filter((k) => !smsKeys.includes(k)))
+		smsBy.delete(k);	// anything else that was waiting
+	// The repeats: only the one message the kill caught between sending
+	// and recording (one at a time is sent), on whichever channel it was.
+	const smsRepeats = [...smsBy.values()].reduce((a, n) => a + n - 1, 0);
+	const hookRepeats = [...hookBy.values()].reduce((a, n) => a + n - 1, 0);
+	console.log(`killed mid-batch: ${smsRepeats} SMS sent twice (the stand-in does not ` +
+	    `deduplicate), ${hookRepeats} webhook repeated (the consumer drops it by webhook-id)`);
+	assert.ok(smsRepeats + hookRepeats <= 1, `${smsRepeats} + ${hookRepeats} repeats`);
+	// A consumer that keeps webhook-ids acts on each webhook once.
+	assert.equal(new Set(hooks.got.map((g) => g.headers['webhook-id'])).size, N);
+	// Each repeated one was attempted again after the lease, not more.
+	assert.equal(sqlInt(`select count(*) from outbox where idempotency_key = any($1::text[])
+	    and attempts > 2`, [`{${all.join(',')}}`]), 0);
 });
