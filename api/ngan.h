@@ -394,8 +394,6 @@ int	oauth_params_or_error(struct http_request *, struct ngan_req *);
 const char *oauth_param(struct ngan_req *, const char *);
 int	oauth_client_or_error(struct http_request *, struct ngan_req *,
 	    struct oauth_client *);
-int	es256_low_s(const u_int8_t *);
-void	es256_low_s_make(u_int8_t *);
 
 /* users.c, agencies.c, partners.c */
 extern const struct field_spec	user_create_fields[], user_patch_fields[];
@@ -491,6 +489,19 @@ int	docs_css(struct http_request *, struct ngan_req *);
 int	docs_bundle(struct http_request *, struct ngan_req *);
 int	scan_init(void);
 int	scan_asset(struct http_request *, struct ngan_req *);
+
+/* es256.c: ES256 signing, pure (the server and ngan-outbox). */
+#define ES256_KID_LEN		16	/* hex digits */
+int	es256_kid(EVP_PKEY *, char *);
+char	*es256_compact(EVP_PKEY *, const char *, json_t *);
+int	es256_low_s(const u_int8_t *);
+void	es256_low_s_make(u_int8_t *);
+
+/* pseudonym.c: a participant as a partner client sees them, pure. */
+#define PSEUDONYM_KEY_LEN	32
+#define PSEUDONYM_HEX_LEN	64
+void	pseudonym_client_key(const char *, u_int8_t *);
+void	pseudonym_of(const char *, const char *, char *);
 
 /* metrics.c */
 int	metrics_init(size_t);
