@@ -6,9 +6,9 @@
  * "id.timestamp.body" under the bytes of the endpoint's secret
  * ("whsec_" and base64). The body: {"type", "timestamp", "data"}; data is
  * what the feed carries, the participant as this client's pseudonym
- * (api/pseudonym.c, as the feed has it). The address a name resolves to is checked before
- * anything is sent: no private or reserved address (loopback only with
- * NGAN_WEBHOOK_ALLOW_LOOPBACK).
+ * (api/pseudonym.c, as the feed has it). The address a name resolves to
+ * is checked before anything is sent: no private or reserved address
+ * (loopback only with NGAN_WEBHOOK_ALLOW_LOOPBACK).
  */
 
 #include <sys/types.h>
@@ -38,7 +38,8 @@ webhook_send(const struct outbox_msg *m, json_t *args, char *err,
 	json_t			*body;
 	u_int8_t		key[128], mac[crypto_auth_hmacsha256_BYTES];
 	char			secret[PII_PLAIN_MAX + 1], hdr[256], ts[32];
-	char			iso[32], sig[96], nym[PSEUDONYM_HEX_LEN + 1], *json;
+	char			iso[32], sig[96], *json;
+	char			nym[PSEUDONYM_HEX_LEN + 1];
 	crypto_auth_hmacsha256_state st;
 	size_t			keylen;
 	time_t			now;

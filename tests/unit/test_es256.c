@@ -80,7 +80,8 @@ unit_es256(void)
 			    sizeof(head) - 1, token, strchr(token, '.') -
 			    token, NULL, &n, NULL, B64URL) == 0);
 			head[n] = '\0';
-			CHECK(!strncmp(head, "{\"alg\":\"ES256\",\"kid\":\"", 22));
+			CHECK(!strncmp(head,
+			    "{\"alg\":\"ES256\",\"kid\":\"", 22));
 			CHECK(strstr(head, "\"typ\":\"JWT\"}") != NULL);
 		}
 		free(token);
