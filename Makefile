@@ -117,7 +117,7 @@ $(BUILD)/ngan-pii: tools/ngan-pii.c api/pii.c $(HDRS)
 # message texts of the server.
 OUTBOX_SRCS=	tools/ngan-outbox.c tools/outbox-email.c \
 		tools/outbox-webhook.c api/config.c api/pii.c api/messages.c \
-		api/addr.c
+		api/addr.c api/es256.c api/pseudonym.c
 $(BUILD)/ngan-outbox: $(OUTBOX_SRCS) tools/outbox.h $(HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OUTBOX_SRCS) -lsodium -ljansson \

@@ -282,6 +282,10 @@ db_start(struct http_request *req, struct ngan_req *r)
 		db_queue_remove(r);
 		db_release(r);
 		r->db_state = DB_IDLE;
+		if (r->db_optional) {
+			r->db_unavailable = 1;
+			return (DB_DONE);
+		}
 		problem_retry_after(req, 503, 2,
 		    "error.db_unreachable");
 		return (KORE_RESULT_OK);
@@ -754,6 +758,15 @@ db_failed(struct http_request *req, struct ngan_req *r)
 	}
 
 	r->db_state = DB_IDLE;
+	/* The handler goes on without rows (/metrics, the database down). */
+	if (r->db_optional) {
+		if (r->result != NULL) {
+			PQclear(r->result);
+			r->result = NULL;
+		}
+		r->db_unavailable = 1;
+		return (DB_DONE);
+	}
 	if (ran) {
 		problem_retry_after(req, 503, 1, "error.db_went_away");
 	} else if (broken) {

@@ -14,15 +14,12 @@
 
 #include "ngan.h"
 
-#define FEED_KEY_LABEL	"ngan feed pseudonym v1:"
-
 static int	feed_on_replica(struct http_request *, struct ngan_req *);
 
 int
 feed_registrations(struct http_request *req, struct ngan_req *r)
 {
-	crypto_auth_hmacsha256_state	st;
-	u_int8_t			key[crypto_auth_hmacsha256_BYTES];
+	u_int8_t			key[PSEUDONYM_KEY_LEN];
 	char				hex[sizeof(key) * 2 + 1];
 	char				*cursor, limit_text[8], rate[16];
 	char				keep[16];
@@ -39,13 +36,8 @@ feed_registrations(struct http_request *req, struct ngan_req *r)
 	if (!query_string(req, "cursor", &cursor))
 		cursor = NULL;
 
-	(void)crypto_auth_hmacsha256_init(&st, pii_worker_keys()->hmac,
-	    sizeof(pii_worker_keys()->hmac));
-	(void)crypto_auth_hmacsha256_update(&st,
-	    (const u_int8_t *)FEED_KEY_LABEL, strlen(FEED_KEY_LABEL));
-	(void)crypto_auth_hmacsha256_update(&st,
-	    (const u_int8_t *)r->actor.sub, strlen(r->actor.sub));
-	(void)crypto_auth_hmacsha256_final(&st, key);
+	/* The caller's pseudonym key (api/pseudonym.c); SQL applies it. */
+	pseudonym_client_key(r->actor.sub, key);
 	hex_encode(key, sizeof(key), hex);
 	sodium_memzero(key, sizeof(key));
 

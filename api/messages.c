@@ -49,6 +49,19 @@ static const struct message_template templates[] = {
 	 */
 	{ "ticket_link", "th", " บัตรของคุณ: {ticket_url}" },
 	{ "ticket_link", "en", " Your ticket: {ticket_url}" },
+	{ "reminder", "th", "ngan: พรุ่งนี้ {event_title} เริ่ม {starts_at} "
+	    "ที่ {venue} อย่าลืมนำบัตรของคุณมาด้วย" },
+	{ "reminder", "en", "ngan: tomorrow, {event_title} starts at "
+	    "{starts_at}, {venue}. Bring your ticket." },
+	/* To a partner's contact (an email only). */
+	{ "endpoint.disabled", "th", "ngan: ปลายทาง webhook {endpoint_id} "
+	    "ที่ {host} ตอบผิดพลาดมาตั้งแต่ {failing_since} จึงถูกปิดแล้ว "
+	    "ข้อความที่ค้างส่งจะไม่ถูกส่งอีก ข้อผิดพลาดล่าสุด: {error} "
+	    "เมื่อแก้ไขแล้วโปรดลงทะเบียนปลายทางใหม่" },
+	{ "endpoint.disabled", "en", "ngan: webhook endpoint {endpoint_id} "
+	    "at {host} has failed since {failing_since} and is now disabled; "
+	    "what it had still to receive will not be sent. Last error: "
+	    "{error}. Register it again once it is fixed." },
 	/* Email: the subject by kind, and the line about the attached QR. */
 	{ "subject:code", "th", "ngan: รหัสของคุณ" },
 	{ "subject:code", "en", "ngan: your code" },
@@ -66,6 +79,10 @@ static const struct message_template templates[] = {
 	    "Registered again: {event_title}" },
 	{ "subject:promoted", "th", "ได้ที่นั่งแล้ว: {event_title}" },
 	{ "subject:promoted", "en", "A seat for you: {event_title}" },
+	{ "subject:reminder", "th", "พรุ่งนี้: {event_title}" },
+	{ "subject:reminder", "en", "Tomorrow: {event_title}" },
+	{ "subject:endpoint.disabled", "th", "ปิด webhook แล้ว: {host}" },
+	{ "subject:endpoint.disabled", "en", "Webhook disabled: {host}" },
 	{ "ticket_note", "th", "บัตรเข้างานของคุณคือรหัส QR ที่แนบมา "
 	    "แสดงที่จุดลงทะเบียนหน้างาน" },
 	{ "ticket_note", "en", "Your ticket is the attached QR code: show "

@@ -203,3 +203,42 @@ metrics_render(struct kore_buf *buf)
 	    "for a free connection.\n# TYPE ngan_db_queue_waiting gauge\n"
 	    "ngan_db_queue_waiting %u\n", waiting);
 }
+
+/*
+ * The outbox's figures from api.outbox_metrics() (r's rows: channel,
+ * pending, oldest_seconds, sent, failed, dead), one series per channel.
+ */
+void
+metrics_render_outbox(struct kore_buf *buf, struct ngan_req *r)
+{
+	static const struct {
+		int		col;
+		const char	*outcome;
+	} totals[] = { { 3, "sent" }, { 4, "failed" }, { 5, "dead" } };
+	int		i, n, t;
+
+	n = db_rows(r);
+	kore_buf_appendf(buf, "# HELP ngan_outbox_pending Messages waiting "
+	    "to be sent (due or to be retried).\n# TYPE ngan_outbox_pending "
+	    "gauge\n");
+	for (i = 0; i < n; i++)
+		kore_buf_appendf(buf, "ngan_outbox_pending{channel=\"%s\"} "
+		    "%s\n", db_value(r, i, 0), db_value(r, i, 1));
+	kore_buf_appendf(buf, "# HELP ngan_outbox_oldest_pending_seconds Age "
+	    "of the oldest message waiting, 0 when none.\n# TYPE "
+	    "ngan_outbox_oldest_pending_seconds gauge\n");
+	for (i = 0; i < n; i++)
+		kore_buf_appendf(buf, "ngan_outbox_oldest_pending_seconds"
+		    "{channel=\"%s\"} %s\n", db_value(r, i, 0),
+		    db_value(r, i, 2));
+	kore_buf_appendf(buf, "# HELP ngan_outbox_messages_total Attempts by "
+	    "outcome: sent, failed (to be retried or not), dead letters.\n"
+	    "# TYPE ngan_outbox_messages_total counter\n");
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < 3; t++)
+			kore_buf_appendf(buf, "ngan_outbox_messages_total"
+			    "{channel=\"%s\",outcome=\"%s\"} %s\n",
+			    db_value(r, i, 0), totals[t].outcome,
+			    db_value(r, i, totals[t].col));
+	}
+}

@@ -162,6 +162,8 @@ struct ngan_req {
 	PGconn			*db_conn;	/* the last connection used */
 	const char		*db_name;	/* NGAN_DB or NGAN_DB_READ */
 	int			db_read_next;	/* next call on the replica */
+	int			db_optional;	/* failure: DB_DONE, no rows */
+	int			db_unavailable;	/* that failure happened */
 	int			state;		/* STATE_QUERY first */
 	int			checked;	/* call_checks() passed */
 	int			version;	/* If-Match's, CALL_IF_MATCH */
@@ -381,8 +383,6 @@ int	oauth_params_or_error(struct http_request *, struct ngan_req *);
 const char *oauth_param(struct ngan_req *, const char *);
 int	oauth_client_or_error(struct http_request *, struct ngan_req *,
 	    struct oauth_client *);
-int	es256_low_s(const u_int8_t *);
-void	es256_low_s_make(u_int8_t *);
 
 /* users.c, agencies.c, partners.c */
 extern const struct field_spec	user_create_fields[], user_patch_fields[];
@@ -482,11 +482,25 @@ int	docs_bundle(struct http_request *, struct ngan_req *);
 int	scan_init(void);
 int	scan_asset(struct http_request *, struct ngan_req *);
 
+/* es256.c: ES256 signing, pure (the server and ngan-outbox). */
+#define ES256_KID_LEN		16	/* hex digits */
+int	es256_kid(EVP_PKEY *, char *);
+char	*es256_compact(EVP_PKEY *, const char *, json_t *);
+int	es256_low_s(const u_int8_t *);
+void	es256_low_s_make(u_int8_t *);
+
+/* pseudonym.c: a participant as a partner client sees them, pure. */
+#define PSEUDONYM_KEY_LEN	32
+#define PSEUDONYM_HEX_LEN	64
+void	pseudonym_client_key(const char *, u_int8_t *);
+void	pseudonym_of(const char *, const char *, char *);
+
 /* metrics.c */
 int	metrics_init(size_t);
 void	metrics_observe(int, int, int, u_int64_t);
 void	metrics_db(u_int32_t, u_int32_t, u_int32_t, u_int32_t);
 void	metrics_render(struct kore_buf *);
+void	metrics_render_outbox(struct kore_buf *, struct ngan_req *);
 
 /* util.c */
 void	hex_encode(const u_int8_t *, size_t, char *);
@@ -616,6 +630,7 @@ int	self_token(struct http_request *, struct ngan_req *);
 int	self_registrations(struct http_request *, struct ngan_req *);
 int	self_cancel(struct http_request *, struct ngan_req *);
 int	self_token_claims_participant(const char *);
+const char *self_email_check(const char *);
 void	self_refuse_on_staff_route(struct http_request *);
 
 /* privacy.c */

@@ -64,9 +64,9 @@ ops_readyz(struct http_request *req, struct ngan_req *r)
 }
 
 /*
- * The metrics tell load and error rates per route: for the scraper
- * (NGAN_METRICS_TOKEN as a bearer token, which auth_bearer lets through
- * on this route only) and admins.
+ * The metrics tell load and error rates per route and the outbox's
+ * state: for the scraper (NGAN_METRICS_TOKEN as a bearer token, which
+ * auth_bearer lets through on this route only) and admins.
  */
 int
 ops_metrics(struct http_request *req, struct ngan_req *r)
@@ -74,6 +74,21 @@ ops_metrics(struct http_request *req, struct ngan_req *r)
 	struct kore_buf		*buf;
 	const char		*h;
 
+	if (r->state == STATE_QUERY)
+		goto check;
+	metrics_db(worker->id, db_connections(), db_in_use, db_waiting);
+	buf = kore_buf_alloc(8192);
+	metrics_render(buf);
+	if (!r->db_unavailable)
+		metrics_render_outbox(buf, r);
+	http_response_header(req, "cache-control", "no-store");
+	respond_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)buf->data, buf->offset);
+	kore_buf_free(buf);
+
+	return (KORE_RESULT_OK);
+
+check:
 	if (!r->actor.authenticated) {
 		if (!http_request_header(req, "authorization", &h) ||
 		    strncasecmp(h, "Bearer ", 7) != 0 ||
@@ -85,15 +100,14 @@ ops_metrics(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
-	metrics_db(worker->id, db_connections(), db_in_use, db_waiting);
-	buf = kore_buf_alloc(8192);
-	metrics_render(buf);
-	http_response_header(req, "cache-control", "no-store");
-	respond_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    (const char *)buf->data, buf->offset);
-	kore_buf_free(buf);
-
-	return (KORE_RESULT_OK);
+	/*
+	 * The outbox's figures are the database's: asked for each scrape,
+	 * and left out when the database does not answer (the rest of the
+	 * metrics are this server's own and answer anyway).
+	 */
+	r->db_optional = 1;
+	return (db_query(req, r, "SELECT channel, pending, oldest_seconds, "
+	    "sent, failed, dead FROM api.outbox_metrics()", 0));
 }
 
 int

@@ -9,7 +9,8 @@
  * (item 5): a timer in every worker asks the database once a minute
  * whether the day's run is due (api.retention_tick); the database's
  * advisory lock and its last run's time make it one run a day for all
- * workers and servers.
+ * workers and servers. The same tick runs the reminders of tomorrow's
+ * events (issue 19, api.reminder_tick), every 5 minutes the same way.
  */
 
 #include <stdlib.h>
@@ -355,7 +356,8 @@ static void	retention_result(struct kore_pgsql *);
 
 static struct db_tick	retention = {
 	.name = "retention",
-	.query = "SELECT api.retention_tick($1)",
+	/* Tomorrow's reminders (issue 19) ride on the same tick. */
+	.query = "SELECT api.retention_tick($1), api.reminder_tick()",
 	.every = 10000,
 	.retry = 60000,
 	.result = retention_result,
@@ -381,4 +383,8 @@ retention_result(struct kore_pgsql *sql)
 	if (kore_pgsql_ntuples(sql) == 1 && !PQgetisnull(sql->result, 0, 0))
 		kore_log(LOG_NOTICE, "retention: %s people erased",
 		    kore_pgsql_getvalue(sql, 0, 0));
+	if (kore_pgsql_ntuples(sql) == 1 && !PQgetisnull(sql->result, 0, 1) &&
+	    strcmp(kore_pgsql_getvalue(sql, 0, 1), "0") != 0)
+		kore_log(LOG_NOTICE, "reminders: %s registrations",
+		    kore_pgsql_getvalue(sql, 0, 1));
 }

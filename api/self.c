@@ -42,7 +42,6 @@ static int	addr_or_500(struct http_request *, char *, size_t);
 static int	nid_hmac_or_422(struct http_request *, json_t *, char *);
 static void	code_hash(const char *, const char *, char *);
 static const char *code_check(const char *);
-static const char *email_check(const char *);
 static const char *line_check(const char *);
 static int	email_seal(json_t *, json_t *);
 static char	*participant_token(const char *, long);
@@ -62,7 +61,8 @@ static const struct field_spec register_fields[] = {
 	{ "target_group", FIELD_STRING, FIELD_REQUIRED, 1, 40 },
 	{ "consent_version", FIELD_STRING, FIELD_REQUIRED, 1, 50 },
 	/* Optional: messages by email too, and in which language. */
-	{ "email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL, email_check },
+	{ "email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL,
+	    self_email_check },
 	{ "lang", FIELD_STRING, FIELD_NULLABLE, 0, 0, langs },
 	{ "line_user_id", FIELD_STRING, FIELD_NULLABLE, 33, 33, NULL,
 	    line_check },
@@ -95,10 +95,11 @@ code_check(const char *s)
 /*
  * An address an SMTP server takes: local@domain, no blanks or controls,
  * the domain with a dot; UTF-8 allowed (RFC 6532). Not a proof that it
- * exists: the message tells.
+ * exists: the message tells. Also a webhook endpoint's contact
+ * (webhooks.c).
  */
-static const char *
-email_check(const char *s)
+const char *
+self_email_check(const char *s)
 {
 	const char	*at, *p;
 

@@ -15,7 +15,6 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sodium.h>
@@ -39,26 +38,9 @@ struct signing_key {
 };
 
 static int	key_load(const char *, struct signing_key *);
-static char	*es256_compact(json_t *);
 static int	token_verify(const char *, long, struct actor *);
 static int	header_check(const char *, const struct signing_key **);
 static int	es256_token_low_s(const char *);
-
-/*
- * The P-256 group order n and n / 2. An ECDSA signature (r, s) verifies
- * as (r, n - s) too; we sign and accept only s <= n / 2, so each signed
- * token has one form and a twin cannot pass for a new token.
- */
-static const u_int8_t	p256_n[32] = {
-	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
-	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51
-};
-static const u_int8_t	p256_half_n[32] = {
-	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42,
-	0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8
-};
 
 /*
  * Verified tokens, per worker: ECDSA verification costs far more than the
@@ -163,17 +145,15 @@ key_load(const char *path, struct signing_key *k)
 	EVP_PKEY	*pkey;
 	BIO		*in, *out;
 	BIGNUM		*x, *y;
-	u_int8_t	bx[32], by[32], der_hash[32];
-	u_int8_t	*der;
-	char		*mem, hex[65];
+	u_int8_t	bx[32], by[32];
+	char		*mem;
 	long		len;
-	int		der_len, ok;
+	int		ok;
 	FILE		*fp;
 
 	ok = KORE_RESULT_ERROR;
 	pkey = NULL;
 	x = y = NULL;
-	der = NULL;
 	out = NULL;
 
 	if ((fp = fopen(path, "r")) == NULL) {
@@ -217,18 +197,14 @@ key_load(const char *path, struct signing_key *k)
 	base64url_encode(by, sizeof(by), k->y, sizeof(k->y));
 
 	/* kid: the start of SHA-256 over the public key, stable per key. */
-	if ((der_len = i2d_PUBKEY(pkey, &der)) <= 0)
+	if (!es256_kid(pkey, k->kid))
 		goto out;
-	crypto_hash_sha256(der_hash, der, (unsigned long long)der_len);
-	hex_encode(der_hash, 8, hex);
-	kore_strlcpy(k->kid, hex, sizeof(k->kid));
 
 	k->pkey = pkey;
 	pkey = NULL;
 	ok = KORE_RESULT_OK;
 
 out:
-	OPENSSL_free(der);
 	BN_free(x);
 	BN_free(y);
 	BIO_free(out);
@@ -258,111 +234,10 @@ jwt_issue(const char *sub, const char *role, const char *agency_id,
 		    json_string(agency_id));
 	if (sid != NULL && *sid != '\0')
 		json_object_set_new(claims, "sid", json_string(sid));
-	token = es256_compact(claims);
+	token = es256_compact(keys[0].pkey, keys[0].kid, claims);
 	json_decref(claims);
 
 	return (token);
-}
-
-/*
- * header.payload.signature, signed with the current key as parsed at
- * start: libjwt parses the PEM key on every call (about a millisecond
- * with OpenSSL 3, most of a ticket's cost). Both JSON parts are written
- * as libjwt writes them (sorted keys, compact); the signature is r || s,
- * 32 bytes each (RFC 7518 3.4). Caller must free().
- */
-static char *
-es256_compact(json_t *claims)
-{
-	EVP_MD_CTX	*ctx;
-	ECDSA_SIG	*sig;
-	const BIGNUM	*r, *s;
-	const u_int8_t	*p;
-	json_t		*hdr;
-	char		*head, *body, *out;
-	u_int8_t	der[128], raw[64];
-	size_t		len, pos, der_len;
-	int		ok;
-
-	hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", keys[0].kid,
-	    "typ", "JWT");
-	head = hdr != NULL ? json_dumps(hdr, JSON_SORT_KEYS | JSON_COMPACT) :
-	    NULL;
-	json_decref(hdr);
-	body = json_dumps(claims, JSON_SORT_KEYS | JSON_COMPACT);
-	out = NULL;
-	if (head == NULL || body == NULL || keys[0].pkey == NULL)
-		goto done;
-
-	len = sodium_base64_ENCODED_LEN(strlen(head),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
-	    sodium_base64_ENCODED_LEN(strlen(body),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
-	    sodium_base64_ENCODED_LEN(sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if ((out = malloc(len)) == NULL)
-		goto done;
-	base64url_encode((const u_int8_t *)head, strlen(head), out, len);
-	pos = strlen(out);
-	out[pos++] = '.';
-	base64url_encode((const u_int8_t *)body, strlen(body), out + pos,
-	    len - pos);
-	pos += strlen(out + pos);
-
-	ok = 0;
-	der_len = sizeof(der);
-	if ((ctx = EVP_MD_CTX_new()) != NULL) {
-		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-		    keys[0].pkey) == 1 && EVP_DigestSign(ctx, der, &der_len,
-		    (const u_int8_t *)out, pos) == 1;
-		EVP_MD_CTX_free(ctx);
-	}
-	p = der;
-	sig = ok ? d2i_ECDSA_SIG(NULL, &p, (long)der_len) : NULL;
-	if (sig != NULL) {
-		ECDSA_SIG_get0(sig, &r, &s);
-		ok = BN_bn2binpad(r, raw, 32) == 32 &&
-		    BN_bn2binpad(s, raw + 32, 32) == 32;
-		ECDSA_SIG_free(sig);
-		es256_low_s_make(raw + 32);
-	} else {
-		ok = 0;
-	}
-	if (!ok) {
-		free(out);
-		out = NULL;
-		goto done;
-	}
-	out[pos++] = '.';
-	base64url_encode(raw, sizeof(raw), out + pos, len - pos);
-
-done:
-	free(head);
-	free(body);
-	return (out);
-}
-
-/* s := n - s when s > n / 2: the low form of the same signature. */
-void
-es256_low_s_make(u_int8_t *sv)
-{
-	int		i, d, borrow;
-
-	if (es256_low_s(sv))
-		return;
-	borrow = 0;
-	for (i = 31; i >= 0; i--) {
-		d = p256_n[i] - sv[i] - borrow;
-		borrow = d < 0;
-		sv[i] = (u_int8_t)(borrow ? d + 256 : d);
-	}
-}
-
-/* Is the 32-byte big-endian s of an ES256 signature the low one? */
-int
-es256_low_s(const u_int8_t *sv)
-{
-	return (memcmp(sv, p256_half_n, sizeof(p256_half_n)) <= 0);
 }
 
 /* The token's signature part is 64 bytes with a low s. */
@@ -483,7 +358,7 @@ char *
 jwt_sign(json_t *claims)
 {
 	json_object_set_new(claims, "iss", json_string(ISSUER));
-	return (es256_compact(claims));
+	return (es256_compact(keys[0].pkey, keys[0].kid, claims));
 }
 
 /* Verifies signature and claims; fills actor. */

@@ -4,7 +4,8 @@
  * loopback only with NGAN_WEBHOOK_ALLOW_LOOPBACK, for development) and
  * the signing secret made: "whsec_" and 32 random bytes in base64, as
  * Standard Webhooks has it, shown once and kept sealed with NGAN_PII_KEY
- * (the delivery, tools/ngan-outbox.c, signs with it). Listing and
+ * (the delivery, tools/ngan-outbox.c, signs with it); so is the
+ * optional contact email, told when the endpoint is disabled. Listing and
  * deleting are plain routes (main.c, sql/api/webhooks.sql).
  */
 
@@ -22,10 +23,17 @@ static const char *const webhook_kinds[] = {
 	"event.changed", NULL
 };
 
+static const char *const webhook_langs[] = { "th", "en", NULL };
+
 const struct field_spec webhook_fields[] = {
 	{ "url", FIELD_STRING, FIELD_REQUIRED, 9, 2000, NULL, NULL },
 	{ "kinds", FIELD_STRING_ARRAY, FIELD_REQUIRED | FIELD_UNIQUE, 1, 4,
 	    webhook_kinds, NULL },
+	/* Who is told when the endpoint is disabled, and in which language. */
+	{ "contact_email", FIELD_STRING, FIELD_NULLABLE, 3, 254, NULL,
+	    self_email_check },
+	{ "contact_lang", FIELD_STRING, FIELD_NULLABLE, 0, 0, webhook_langs,
+	    NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -39,7 +47,8 @@ webhooks_create(struct http_request *req, struct ngan_req *r)
 	char		b64[sodium_base64_ENCODED_LEN(WEBHOOK_SECRET_BYTES,
 			    sodium_base64_VARIANT_ORIGINAL)];
 	char		sealed[PII_SEAL_HEX_LEN(PII_PLAIN_MAX)], *body;
-	const char	*url, *why;
+	char		contact[PII_SEAL_HEX_LEN(PII_EMAIL_MAX)];
+	const char	*url, *why, *email;
 	json_t		*errors;
 	int		ret;
 
@@ -70,6 +79,19 @@ webhooks_create(struct http_request *req, struct ngan_req *r)
 		problem(req, 500, NULL, "error.internal");
 		return (KORE_RESULT_OK);
 	}
+
+	/* The contact email, sealed as a participant's is; never in clear. */
+	if ((email = json_string_value(json_object_get(r->body,
+	    "contact_email"))) != NULL) {
+		if (!pii_encrypt_hex(pii_worker_keys(), email, PII_AD_EMAIL,
+		    contact, sizeof(contact))) {
+			problem(req, 500, NULL, "error.internal");
+			return (KORE_RESULT_OK);
+		}
+		json_object_set_new(r->body, "contact_enc",
+		    json_string(contact));
+	}
+	json_object_del(r->body, "contact_email");
 
 	json_object_set_new(r->body, "secret_enc", json_string(sealed));
 	body = json_dumps(r->body, JSON_COMPACT);

@@ -25,8 +25,9 @@
 #   STATS_EVENTS [50]       statistics year: events per province (x 77)
 #   STATS_REGS [200]        registrations per event (bench/stats-seed.sql)
 #   STATS_CONNS [64]        wrk connections for the statistics scenario
+#   REG_CONNS [32]          wrk connections for the outbox group
 #   BENCH_ONLY [all]        groups to run, of: me events catalogue import
-#                           checkin stats certificates (e.g.
+#                           checkin stats certificates outbox (e.g.
 #                           BENCH_ONLY=checkin); events includes the
 #                           framework peer (bench/peer: Fastify + pg, npm
 #                           ci there on first use) and our ratios to it
@@ -58,8 +59,8 @@ PACED_CONNS=${PACED_CONNS:-64}
 BENCH_ONLY=${BENCH_ONLY:-}
 for g in $BENCH_ONLY; do
 	case $g in
-	me | events | catalogue | import | checkin | stats | certificates) ;;
-	*) die "BENCH_ONLY: no group $g (me events catalogue import checkin stats certificates)" ;;
+	me | events | catalogue | import | checkin | stats | certificates | outbox) ;;
+	*) die "BENCH_ONLY: no group $g (me events catalogue import checkin stats certificates outbox)" ;;
 	esac
 done
 # want GROUP: true when GROUP is to run.
@@ -354,6 +355,8 @@ EOF
 # ------------------------------------------------------------- the runs
 
 log "bench: setup took $((SECONDS - t0)) s"
+# The outbox group's webhook receiver is on loopback.
+export NGAN_WEBHOOK_ALLOW_LOOPBACK=1
 PG_CONNS=${PG_CONNS:-8}
 start_server "$([ "$PG_CONNS" = probe ] && echo 4 || echo "$PG_CONNS")"
 TOKEN=$(get_token admin) || die "could not get a token for admin"
@@ -657,6 +660,101 @@ if want certificates; then
 	stop_certzip "$tmp/certzip.pid"
 fi
 
+# Registrations per second with the outbox off and on, in the same run
+# (issue 19; target: on >= 80% of off), each into an event of its own,
+# by staff with the person inline (bench/register.lua; a person
+# registering themselves meets per-address limits first). Off: no
+# webhook endpoint and no delivery, so a registration writes no outbox
+# row. On: a partner's endpoint that wants registration.created, so each
+# registration writes an outbox row in its transaction (the feed's
+# trigger), and build/ngan-outbox running meanwhile, signing and POSTing
+# them to a receiver on loopback.
+if want outbox; then
+	REG_CONNS=${REG_CONNS:-32}
+	# Events tomorrow, open for registration (new_event's have begun).
+	reg_event() {
+		local id
+		id=$(curl -fsS -X POST "$base/v1/events" \
+		    -H "Authorization: Bearer $ORG_TOKEN" \
+		    -H 'Content-Type: application/json' -d "{\"title\":\"$1\",
+		    \"kind\":\"seminar\",\"starts_at\":\"$(date -u -d '+1 day' +%FT%TZ)\",
+		    \"ends_at\":\"$(date -u -d '+1 day 3 hour' +%FT%TZ)\",
+		    \"capacity\":100000,
+		    \"venue\":{\"name\":\"ห้องประชุม\",\"province_code\":\"52\"}}" |
+		    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+		    die "could not create the event $1"
+		curl -fsS -o /dev/null -X PATCH "$base/v1/events/$id" \
+		    -H 'If-Match: *' -H "Authorization: Bearer $ORG_TOKEN" \
+		    -H 'Content-Type: application/json' \
+		    -d '{"status":"published"}' || die "could not publish $1"
+		echo "$id"
+	}
+	reg_off=$(reg_event "ลงทะเบียน outbox ปิด")
+	reg_on=$(reg_event "ลงทะเบียน outbox เปิด")
+	# One by hand first: the script's request must be a 201.
+	wrk_one=$tmp/out/register-one.txt
+	wrk -t1 -c1 -d1s -H "Authorization: Bearer $ORG_TOKEN" \
+	    -s bench/register.lua "$base/v1/events/$reg_off/registrations" \
+	    -- debug >"$wrk_one" 2>&1 || die "wrk failed"
+	if grep -q 'Non-2xx' "$wrk_one"; then
+		die "bench/register.lua: $(grep 'register.lua:' "$wrk_one")"
+	fi
+	BENCH_CONNS=$REG_CONNS scenario register_outbox_off \
+	    "/v1/events/$reg_off/registrations" \
+	    -H "Authorization: Bearer $ORG_TOKEN" -s bench/register.lua
+
+	hook_port=$(free_port)
+	node -e 'require("http").createServer((q, s) => { q.resume();
+	    q.on("end", () => { s.writeHead(200); s.end(); }); })
+	    .listen(Number(process.argv[1]), "127.0.0.1");' "$hook_port" \
+	    >>"$tmp/hook.log" 2>&1 &
+	hook_pid=$!
+	client=$(curl -fsS -X POST "$base/v1/partner-clients" "${auth[@]}" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"name":"bench webhooks","scopes":["feed:read"]}') ||
+	    die "could not make a partner client"
+	read -r cid csecret <<<"$(python3 -c 'import json, sys
+c = json.load(sys.stdin); print(c["client_id"], c["client_secret"])' <<<"$client")"
+	ctoken=$(curl -fsS -X POST "$base/v1/auth/token" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"grant_type\":\"client_credentials\",\"client_id\":\"$cid\",\"client_secret\":\"$csecret\"}" |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])') ||
+	    die "could not get the partner client's token"
+	wait_http "http://127.0.0.1:$hook_port/" 10 "$hook_pid" ||
+	    die "the webhook receiver did not start"
+	curl -fsS -o /dev/null -X POST "$base/v1/webhooks" \
+	    -H "Authorization: Bearer $ctoken" -H 'Content-Type: application/json' \
+	    -d "{\"url\":\"http://127.0.0.1:$hook_port/hook\",\"kinds\":[\"registration.created\"]}" ||
+	    die "could not register the webhook endpoint"
+	outbox_pidfile=$tmp/outbox.pid
+	NGAN_MESSAGES=off start_outbox build/ngan-outbox "$tmp/outbox.log" \
+	    "$outbox_pidfile"
+	BENCH_CONNS=$REG_CONNS scenario register_outbox_on \
+	    "/v1/events/$reg_on/registrations" \
+	    -H "Authorization: Bearer $ORG_TOKEN" -s bench/register.lua
+	# How far the delivery had got, and how long it took to catch up.
+	ob_at_end=$(psql -X -q -At -d "$DATABASE_URL" -c "select count(*)
+	    from outbox where channel = 'webhook' and status = 'pending'")
+	t_drain=$SECONDS
+	for _ in $(seq 1 600); do
+		ob_left=$(psql -X -q -At -d "$DATABASE_URL" -c "select count(*)
+		    from outbox where channel = 'webhook' and status = 'pending'")
+		[ "$ob_left" -gt 0 ] || break
+		sleep 0.1
+	done
+	ob_summary=$(psql -X -q -At -F ' ' -d "$DATABASE_URL" -c "select
+	    count(*) filter (where status = 'sent'),
+	    count(*) filter (where status = 'dead'),
+	    count(*) filter (where status = 'pending'),
+	    (select count(*) from registration where event_id = '$reg_on')
+	    from outbox where channel = 'webhook'")
+	ob_drain=$((SECONDS - t_drain))
+	stop_outbox "$outbox_pidfile"
+	kill "$hook_pid" 2>/dev/null || true
+	wait "$hook_pid" 2>/dev/null || true
+	hook_pid=
+fi
+
 # ------------------------------------------------------------ the table
 
 ceil=$(awk -F'\t' '$1 == "ceiling" && $4 > m { m = $4 } END { print m + 0 }' \
@@ -797,5 +895,14 @@ if want checkin; then
 	ck_ok=ok
 	[ "$db_in" -eq "$db_in_regs" ] && [ "$db_dup_regs" -gt 0 ] || ck_ok=MISSED
 	echo "  one check-in per ticket: $db_in rows for $db_in_regs tickets; $db_dup_regs tickets scanned more than once ($db_already already_checked_in rows, $db_rows scans logged): $ck_ok"
+fi
+if want outbox; then
+	awk -v on="$(best_rps register_outbox_on)" -v off="$(best_rps register_outbox_off)" 'BEGIN {
+		r = (off > 0) ? on / off : 0
+		printf "registrations with the outbox on: %d/s = %.0f%% of off (%d/s) (target >= 80%%): %s\n",
+		    on, r * 100, off, (r >= 0.8) ? "ok" : "MISSED"
+	}'
+	read -r ob_sent ob_dead ob_pending ob_regs <<<"$ob_summary"
+	echo "  webhooks for the $ob_regs registrations of the on run (warm-up included): $ob_sent sent, $ob_dead dead, $ob_pending pending; $ob_at_end were waiting when wrk stopped, all out ${ob_drain} s later"
 fi
 echo "total time $((SECONDS - t0)) s"

@@ -21,6 +21,8 @@ cleanup() {
 	stop_certzip "$tmp/certzip.pid" 2>/dev/null || true
 	# bench/run.sh's framework peer, if one runs.
 	[ -z "${peer_pid:-}" ] || kill "$peer_pid" 2>/dev/null || true
+	[ -z "${outbox_pidfile:-}" ] || stop_outbox "$outbox_pidfile" || true
+	[ -z "${hook_pid:-}" ] || kill "$hook_pid" 2>/dev/null || true
 	if [ -n "$pg_port" ]; then
 		bash scripts/pg.sh stop "$pgdir" "$pg_port" >/dev/null 2>&1 || true
 	fi

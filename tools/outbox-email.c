@@ -20,11 +20,8 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <qrencode.h>
 #include <sodium.h>
 #include <zlib.h>
@@ -44,25 +41,13 @@ struct mbuf {
 };
 
 static EVP_PKEY		*jwt_key;
-static char		 jwt_kid[17];
-
-static const u_int8_t	p256_n[32] = {
-	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
-	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51
-};
-static const u_int8_t	p256_half_n[32] = {
-	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42,
-	0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8
-};
+static char		 jwt_kid[ES256_KID_LEN + 1];
 
 static void	mb_add(struct mbuf *, const void *, size_t);
 static void	mb_str(struct mbuf *, const char *);
 static void	mb_base64(struct mbuf *, const u_int8_t *, size_t);
 static void	mb_html(struct mbuf *, const char *);
 static void	mb_subject(struct mbuf *, const char *);
-static char	*b64url(const u_int8_t *, size_t);
 static char	*ticket_sign(const char *, const char *, int);
 static int	qr_png(const char *, struct mbuf *);
 static void	png_chunk(struct mbuf *, const char *, const u_int8_t *,
@@ -81,11 +66,9 @@ email_init(char *err, size_t errlen)
 		CONFIG_SMTP_URL, CONFIG_SMTP_FROM, CONFIG_SMTP_USER,
 		CONFIG_SMTP_PASSWORD, CONFIG_SMTP_CA_FILE
 	};
-	u_int8_t			hash[32], *der;
 	const char			*url;
 	size_t				i;
 	FILE				*fp;
-	int				len;
 
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		if (!config_load_one(ids[i], err, errlen))
@@ -119,15 +102,11 @@ email_init(char *err, size_t errlen)
 		return (-1);
 	}
 	(void)fclose(fp);
-	/* kid: the start of SHA-256 over the public key (api/auth.c). */
-	der = NULL;
-	if ((len = i2d_PUBKEY(jwt_key, &der)) <= 0) {
+	/* kid: as the server names the key (api/es256.c). */
+	if (!es256_kid(jwt_key, jwt_kid)) {
 		(void)snprintf(err, errlen, "NGAN_JWT_KEY: no public key");
 		return (-1);
 	}
-	crypto_hash_sha256(hash, der, (unsigned long long)len);
-	OPENSSL_free(der);
-	sodium_bin2hex(jwt_kid, sizeof(jwt_kid), hash, 8);
 
 	return (1);
 }
@@ -412,101 +391,22 @@ mb_html(struct mbuf *b, const char *s)
 	}
 }
 
-/* Caller must free. */
-static char *
-b64url(const u_int8_t *p, size_t n)
-{
-	char		*out;
-	size_t		len;
-
-	len = sodium_base64_ENCODED_LEN(n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if ((out = malloc(len)) != NULL)
-		sodium_bin2base64(out, len, p, n,
-		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	return (out);
-}
-
 /*
  * The ticket of registration reg (event evt, version ver) as the server
- * signs it (api/tickets.c ticket_token, api/auth.c es256_compact): both
- * JSON parts with sorted keys, signature r || s with the low s. Caller
- * must free.
+ * signs it (api/tickets.c ticket_token), with the same code
+ * (api/es256.c). Caller must free.
  */
 static char *
 ticket_sign(const char *reg, const char *evt, int ver)
 {
-	EVP_MD_CTX	*ctx;
-	ECDSA_SIG	*sig;
-	const BIGNUM	*r, *s;
-	const u_int8_t	*p;
-	json_t		*hdr, *claims;
-	char		*head, *body, *h64, *b64, *s64, *out;
-	u_int8_t	der[128], raw[64];
-	size_t		der_len, len;
-	int		i, d, borrow, ok;
+	json_t		*claims;
+	char		*out;
 
-	out = h64 = b64 = s64 = NULL;
-	hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "kid", jwt_kid,
-	    "typ", "JWT");
 	claims = json_pack("{s:s, s:s, s:s, s:i, s:s}", "aud", "ngan-ticket",
 	    "sub", reg, "evt", evt, "ver", ver, "iss", "ngan");
-	head = hdr != NULL ? json_dumps(hdr, JSON_SORT_KEYS | JSON_COMPACT) :
-	    NULL;
-	body = claims != NULL ? json_dumps(claims, JSON_SORT_KEYS |
-	    JSON_COMPACT) : NULL;
-	json_decref(hdr);
+	out = es256_compact(jwt_key, jwt_kid, claims);
 	json_decref(claims);
-	if (head == NULL || body == NULL || jwt_key == NULL ||
-	    (h64 = b64url((const u_int8_t *)head, strlen(head))) == NULL ||
-	    (b64 = b64url((const u_int8_t *)body, strlen(body))) == NULL)
-		goto done;
 
-	len = strlen(h64) + 1 + strlen(b64) + 1 + 90;
-	if ((out = malloc(len)) == NULL)
-		goto done;
-	(void)snprintf(out, len, "%s.%s", h64, b64);
-
-	ok = 0;
-	der_len = sizeof(der);
-	if ((ctx = EVP_MD_CTX_new()) != NULL) {
-		ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-		    jwt_key) == 1 && EVP_DigestSign(ctx, der, &der_len,
-		    (const u_int8_t *)out, strlen(out)) == 1;
-		EVP_MD_CTX_free(ctx);
-	}
-	p = der;
-	sig = ok ? d2i_ECDSA_SIG(NULL, &p, (long)der_len) : NULL;
-	ok = 0;
-	if (sig != NULL) {
-		ECDSA_SIG_get0(sig, &r, &s);
-		ok = BN_bn2binpad(r, raw, 32) == 32 &&
-		    BN_bn2binpad(s, raw + 32, 32) == 32;
-		ECDSA_SIG_free(sig);
-	}
-	/* s := n - s when s > n / 2: the one form the server accepts. */
-	if (ok && memcmp(raw + 32, p256_half_n, 32) > 0) {
-		borrow = 0;
-		for (i = 31; i >= 0; i--) {
-			d = p256_n[i] - raw[32 + i] - borrow;
-			borrow = d < 0;
-			raw[32 + i] = (u_int8_t)(borrow ? d + 256 : d);
-		}
-	}
-	if (!ok || (s64 = b64url(raw, sizeof(raw))) == NULL) {
-		free(out);
-		out = NULL;
-		goto done;
-	}
-	i = (int)strlen(out);
-	(void)snprintf(out + i, len - (size_t)i, ".%s", s64);
-
-done:
-	free(head);
-	free(body);
-	free(h64);
-	free(b64);
-	free(s64);
 	return (out);
 }
 

@@ -6,9 +6,9 @@
  * "id.timestamp.body" under the bytes of the endpoint's secret
  * ("whsec_" and base64). The body: {"type", "timestamp", "data"}; data is
  * what the feed carries, the participant as this client's pseudonym
- * (api/feed.c's key). The address a name resolves to is checked before
- * anything is sent: no private or reserved address (loopback only with
- * NGAN_WEBHOOK_ALLOW_LOOPBACK).
+ * (api/pseudonym.c, as the feed has it). The address a name resolves to
+ * is checked before anything is sent: no private or reserved address
+ * (loopback only with NGAN_WEBHOOK_ALLOW_LOOPBACK).
  */
 
 #include <sys/types.h>
@@ -24,34 +24,8 @@
 #include "ngan.h"
 #include "outbox.h"
 
-#define FEED_KEY_LABEL	"ngan feed pseudonym v1:"
-
 static size_t	discard(void *, size_t, size_t, void *);
 static int	prereq(void *, char *, char *, int, int);
-static void	pseudonym(const char *, const char *, char *);
-
-/* The participant as client sees them in the feed, 64 hex digits. */
-static void
-pseudonym(const char *client, const char *participant, char *out)
-{
-	crypto_auth_hmacsha256_state	st;
-	u_int8_t			key[crypto_auth_hmacsha256_BYTES];
-	u_int8_t			mac[crypto_auth_hmacsha256_BYTES];
-
-	(void)crypto_auth_hmacsha256_init(&st, pii_worker_keys()->hmac,
-	    sizeof(pii_worker_keys()->hmac));
-	(void)crypto_auth_hmacsha256_update(&st,
-	    (const u_int8_t *)FEED_KEY_LABEL, strlen(FEED_KEY_LABEL));
-	(void)crypto_auth_hmacsha256_update(&st, (const u_int8_t *)client,
-	    strlen(client));
-	(void)crypto_auth_hmacsha256_final(&st, key);
-	(void)crypto_auth_hmacsha256_init(&st, key, sizeof(key));
-	(void)crypto_auth_hmacsha256_update(&st,
-	    (const u_int8_t *)participant, strlen(participant));
-	(void)crypto_auth_hmacsha256_final(&st, mac);
-	sodium_bin2hex(out, sizeof(mac) * 2 + 1, mac, sizeof(mac));
-	sodium_memzero(key, sizeof(key));
-}
 
 /* SENT, RETRY or FINAL (disabled endpoint, address refused), err why. */
 int
@@ -64,7 +38,8 @@ webhook_send(const struct outbox_msg *m, json_t *args, char *err,
 	json_t			*body;
 	u_int8_t		key[128], mac[crypto_auth_hmacsha256_BYTES];
 	char			secret[PII_PLAIN_MAX + 1], hdr[256], ts[32];
-	char			iso[32], sig[96], nym[65], *json;
+	char			iso[32], sig[96], *json;
+	char			nym[PSEUDONYM_HEX_LEN + 1];
 	crypto_auth_hmacsha256_state st;
 	size_t			keylen;
 	time_t			now;
@@ -95,7 +70,7 @@ webhook_send(const struct outbox_msg *m, json_t *args, char *err,
 	(void)snprintf(ts, sizeof(ts), "%lld", (long long)now);
 	(void)strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	if (m->participant[0] != '\0') {
-		pseudonym(m->endpoint_client, m->participant, nym);
+		pseudonym_of(m->endpoint_client, m->participant, nym);
 		json_object_set_new(args, "participant", json_string(nym));
 	}
 	body = json_pack("{s:s, s:s, s:O}", "type", m->kind, "timestamp", iso,

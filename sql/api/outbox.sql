@@ -59,7 +59,8 @@ $$;
 -- Up to p_limit due messages on the channels p_channels (those the
 -- calling process is configured for), each held for p_lease seconds (an
 -- attempt counted): what the delivery needs to send them, the ticket of
--- a confirmed registration included. Rows whose last attempt never
+-- a confirmed registration included; a notice to an endpoint's owner
+-- takes the endpoint's contact address and language. Rows whose last attempt never
 -- reported back (the process died) and that have no attempts left go to
 -- the dead letters first; so do codes older than their 10 minutes,
 -- which nobody could use any more.
@@ -107,13 +108,15 @@ begin
 		returning o.*)
 	select c.id, c.idempotency_key, c.channel, c.kind, c.participant_id,
 	    c.args, encode(c.secret_enc, 'hex'), encode(p.phone_enc, 'hex'),
-	    encode(p.email_enc, 'hex'), coalesce(c.args->>'lang', p.lang),
+	    encode(coalesce(p.email_enc, n.contact_enc), 'hex'),
+	    coalesce(c.args->>'lang', p.lang, n.contact_lang),
 	    r.id, r.event_id, r.ticket_version, c.attempts, w.url,
 	    encode(w.secret_enc, 'hex'), w.client_id, w.disabled_at is null,
 	    encode(p.line_enc, 'hex')
 	from claimed c
 	left join webhook_endpoint w on w.id = c.endpoint_id
 	left join participant p on p.id = c.participant_id
+	left join webhook_endpoint n on n.id = c.notice_endpoint_id
 	left join registration r on r.id = c.registration_id and
 	    r.status = 'confirmed';
 end;
@@ -176,7 +179,8 @@ begin
 	end if;
 	perform api.outbox_count_add(o.channel, 'failed');
 	-- An endpoint failing for a day is disabled, with what it had to
-	-- send; its client sees it in GET /v1/webhooks.
+	-- send; its client sees it in GET /v1/webhooks, and its owner is
+	-- emailed in this transaction when they gave an address.
 	if o.endpoint_id is not null then
 		update webhook_endpoint set
 		    failing_since = coalesce(failing_since, now())
@@ -196,6 +200,8 @@ begin
 			select 'webhook', 'dead', count(*) from gone
 			on conflict on constraint outbox_count_pkey do update
 			set n = outbox_count.n + excluded.n;
+			perform api.webhook_disabled_notice(o.endpoint_id,
+			    p_error);
 			p_final := true;
 		end if;
 	end if;
@@ -298,5 +304,95 @@ begin
 	where id = p_id returning * into o;
 	perform pg_notify('ngan_outbox', '');
 	return api.ok(200, api.outbox_json(o));
+end;
+$$;
+
+-- For /metrics (api/ops.c), one row per channel: messages pending (due
+-- or waiting for a retry), the age in seconds of the oldest of them (0
+-- when none), and sends, failed attempts and dead letters since the
+-- start (outbox_count). Nothing about a person.
+create function api.outbox_metrics()
+returns table (channel text, pending bigint, oldest_seconds double precision,
+    sent bigint, failed bigint, dead bigint)
+language sql stable as $$
+	select c.channel, coalesce(q.n, 0),
+	    coalesce(extract(epoch from now() - q.oldest)::float8, 0),
+	    coalesce((select n.n from outbox_count n where n.channel =
+		c.channel and n.outcome = 'sent'), 0),
+	    coalesce((select n.n from outbox_count n where n.channel =
+		c.channel and n.outcome = 'failed'), 0),
+	    coalesce((select n.n from outbox_count n where n.channel =
+		c.channel and n.outcome = 'dead'), 0)
+	from unnest(array['email', 'line', 'sms', 'webhook']) c(channel)
+	left join (select o.channel, count(*) n, min(o.created_at) oldest
+	    from outbox o where o.status = 'pending' group by o.channel) q
+	    on q.channel = c.channel
+	order by c.channel
+$$;
+
+-- The reminder the day before (issue 19): a message to each person
+-- confirmed at a published or closed event that starts within a day
+-- after p_now (and not before it), once per registration ever: the row
+-- in reminder_sent is the registration's idempotency key (two runs at
+-- once: the second waits on the first's row and writes nothing), and
+-- the outbox's key 'reminder:<registration>' is the message's. At most
+-- 1,000 a call; returns how many. p_now is a parameter so that a test
+-- can move the clock.
+create function api.reminder_run(p_now timestamptz) returns int
+language plpgsql as $$
+declare
+	x	record;
+	n	int := 0;
+begin
+	for x in select r.id, r.participant_id, e.title, e.starts_at,
+	    e.venue_name
+	    from event e join registration r on r.event_id = e.id
+	    where e.starts_at > p_now and
+		e.starts_at <= p_now + interval '1 day' and
+		e.status in ('published', 'closed') and
+		r.status = 'confirmed' and not exists (select 1
+		from reminder_sent s where s.registration_id = r.id)
+	    order by e.starts_at, r.id
+	    limit 1000
+	loop
+		insert into reminder_sent (registration_id) values (x.id)
+		on conflict (registration_id) do nothing;
+		if found then
+			perform api.outbox_enqueue('reminder',
+			    x.participant_id, x.id, 'reminder:' || x.id,
+			    jsonb_build_object('event_title', x.title,
+			    'starts_at', to_char(x.starts_at at time zone
+			    'Asia/Bangkok', 'YYYY-MM-DD HH24:MI'),
+			    'venue', x.venue_name));
+			n := n + 1;
+		end if;
+	end loop;
+	return n;
+end;
+$$;
+
+-- The reminder job (api/privacy.c asks with the retention job's tick,
+-- from every worker): api.reminder_run at most every 5 minutes across
+-- every worker and server, and again at once while a run still found a
+-- full batch. How many it reminded, or null when it was not time.
+create function api.reminder_tick() returns int
+language plpgsql as $$
+declare
+	last	reminder_run;
+	n	int;
+begin
+	if not pg_try_advisory_xact_lock(hashtext('ngan-reminders')) then
+		return null;
+	end if;
+	select * into last from reminder_run;
+	if last.ran_at is not null and last.ran_at > now() -
+	    interval '5 minutes' and last.reminded < 1000 then
+		return null;
+	end if;
+	n := api.reminder_run(now());
+	insert into reminder_run (ran_at, reminded) values (now(), n)
+	on conflict (id) do update set ran_at = excluded.ran_at,
+	    reminded = excluded.reminded;
+	return n;
 end;
 $$;

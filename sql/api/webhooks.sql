@@ -16,17 +16,28 @@ language sql stable as $$
 	    where u.id = (actor->>'sub')::uuid and u.role = 'partner') end
 $$;
 
+-- The contact address is never shown back (it is sealed; the client
+-- knows what it gave), only whether there is one; owner_notice is the
+-- email telling its owner it was disabled, and how it went.
 create function api.webhook_json(w webhook_endpoint) returns jsonb
 language sql stable as $$
 	select jsonb_build_object('id', w.id, 'url', w.url, 'kinds',
 	    to_jsonb(w.kinds), 'active', w.disabled_at is null,
 	    'failing_since', api.ts(w.failing_since),
 	    'disabled_at', api.ts(w.disabled_at),
+	    'contact_email_set', w.contact_enc is not null,
+	    'contact_lang', w.contact_lang,
+	    'owner_notice', (select jsonb_build_object('channel', o.channel,
+		'status', o.status, 'created_at', api.ts(o.created_at),
+		'sent_at', api.ts(o.sent_at))
+		from outbox o where o.notice_endpoint_id = w.id
+		order by o.created_at desc limit 1),
 	    'created_at', api.ts(w.created_at))
 $$;
 
--- POST /v1/webhooks. b: {url, kinds} checked by C, and secret_enc (hex),
--- the signing secret sealed by C, which adds the secret to the answer.
+-- POST /v1/webhooks. b: {url, kinds, contact_lang} checked by C, and
+-- secret_enc and contact_enc (hex), the signing secret and the contact
+-- email sealed by C, which adds the secret to the answer.
 create function api.webhook_create(actor jsonb, b jsonb) returns api.result
 language plpgsql as $$
 declare
@@ -40,10 +51,12 @@ begin
 	then
 		return api.problem(409, 'conflict', 'webhooks.endpoints_most_10');
 	end if;
-	insert into webhook_endpoint (client_id, url, kinds, secret_enc)
+	insert into webhook_endpoint (client_id, url, kinds, secret_enc,
+	    contact_enc, contact_lang)
 	values (c, b->>'url', (select array_agg(distinct k order by k)
 	    from jsonb_array_elements_text(b->'kinds') k),
-	    decode(b->>'secret_enc', 'hex'))
+	    decode(b->>'secret_enc', 'hex'), decode(b->>'contact_enc', 'hex'),
+	    b->>'contact_lang')
 	returning * into w;
 	return api.ok(201, api.webhook_json(w), null,
 	    '/v1/webhooks/' || w.id);
@@ -151,3 +164,31 @@ $$;
 
 create trigger webhook_event_au after update on event
     for each row execute function api.webhook_event_trigger();
+
+-- Endpoint p_endpoint was just disabled (api.outbox_failed), p_error its
+-- last failure: an email to the owner's contact address, if they gave
+-- one, once per disabling. What it says: the endpoint, its host (not
+-- the whole URL: a path may hold the partner's own token), since when
+-- it failed, and that nothing more is sent until it is registered again.
+create function api.webhook_disabled_notice(p_endpoint uuid,
+    p_error text) returns void
+language plpgsql as $$
+begin
+	insert into outbox (idempotency_key, channel, kind,
+	    notice_endpoint_id, args)
+	select 'disabled:' || w.id || ':' || w.disabled_at, 'email',
+	    'endpoint.disabled', w.id, jsonb_build_object(
+	    'endpoint_id', w.id::text,
+	    'host', substring(w.url from '^https?://([^/?#]+)'),
+	    'failing_since', to_char(w.failing_since at time zone 'UTC',
+		'YYYY-MM-DD HH24:MI "UTC"'),
+	    'error', left(coalesce(p_error, '-'), 200))
+	from webhook_endpoint w
+	where w.id = p_endpoint and w.disabled_at is not null and
+	    w.contact_enc is not null
+	on conflict (idempotency_key) do nothing;
+	if found then
+		perform pg_notify('ngan_outbox', '');
+	end if;
+end;
+$$;

@@ -8,30 +8,22 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { expectFieldError, expectStatus, sql, tokenFor, uniq, waitFor } from './lib.mjs';
 import { assignedScanner, checkin, expectScan } from './checkins-lib.mjs';
 import { clientAddress, publicEvent, selfApi, selfBody } from './self-lib.mjs';
-import { closedPort, outboxRow, settled, startOutbox, startSharedOutbox, stopOutbox,
-    stopSharedOutbox } from './outbox-lib.mjs';
+import { closedPort, emailEnv, outboxRow, settled, smtpServer as smtp, startOutbox,
+    startSharedOutbox, stopOutbox, stopSharedOutbox } from './outbox-lib.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'ngan-smtp-'));
-let cert, key, organizer;
+let organizer;
 
 before(async () => {
 	stopSharedOutbox();
-	// A certificate for 127.0.0.1, trusted by the delivery alone.
-	execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
-	    'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-	    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'),
-	    '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-	cert = readFileSync(join(dir, 'cert.pem'));
-	key = readFileSync(join(dir, 'key.pem'));
 	organizer = await tokenFor('organizer');
 });
 
@@ -39,32 +31,6 @@ after(() => {
 	startSharedOutbox();
 	rmSync(dir, { recursive: true, force: true });
 });
-
-// An SMTP server (STARTTLS offered) that keeps every message it takes.
-async function smtp(port = 0) {
-	const mails = [];
-	const server = new SMTPServer({
-	    key, cert, authOptional: true, logger: false,
-	    onData(stream, session, cb) {
-		const chunks = [];
-		stream.on('data', (c) => chunks.push(c));
-		stream.on('end', () => {
-			mails.push({ raw: Buffer.concat(chunks), secure: session.secure,
-			    from: session.envelope.mailFrom.address,
-			    to: session.envelope.rcptTo.map((r) => r.address) });
-			cb();
-		});
-	    },
-	});
-	await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-	return { mails, port: server.server.address().port,
-	    close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
-function emailEnv(port) {
-	return { NGAN_MESSAGES: 'log', NGAN_SMTP_URL: `smtp://127.0.0.1:${port}`,
-	    NGAN_SMTP_FROM: 'ngan@example.org', NGAN_SMTP_CA_FILE: join(dir, 'cert.pem') };
-}
 
 async function register(ev, overrides) {
 	const body = await selfBody(overrides);

@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { sql, waitFor } from './lib.mjs';
 
 function bash(cmd) {
@@ -104,4 +105,47 @@ export async function settled(where, params, status = 'sent', timeout = 15000) {
 	let row;
 	await waitFor(() => (row = outboxRow(where, params))?.status === status, { timeout });
 	return row;
+}
+
+// A certificate for 127.0.0.1, made once, trusted by the delivery alone.
+let tls;
+function smtpTls() {
+	if (!tls) {
+		execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt',
+		    'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+		    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(logDir, 'key.pem'),
+		    '-out', join(logDir, 'cert.pem')], { stdio: 'ignore' });
+		tls = { cert: readFileSync(join(logDir, 'cert.pem')),
+		    key: readFileSync(join(logDir, 'key.pem')), caFile: join(logDir, 'cert.pem') };
+	}
+	return tls;
+}
+
+// An SMTP server on 127.0.0.1 (STARTTLS offered) that keeps every
+// message it takes: {raw, secure, from, to}.
+export async function smtpServer(port = 0) {
+	const { cert, key } = smtpTls();
+	const mails = [];
+	const server = new SMTPServer({
+	    key, cert, authOptional: true, logger: false,
+	    onData(stream, session, cb) {
+		const chunks = [];
+		stream.on('data', (c) => chunks.push(c));
+		stream.on('end', () => {
+			mails.push({ raw: Buffer.concat(chunks), secure: session.secure,
+			    from: session.envelope.mailFrom.address,
+			    to: session.envelope.rcptTo.map((r) => r.address) });
+			cb();
+		});
+	    },
+	});
+	await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+	return { mails, port: server.server.address().port,
+	    close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+// What a delivery process needs to send email to the server at port.
+export function emailEnv(port) {
+	return { NGAN_MESSAGES: 'log', NGAN_SMTP_URL: `smtp://127.0.0.1:${port}`,
+	    NGAN_SMTP_FROM: 'ngan@example.org', NGAN_SMTP_CA_FILE: smtpTls().caFile };
 }

@@ -57,7 +57,10 @@ test('database down: 503 problem+json quickly; back up: recovers without a resta
 	// Requests that need no database still work.
 	expectStatus(await timed('GET', '/healthz'), 200, '/healthz');
 	expectStatus(await timed('GET', '/.well-known/jwks.json'), 200, 'jwks');
-	expectStatus(await timed('GET', '/metrics', { token: process.env.NGAN_METRICS_TOKEN }), 200, '/metrics');
+	const down = expectStatus(await timed('GET', '/metrics',
+	    { token: process.env.NGAN_METRICS_TOKEN }), 200, '/metrics');
+	assert.match(down.text, /^ngan_db_connections_max /m);
+	assert.ok(!/^ngan_outbox_/m.test(down.text), 'the outbox\'s figures left out');
 	// Token checks answer without the database; a bad body is refused either
 	// before the database (422) or as unavailable (503), never hangs.
 	assert.equal((await timed('GET', '/v1/me')).status, 401);
@@ -102,6 +105,9 @@ test('database down: 503 problem+json quickly; back up: recovers without a resta
 	expectStatus(created, 201, 'a write after recovery');
 	assert.equal(sqlInt('select count(*) from agency'), agenciesBefore + 1,
 	    'only the write after recovery was stored');
+	assert.match(expectStatus(await api('GET', '/metrics',
+	    { token: process.env.NGAN_METRICS_TOKEN }), 200).text,
+	    /^ngan_outbox_pending\{channel="sms"\} \d+$/m, 'the outbox\'s figures back');
 	const t = await login('scanner');
 	expectStatus(await api('GET', '/v1/me', { token: t.access_token }), 200);
 	expectStatus(await api('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token',

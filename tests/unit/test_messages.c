@@ -57,4 +57,24 @@ unit_messages(void)
 	CHECK(message_text("ticket_link", "th", args, buf, sizeof(buf)) &&
 	    strstr(buf, "บัตรของคุณ: https://") != NULL);
 	json_decref(args);
+	/* The reminder and the endpoint notice, with their subjects. */
+	args = json_pack("{s:s, s:s, s:s}", "event_title", "อบรม",
+	    "starts_at", "2026-12-09 09:00", "venue", "ศาลากลาง");
+	CHECK(message_text("reminder", "th", args, buf, sizeof(buf)) &&
+	    strstr(buf, "พรุ่งนี้ อบรม เริ่ม 2026-12-09 09:00 ที่ ศาลากลาง") !=
+	    NULL);
+	CHECK(message_text("reminder", "en", args, buf, sizeof(buf)) &&
+	    strstr(buf, "tomorrow, อบรม starts at 2026-12-09 09:00,") != NULL);
+	CHECK(message_text("subject:reminder", "lo", args, buf, sizeof(buf)) &&
+	    !strcmp(buf, "พรุ่งนี้: อบรม"));
+	json_decref(args);
+	args = json_pack("{s:s, s:s, s:s, s:s}", "endpoint_id", "e1", "host",
+	    "x.example", "failing_since", "2026-12-08 10:00 UTC", "error",
+	    "endpoint answered 503");
+	CHECK(message_text("endpoint.disabled", "en", args, buf,
+	    sizeof(buf)) && strstr(buf, "e1 at x.example has failed since "
+	    "2026-12-08 10:00 UTC") != NULL);
+	CHECK(message_text("subject:endpoint.disabled", NULL, args, buf,
+	    sizeof(buf)) && !strcmp(buf, "ปิด webhook แล้ว: x.example"));
+	json_decref(args);
 }

@@ -30,6 +30,8 @@ static const struct {
 	{ "pdf", unit_pdf },
 	{ "i18n", unit_i18n },
 	{ "messages", unit_messages },
+	{ "es256", unit_es256 },
+	{ "pseudonym", unit_pseudonym },
 };
 
 #define NMODULES	(sizeof(modules) / sizeof(modules[0]))

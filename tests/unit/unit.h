@@ -37,5 +37,7 @@ void	unit_certificates(void);
 void	unit_pdf(void);
 void	unit_i18n(void);
 void	unit_messages(void);
+void	unit_es256(void);
+void	unit_pseudonym(void);
 
 #endif
