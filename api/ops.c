@@ -58,6 +58,15 @@ ops_readyz(struct http_request *req, struct ngan_req *r)
 		http_response_header(req, "cache-control", "no-store");
 		return (db_query(req, r, "SELECT 1", 0));
 	}
+	/*
+	 * The database answers, but until this worker listens again for
+	 * revocations it refuses every staff token with 503 (revoke.c):
+	 * not ready for the load balancer either.
+	 */
+	if (!notify_ready()) {
+		problem_retry_after(req, 503, 1, "error.db_unreachable");
+		return (KORE_RESULT_OK);
+	}
 
 	respond_text(req, 200, "application/json", ready, sizeof(ready) - 1);
 	return (KORE_RESULT_OK);
