@@ -26,41 +26,6 @@ language sql stable as $$
 		'/v1/jobs/' || j.id || '/certificates.zip' end)
 $$;
 
--- POST /v1/events/{id}/certificates/zip: issues for everyone who
--- qualifies as POST /v1/events/{id}/certificates does (p_items, from C),
--- then queues a job packing the certificates of those who qualify (in
--- force: just issued or unchanged), in the order of their names. 409
--- when nobody qualifies.
-create function api.certificate_zip_start(actor jsonb, p_event uuid,
-    p_items jsonb, p_job uuid, p_verify_url text) returns api.result
-language plpgsql as $$
-declare
-	res	api.result;
-	ids	uuid[];
-	j	job;
-begin
-	res := api.certificates_issue_event(actor, p_event, p_items);
-	if res.status <> 200 then
-		return res;
-	end if;
-	select array_agg(c.id order by c.name_printed, c.id) into ids
-	from certificate c
-	where c.id in (select (x->>'certificate_id')::uuid
-	    from jsonb_array_elements(res.body->'items') x);
-	if ids is null then
-		return api.problem(409, 'nobody-qualifies',
-		    'jobs.nobody_qualifies');
-	end if;
-	insert into job (id, kind, event_id, requested_by, certificate_ids,
-	    total, verify_url)
-	values (p_job, 'certificate_zip', p_event, (actor->>'sub')::uuid,
-	    ids, cardinality(ids), p_verify_url)
-	returning * into j;
-	perform pg_notify('ngan_jobs', '');
-	return api.ok(202, api.job_json(j), null, '/v1/jobs/' || j.id);
-end;
-$$;
-
 -- The job p_job if actor is staff of its event; null otherwise.
 create function api.job_for(actor jsonb, p_job uuid) returns job
 language plpgsql stable as $$

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { before, test } from 'node:test';
 import { api, tokenFor, expectStatus, sql, sqlInt, spec, BASE_URL, validateResponse, LAMPANG_AGENCY,
-    otherOrganizer, uniq, registerInline, participantBody } from './lib.mjs';
+    otherOrganizer, uniq, registerInline, participantBody, sha256Hex, waitFor } from './lib.mjs';
 import { provenPerson, publicEvent } from './self-lib.mjs';
 import { checkin, runningEvent, registered } from './checkins-lib.mjs';
 import { partner } from './partner-lib.mjs';
@@ -84,7 +84,7 @@ function once(res, what) {
 	assert.deepEqual(twice, [], `${what}: headers sent twice: ${twice.join(', ')} (${res.names.join(', ')})`);
 }
 
-let admin, organizer, ev, reg, certCode, linkToken, participantId, group, product, imageN, client, partnerToken, meId;
+let admin, organizer, ev, reg, certCode, ticketCode, jobId, linkToken, participantId, group, product, imageN, client, partnerToken, meId;
 let participantToken;
 before(async () => {
 	admin = await tokenFor('admin');
@@ -96,6 +96,18 @@ before(async () => {
 	assert.equal((await checkin(organizer, { token: reg.token, event_id: ev.id, direction: 'in' })).status, 201);
 	certCode = expectStatus(await api('POST', `/v1/registrations/${reg.id}/certificate`, { token: organizer }),
 	    201).json.short_code;
+	// A short ticket link as a text message carries it (GET /v1/t?c=):
+	// made here as the delivery makes it, its hash stored.
+	ticketCode = `h${randomCode(11)}`;
+	sql(`insert into ticket_link (code_hash, registration_id, ticket_version)
+	    select decode($1, 'hex'), id, ticket_version from registration where id = $2`,
+	    [sha256Hex(ticketCode), reg.id]);
+	// The event's certificates as a ZIP, built in the background.
+	jobId = expectStatus(await api('POST', `/v1/events/${ev.id}/certificates/zip`,
+	    { token: organizer }), 202).json.id;
+	assert.ok(await waitFor(async () => expectStatus(await api('GET', `/v1/jobs/${jobId}`,
+	    { token: organizer }), 200).json.state === 'done', { timeout: 60000, interval: 250 }),
+	    'the certificate ZIP is built');
 	// The participant's own routes (/v1/my/...) take a ticket link.
 	linkToken = expectStatus(await api('GET', `/v1/registrations/${reg.id}/ticket`, { token: organizer }),
 	    200).json.link_token;
@@ -113,6 +125,12 @@ before(async () => {
 	({ client, token: partnerToken } = await partner());
 });
 
+// n lowercase letters and digits, as a ticket link's code is made.
+function randomCode(n) {
+	const abc = 'abcdefghijklmnopqrstuvwxyz234567';
+	return Array.from({ length: n }, () => abc[Math.floor(Math.random() * abc.length)]).join('');
+}
+
 // A real path for each GET template, and who may read it.
 function concrete(template) {
 	const fill = {
@@ -122,6 +140,7 @@ function concrete(template) {
 	    '/v1/groups/{id}': group.id,
 	    '/v1/products/{id}': product.id,
 	    '/v1/partner-clients/{id}': client.id,
+	    '/v1/jobs/{id}': jobId,
 	};
 	let id = fill[template] ?? Object.entries(fill).find(([t]) => template.startsWith(`${t}/`))?.[1];
 	if (template.startsWith('/v1/events/{id}'))
@@ -131,6 +150,8 @@ function concrete(template) {
 	let path = template.replace('{id}', id).replace('{n}', String(imageN));
 	if (template === '/v1/certificates/verify')
 		path += `?code=${encodeURIComponent(certCode)}`;
+	if (template === '/v1/t')
+		path += `?c=${ticketCode}`;
 	// Statistics, the feed and webhooks are a partner client's.
 	let token = template.startsWith('/v1/stats/') || template.startsWith('/v1/feed/') ||
 	    template.startsWith('/v1/webhooks') ? partnerToken : admin;
