@@ -358,12 +358,10 @@ static int
 image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 {
 	struct image_info	info;
-	struct http_file	*file;
-	const char		*type, *values[7];
+	const char		*values[7];
 	u_int8_t		*buf, *clean;
 	char			*hex, w[16], h[16];
-	size_t			n, off, len;
-	ssize_t			got;
+	size_t			n, len;
 	int			ret;
 
 	if (r->state != STATE_QUERY)
@@ -371,49 +369,10 @@ image_put(struct http_request *req, struct ngan_req *r, const char *kind)
 
 	if (!auth_require(req, r, ROLE_ADMIN | ROLE_ORGANIZER))
 		return (KORE_RESULT_OK);
-	if (!http_request_header(req, "content-type", &type))
-		type = "";
-	file = NULL;
-	if (!strncasecmp(type, "multipart/form-data", 19)) {
-		http_populate_multipart_form(req);
-		if ((file = http_file_lookup(req, "file")) == NULL)
-			file = TAILQ_FIRST(&req->files);
-		if (file == NULL) {
-			problem(req, 415, NULL, "upload.multipart_file");
-			return (KORE_RESULT_OK);
-		}
-		n = file->length;
-	} else if (!strncasecmp(type, "image/", 6) ||
-	    !strncasecmp(type, "application/octet-stream", 24)) {
-		n = req->http_body_length;
-	} else {
-		problem(req, 415, NULL, "certificates.send_png_jpeg_image");
+	if (!upload_read(req, CERT_IMAGE_BYTES_MAX,
+	    "certificates.send_png_jpeg_image",
+	    "certificates.certificate_image_most_1", &buf, &n))
 		return (KORE_RESULT_OK);
-	}
-	if (n > CERT_IMAGE_BYTES_MAX) {
-		problem(req, 413, NULL,
-		    "certificates.certificate_image_most_1");
-		return (KORE_RESULT_OK);
-	}
-	if (n == 0) {
-		problem(req, 415, NULL, "upload.file_empty");
-		return (KORE_RESULT_OK);
-	}
-
-	buf = kore_malloc(n);
-	for (off = 0; off < n; off += (size_t)got) {
-		if (file != NULL)
-			got = http_file_read(file, buf + off, n - off);
-		else
-			got = http_body_read(req, buf + off, n - off);
-		if (got <= 0)
-			break;
-	}
-	if (off != n) {
-		kore_free(buf);
-		problem(req, 400, NULL, "upload.file_incomplete");
-		return (KORE_RESULT_OK);
-	}
 
 	clean = kore_malloc(n);
 	len = n;

@@ -261,6 +261,8 @@ int	if_match_check(struct http_request *, struct ngan_req *);
 int	json_body_or_error(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 char	*sealed_body_or_error(struct http_request *, json_t *, json_t *);
+int	upload_read(struct http_request *, size_t, const char *,
+	    const char *, u_int8_t **, size_t *);
 int	json_body_validate(struct http_request *, struct ngan_req *,
 	    const struct field_spec *);
 int	query_limit_or_422(struct http_request *, int *);
@@ -407,6 +409,7 @@ extern const struct field_spec	session_create_fields[];
 extern const struct field_spec	session_patch_fields[];
 
 /* tickets.c */
+char	*ticket_link_token(const char *, int);
 char	*ticket_token(const char *, const char *, int);
 int	ticket_verify(const char *, char *, char *, int *);
 int	tickets_get(struct http_request *, struct ngan_req *);

@@ -84,7 +84,6 @@ privacy_my_get(struct http_request *req, struct ngan_req *r)
 	if (r->state != STATE_QUERY)
 		return (privacy_document(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!privacy_self_or_401(req, pid))
 		return (KORE_RESULT_OK);
 
@@ -113,7 +112,6 @@ privacy_my_rectify(struct http_request *req, struct ngan_req *r)
 	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!privacy_self_or_401(req, pid))
 		return (KORE_RESULT_OK);
 
@@ -142,7 +140,6 @@ privacy_my_erase(struct http_request *req, struct ngan_req *r)
 	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!privacy_self_or_401(req, pid))
 		return (KORE_RESULT_OK);
 
@@ -161,7 +158,6 @@ privacy_my_restrict(struct http_request *req, struct ngan_req *r)
 	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!privacy_self_or_401(req, pid))
 		return (KORE_RESULT_OK);
 
@@ -330,6 +326,8 @@ privacy_self_or_401(struct http_request *req, char *pid)
 	long		exp;
 
 	pid[0] = '\0';
+	/* A person's own answers are never cached. */
+	http_response_header(req, "cache-control", "no-store");
 	if (!http_request_header(req, "authorization", &h) ||
 	    strncasecmp(h, "Bearer ", 7) != 0) {
 		problem_unauthorized(req, 0);

@@ -16,8 +16,6 @@
 static const char	*tag_check(const char *);
 static const char	*price_check(const char *);
 static const char	*product_province_check(const char *);
-static int		image_bytes(struct http_request *, u_int8_t **,
-			    size_t *);
 
 static const char *const availabilities[] = {
 	"in_stock", "made_to_order", "out_of_stock", NULL
@@ -111,73 +109,6 @@ price_check(const char *s)
 }
 
 /*
- * The uploaded file: the raw body, or the part named "file" (else the
- * first file) of a multipart/form-data body. The Content-Type only says
- * where the bytes are; what they are is read from them. Answers 415 or
- * 413 itself and returns KORE_RESULT_ERROR.
- */
-static int
-image_bytes(struct http_request *req, u_int8_t **out, size_t *len)
-{
-	struct http_file	*file;
-	const char		*type;
-	u_int8_t		*buf;
-	size_t			n, off;
-	ssize_t			got;
-
-	*out = NULL;
-	*len = 0;
-	if (!http_request_header(req, "content-type", &type))
-		type = "";
-
-	file = NULL;
-	if (!strncasecmp(type, "multipart/form-data", 19)) {
-		http_populate_multipart_form(req);
-		if ((file = http_file_lookup(req, "file")) == NULL)
-			file = TAILQ_FIRST(&req->files);
-		if (file == NULL) {
-			problem(req, 415, NULL, "upload.multipart_file");
-			return (KORE_RESULT_ERROR);
-		}
-		n = file->length;
-	} else if (!strncasecmp(type, "image/", 6) ||
-	    !strncasecmp(type, "application/octet-stream", 24)) {
-		n = req->http_body_length;
-	} else {
-		problem(req, 415, NULL, "products.send_jpeg_png_webp");
-		return (KORE_RESULT_ERROR);
-	}
-
-	if (n > IMAGE_BYTES_MAX) {
-		problem(req, 413, NULL, "products.image_most_5_mb");
-		return (KORE_RESULT_ERROR);
-	}
-	if (n == 0) {
-		problem(req, 415, NULL, "upload.file_empty");
-		return (KORE_RESULT_ERROR);
-	}
-
-	buf = kore_malloc(n);
-	for (off = 0; off < n; off += (size_t)got) {
-		if (file != NULL)
-			got = http_file_read(file, buf + off, n - off);
-		else
-			got = http_body_read(req, buf + off, n - off);
-		if (got <= 0)
-			break;
-	}
-	if (off != n) {
-		kore_free(buf);
-		problem(req, 400, NULL, "upload.file_incomplete");
-		return (KORE_RESULT_ERROR);
-	}
-
-	*out = buf;
-	*len = n;
-	return (KORE_RESULT_OK);
-}
-
-/*
  * Stores the image rewritten by image_clean() (images.c): nothing after
  * its end, no metadata. The ETag and size are those of what is stored.
  */
@@ -194,7 +125,8 @@ product_images_create(struct http_request *req, struct ngan_req *r)
 	if (r->state != STATE_QUERY)
 		return (db_respond(req, r));
 
-	if (!image_bytes(req, &buf, &len))
+	if (!upload_read(req, IMAGE_BYTES_MAX, "products.send_jpeg_png_webp",
+	    "products.image_most_5_mb", &buf, &len))
 		return (KORE_RESULT_OK);
 
 	clean = kore_malloc(len);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ngan.h"
 
@@ -207,4 +208,75 @@ query_string(struct http_request *req, const char *name, char **out)
 	}
 
 	return (0);
+}
+
+/*
+ * The uploaded file: the raw body, or the part named "file" (else the
+ * first file) of a multipart/form-data body. The Content-Type only says
+ * where the bytes are; what they are is read from them. Answers 415
+ * (wrong_type, a message key, for a Content-Type that is neither), 413
+ * (too_large, above max bytes), 400 or 415 for an empty or cut file
+ * itself and returns KORE_RESULT_ERROR. *out is the caller's to
+ * kore_free().
+ */
+int
+upload_read(struct http_request *req, size_t max, const char *wrong_type,
+    const char *too_large, u_int8_t **out, size_t *len)
+{
+	struct http_file	*file;
+	const char		*type;
+	u_int8_t		*buf;
+	size_t			n, off;
+	ssize_t			got;
+
+	*out = NULL;
+	*len = 0;
+	if (!http_request_header(req, "content-type", &type))
+		type = "";
+
+	file = NULL;
+	if (!strncasecmp(type, "multipart/form-data", 19)) {
+		http_populate_multipart_form(req);
+		if ((file = http_file_lookup(req, "file")) == NULL)
+			file = TAILQ_FIRST(&req->files);
+		if (file == NULL) {
+			problem(req, 415, NULL, "upload.multipart_file");
+			return (KORE_RESULT_ERROR);
+		}
+		n = file->length;
+	} else if (!strncasecmp(type, "image/", 6) ||
+	    !strncasecmp(type, "application/octet-stream", 24)) {
+		n = req->http_body_length;
+	} else {
+		problem(req, 415, NULL, wrong_type);
+		return (KORE_RESULT_ERROR);
+	}
+
+	if (n > max) {
+		problem(req, 413, NULL, too_large);
+		return (KORE_RESULT_ERROR);
+	}
+	if (n == 0) {
+		problem(req, 415, NULL, "upload.file_empty");
+		return (KORE_RESULT_ERROR);
+	}
+
+	buf = kore_malloc(n);
+	for (off = 0; off < n; off += (size_t)got) {
+		if (file != NULL)
+			got = http_file_read(file, buf + off, n - off);
+		else
+			got = http_body_read(req, buf + off, n - off);
+		if (got <= 0)
+			break;
+	}
+	if (off != n) {
+		kore_free(buf);
+		problem(req, 400, NULL, "upload.file_incomplete");
+		return (KORE_RESULT_ERROR);
+	}
+
+	*out = buf;
+	*len = n;
+	return (KORE_RESULT_OK);
 }

@@ -33,6 +33,9 @@ struct self_owner {
 	char		participant[NGAN_UUID_LEN + 1];	/* or "" */
 	char		link_reg[NGAN_UUID_LEN + 1];	/* or "" */
 	char		link_ver[16];
+	/* Its SQL's arguments: NULL for what it is not; link lifetime. */
+	const char	*args[3];
+	char		days[16];
 };
 
 static int	self_answer(struct http_request *, struct ngan_req *);
@@ -45,7 +48,6 @@ static const char *code_check(const char *);
 static const char *line_check(const char *);
 static int	email_seal(json_t *, json_t *);
 static char	*participant_token(const char *, long);
-static char	*link_token(const char *, int);
 
 static const char *const langs[] = { "th", "en", NULL };
 
@@ -300,7 +302,7 @@ self_registrations(struct http_request *req, struct ngan_req *r)
 	struct self_owner	o;
 	json_t			*body, *items, *item, *ticket;
 	const char		*id, *event_id;
-	char			days[16], *token, *link, qr[96];
+	char			*token, *link, qr[96];
 	size_t			i;
 	int			ver;
 
@@ -324,7 +326,7 @@ self_registrations(struct http_request *req, struct ngan_req *r)
 				continue;
 			}
 			token = ticket_token(id, event_id, ver);
-			link = link_token(id, ver);
+			link = ticket_link_token(id, ver);
 			(void)snprintf(qr, sizeof(qr),
 			    "/v1/registrations/%s/qr.svg", id);
 			ticket = json_pack("{s:s?, s:s?, s:s}", "token", token,
@@ -338,17 +340,12 @@ self_registrations(struct http_request *req, struct ngan_req *r)
 		return (KORE_RESULT_OK);
 	}
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!self_owner_or_401(req, &o))
 		return (KORE_RESULT_OK);
-	(void)snprintf(days, sizeof(days), "%d",
-	    config_int(CONFIG_TICKET_LINK_DAYS));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
 	    "FROM api.self_registrations($1, $2, $3, $4)", 4,
-	    o.participant[0] ? o.participant : NULL,
-	    o.link_reg[0] ? o.link_reg : NULL,
-	    o.link_reg[0] ? o.link_ver : NULL, days));
+	    o.args[0], o.args[1], o.args[2], o.days));
 }
 
 /* POST /v1/my/registrations/{id}/cancel; the one promoted is told. */
@@ -356,22 +353,16 @@ int
 self_cancel(struct http_request *req, struct ngan_req *r)
 {
 	struct self_owner	o;
-	char			days[16];
 
 	if (r->state != STATE_QUERY)
 		return (self_respond(req, r));
 
-	http_response_header(req, "cache-control", "no-store");
 	if (!self_owner_or_401(req, &o))
 		return (KORE_RESULT_OK);
-	(void)snprintf(days, sizeof(days), "%d",
-	    config_int(CONFIG_TICKET_LINK_DAYS));
 
 	return (db_query(req, r, "SELECT status, body, etag, location "
 	    "FROM api.self_cancel($1, $2, $3, $4, $5)", 5,
-	    o.participant[0] ? o.participant : NULL,
-	    o.link_reg[0] ? o.link_reg : NULL,
-	    o.link_reg[0] ? o.link_ver : NULL, days, r->params[0]));
+	    o.args[0], o.args[1], o.args[2], o.days, r->params[0]));
 }
 
 /*
@@ -412,7 +403,9 @@ self_respond(struct http_request *req, struct ngan_req *r)
 /*
  * Authorization: Bearer, a participant token (its participant) or a
  * ticket link (its registration and ticket version, which SQL checks
- * as api.ticket_for does). Answers 401 itself.
+ * as api.ticket_for does), as the arguments of the SQL that follows,
+ * with how long ticket links last. Answers 401 itself. A person's own
+ * answers are never cached.
  */
 static int
 self_owner_or_401(struct http_request *req, struct self_owner *o)
@@ -422,6 +415,7 @@ self_owner_or_401(struct http_request *req, struct self_owner *o)
 	long		exp, ver;
 
 	memset(o, 0, sizeof(*o));
+	http_response_header(req, "cache-control", "no-store");
 	if (!http_request_header(req, "authorization", &h) ||
 	    strncasecmp(h, "Bearer ", 7) != 0) {
 		problem_unauthorized(req, 0);
@@ -451,6 +445,11 @@ self_owner_or_401(struct http_request *req, struct self_owner *o)
 		problem_unauthorized(req, 1);
 		return (KORE_RESULT_ERROR);
 	}
+	o->args[0] = o->participant[0] ? o->participant : NULL;
+	o->args[1] = o->link_reg[0] ? o->link_reg : NULL;
+	o->args[2] = o->link_reg[0] ? o->link_ver : NULL;
+	(void)snprintf(o->days, sizeof(o->days), "%d",
+	    config_int(CONFIG_TICKET_LINK_DAYS));
 
 	return (KORE_RESULT_OK);
 }
@@ -553,24 +552,6 @@ participant_token(const char *pid, long now)
 	    PARTICIPANT_AUDIENCE, "sub", pid, "jti", jti, "iat",
 	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
 	    (json_int_t)(now + PARTICIPANT_TTL));
-	if (claims == NULL)
-		return (NULL);
-	token = jwt_sign(claims);
-	json_decref(claims);
-
-	return (token);
-}
-
-/* A ticket link as tickets.c signs it for staff; caller must free. */
-static char *
-link_token(const char *registration_id, int version)
-{
-	json_t		*claims;
-	char		*token;
-
-	claims = json_pack("{s:s, s:s, s:i, s:I}", "aud", LINK_AUDIENCE,
-	    "sub", registration_id, "ver", version,
-	    "iat", (json_int_t)time(NULL));
 	if (claims == NULL)
 		return (NULL);
 	token = jwt_sign(claims);

@@ -37,7 +37,6 @@
 static int	ticket_answer(struct http_request *, struct ngan_req *, int);
 static int	link_check(struct http_request *, struct ngan_req *, int *,
 		    int *);
-static char	*link_token(const char *, int);
 static void	link_days_text(char *, size_t);
 static int	short_link_answer(struct http_request *, struct ngan_req *);
 static int	es256_verify(EVP_PKEY *, const u_int8_t *, const u_int8_t *,
@@ -284,8 +283,8 @@ link_days_text(char *buf, size_t len)
  * caller must free. No exp: the database says when it ends, from the
  * event as it is when the link is used.
  */
-static char *
-link_token(const char *registration_id, int version)
+char *
+ticket_link_token(const char *registration_id, int version)
 {
 	json_t		*claims;
 	char		*token;
@@ -293,6 +292,8 @@ link_token(const char *registration_id, int version)
 	claims = json_pack("{s:s, s:s, s:i, s:I}", "aud", LINK_AUDIENCE,
 	    "sub", registration_id, "ver", version,
 	    "iat", (json_int_t)time(NULL));
+	if (claims == NULL)
+		return (NULL);
 	token = jwt_sign(claims);
 	json_decref(claims);
 
@@ -449,7 +450,7 @@ short_link_answer(struct http_request *req, struct ngan_req *r)
 	reg = json_string_value(json_object_get(body, "registration_id"));
 	ver = (int)json_integer_value(json_object_get(body,
 	    "ticket_version"));
-	link = reg != NULL ? link_token(reg, ver) : NULL;
+	link = reg != NULL ? ticket_link_token(reg, ver) : NULL;
 	if (link == NULL || (size_t)snprintf(location, sizeof(location),
 	    "/v1/registrations/%s/ticket.pdf?link=%s", reg, link) >=
 	    sizeof(location)) {
@@ -532,7 +533,7 @@ ticket_answer(struct http_request *req, struct ngan_req *r, int format)
 		    json_object_get(info, "link_expires_at"));
 		/* Staff hand the participant a link to their own ticket. */
 		if (!r->status &&
-		    (link = link_token(r->params[0], version)) != NULL) {
+		    (link = ticket_link_token(r->params[0], version)) != NULL) {
 			json_object_set_new(answer, "link_token",
 			    json_string(link));
 			free(link);

@@ -227,17 +227,16 @@ create function api.certificate_candidates(actor jsonb, p_event uuid)
 returns api.result
 language plpgsql stable as $$
 declare
+	l	record;
 	e	event;
 	att	api.result;
 begin
-	select * into e from event where id = p_event;
-	if not found or not (api.event_visible(actor, e) or
-	    api.event_staff(actor, e)) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'certificates.organising_agency_admin_issues');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('certificates.organising_agency_admin_issues');
-	end if;
+	e := l.e;
 	att := api.attendance(actor, e.id, null);
 	if att.status <> 200 then
 		return att;
@@ -258,6 +257,7 @@ create function api.certificates_issue_event(actor jsonb, p_event uuid,
     p_items jsonb) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	r	registration;
 	att	api.result;
@@ -269,14 +269,12 @@ declare
 	kept	int := 0;
 	refused	int := 0;
 begin
-	select * into e from event where id = p_event;
-	if not found or not (api.event_visible(actor, e) or
-	    api.event_staff(actor, e)) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'certificates.organising_agency_admin_issues');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('certificates.organising_agency_admin_issues');
-	end if;
+	e := l.e;
 	att := api.attendance(actor, e.id, null);
 	if att.status <> 200 then
 		return att;
@@ -482,18 +480,17 @@ create function api.certificate_image_put(actor jsonb, p_event uuid,
 returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 	b	certificate_image_blob;
 	old	bytea;
 begin
-	select * into e from event where id = p_event;
-	if not found or not (api.event_visible(actor, e) or
-	    api.event_staff(actor, e)) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'certificates.organising_agency_admin_sets');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('certificates.organising_agency_admin_sets');
-	end if;
+	e := l.e;
 	insert into certificate_image_blob (sha256, content_type, width,
 	    height, data)
 	values (sha256(decode(p_hex, 'hex')), p_type, p_width, p_height,
@@ -516,16 +513,15 @@ create function api.certificate_image_delete(actor jsonb, p_event uuid,
     p_kind text) returns api.result
 language plpgsql as $$
 declare
+	l	record;
 	e	event;
 begin
-	select * into e from event where id = p_event;
-	if not found or not (api.event_visible(actor, e) or
-	    api.event_staff(actor, e)) then
-		return api.not_found('not_found.event');
+	l := api.event_for_staff(actor, p_event, false,
+	    'certificates.organising_agency_admin_sets');
+	if (l.err).status is not null then
+		return l.err;
 	end if;
-	if not api.event_staff(actor, e) then
-		return api.forbidden('certificates.organising_agency_admin_sets');
-	end if;
+	e := l.e;
 	delete from event_certificate_image
 	where event_id = p_event and kind = p_kind;
 	if not found then

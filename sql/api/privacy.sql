@@ -408,10 +408,10 @@ begin
 end;
 $$;
 
--- POST /v1/participants/{id}/personal-data/restriction; DELETE lifts it
--- (api.participant_unrestrict). While it holds, only admins act here.
-create function api.participant_restrict(actor jsonb, p_id uuid)
-returns api.result
+-- POST /v1/participants/{id}/personal-data/restriction sets it (p_on),
+-- DELETE lifts it. While it holds, only admins act here.
+create function api.participant_restriction(actor jsonb, p_id uuid,
+    p_on boolean) returns api.result
 language plpgsql as $$
 declare
 	o	record;
@@ -420,22 +420,20 @@ begin
 	if (o.err).status is not null then
 		return o.err;
 	end if;
-	return api.privacy_restrict(o.p, actor, true);
+	return api.privacy_restrict(o.p, actor, p_on);
 end;
+$$;
+
+create function api.participant_restrict(actor jsonb, p_id uuid)
+returns api.result
+language sql as $$
+	select api.participant_restriction(actor, p_id, true)
 $$;
 
 create function api.participant_unrestrict(actor jsonb, p_id uuid)
 returns api.result
-language plpgsql as $$
-declare
-	o	record;
-begin
-	select * into o from api.privacy_staff(actor, p_id);
-	if (o.err).status is not null then
-		return o.err;
-	end if;
-	return api.privacy_restrict(o.p, actor, false);
-end;
+language sql as $$
+	select api.participant_restriction(actor, p_id, false)
 $$;
 
 -- GET /v1/privacy-requests: admins (the data protection officer),
@@ -454,12 +452,9 @@ begin
 	if coalesce(api.actor_role(actor), '') <> 'admin' then
 		return api.forbidden('privacy.admins_read_requests');
 	end if;
-	if p_cursor is not null then
-		select d.at, d.id into c_at, c_id
-		from api.cursor_decode(p_cursor) d;
-		if c_at is null then
-			return api.bad_cursor();
-		end if;
+	select d.at, d.id into c_at, c_id from api.cursor_decode(p_cursor) d;
+	if p_cursor is not null and c_at is null then
+		return api.bad_cursor();
 	end if;
 	with page as (
 		select q from privacy_request q
@@ -478,9 +473,7 @@ begin
 	    (array_agg((q).at order by rn) filter (where rn = p_limit))[1],
 	    (array_agg((q).id order by rn) filter (where rn = p_limit))[1]
 	into items, n, last_at, last_id from numbered;
-	return api.ok(200, jsonb_build_object('items', items,
-	    'next_cursor', case when n > p_limit then
-		api.cursor_encode(last_at, last_id) end));
+	return api.keyset_page(items, n > p_limit, last_at, last_id);
 end;
 $$;
 
