@@ -999,8 +999,8 @@ db_tick_send(struct db_tick *t)
 		t->busy = 0;
 		return;
 	}
-	if (!kore_pgsql_query_params(&t->sql, t->query, 0, 1,
-	    KORE_PGSQL_PARAM_TEXT(t->param))) {
+	if (!kore_pgsql_query_params(&t->sql, t->query, 0,
+	    t->param[0] != '\0' ? 1 : 0, KORE_PGSQL_PARAM_TEXT(t->param))) {
 		kore_log(LOG_WARNING, "%s: not sent", t->name);
 		t->after = kore_time_ms() + t->retry;
 		kore_pgsql_cleanup(&t->sql);

@@ -708,6 +708,7 @@ ngan_init(int state)
 		fatal("cannot load openapi.yaml");
 	stats_refresh_init();
 	retention_init();
+	reminders_init();
 	(void)docs_init();
 	(void)scan_init();
 	notify_start();

@@ -205,8 +205,9 @@ metrics_render(struct kore_buf *buf)
 }
 
 /*
- * The outbox's figures from api.outbox_metrics() (r's rows: channel,
- * pending, oldest_seconds, sent, failed, dead), one series per channel.
+ * The outbox's figures from the rows ops.c reads (sql/api/ops.sql):
+ * channel, pending, oldest_seconds, sent, failed, dead; one series per
+ * channel.
  */
 void
 metrics_render_outbox(struct kore_buf *buf, struct ngan_req *r)

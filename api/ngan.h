@@ -301,7 +301,7 @@ u_int32_t db_connections(void);
 /* A statement run on a timer outside any request (db_tick_start()). */
 struct db_tick {
 	const char		*name;		/* for the log */
-	const char		*query;		/* one text parameter */
+	const char		*query;		/* $1 when param is set */
 	char			param[16];
 	u_int64_t		every;		/* ms between runs */
 	u_int64_t		retry;		/* ms after a failure */
@@ -649,6 +649,9 @@ int	privacy_staff_get(struct http_request *, struct ngan_req *);
 int	privacy_staff_rectify(struct http_request *, struct ngan_req *);
 int	privacy_staff_erase(struct http_request *, struct ngan_req *);
 void	retention_init(void);
+
+/* reminders.c: the day-before reminders' timer. */
+void	reminders_init(void);
 
 /* checkins.c */
 int	checkins_create(struct http_request *, struct ngan_req *);

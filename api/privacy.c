@@ -354,8 +354,7 @@ static void	retention_result(struct kore_pgsql *);
 
 static struct db_tick	retention = {
 	.name = "retention",
-	/* Tomorrow's reminders (issue 19) ride on the same tick. */
-	.query = "SELECT api.retention_tick($1), api.reminder_tick()",
+	.query = "SELECT api.retention_tick($1)",
 	.every = 10000,
 	.retry = 60000,
 	.result = retention_result,
@@ -381,8 +380,4 @@ retention_result(struct kore_pgsql *sql)
 	if (kore_pgsql_ntuples(sql) == 1 && !PQgetisnull(sql->result, 0, 0))
 		kore_log(LOG_NOTICE, "retention: %s people erased",
 		    kore_pgsql_getvalue(sql, 0, 0));
-	if (kore_pgsql_ntuples(sql) == 1 && !PQgetisnull(sql->result, 0, 1) &&
-	    strcmp(kore_pgsql_getvalue(sql, 0, 1), "0") != 0)
-		kore_log(LOG_NOTICE, "reminders: %s registrations",
-		    kore_pgsql_getvalue(sql, 0, 1));
 }

@@ -99,6 +99,8 @@ set local check_function_bodies = off;
 \ir self.sql
 \ir privacy.sql
 \ir outbox.sql
+\ir ops.sql
+\ir reminders.sql
 \ir webhooks.sql
 \ir groups.sql
 \ir products.sql

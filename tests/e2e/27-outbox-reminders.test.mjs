@@ -1,5 +1,5 @@
 // Issue 19, item 1: the reminder the day before an event. A job (on the
-// retention job's tick in every worker, api/privacy.c) writes one
+// timer in every worker, api/reminders.c) writes one
 // message per confirmed registration of an event starting within the
 // next day, exactly once per registration however often it runs; the
 // person gets it in their language (Thai when they have none). The clock
